@@ -1,0 +1,394 @@
+/*
+ * encode.c — turns one aggregate's table into a record: every response body tpcd will
+ * ever send for it (JSON, gzip'd JSON, msgpack, CSV, gzip'd CSV), each with a strong
+ * ETag, behind a small header. Runs once per aggregate at publish; a GET only slices the
+ * record (record_body). Knows nothing about LMDB or HTTP.
+ *
+ * JSON is written by a streaming writer rather than through jansson: jansson builds a
+ * tree first, which for a million-row pull costs a node per cell. The writer is checked
+ * against jansson's parser in tests/unit/test_encode.c.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "tpcd.h"
+
+#define RECORD_MAGIC "TPR1"
+
+struct record_var {
+	uint32_t	off;
+	uint32_t	len;
+	char		etag[ETAG_LEN + 1];
+};
+
+struct record_hdr {
+	char		magic[4];
+	uint32_t	nvar;
+	uint64_t	generation;
+	int64_t		refreshed_at;
+	uint64_t	rows;
+	unsigned char	content_hash[32];
+	struct record_var var[BODY_NVARIANTS];
+};
+
+void
+iso8601(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+sha256(const void *p, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	if (!EVP_Digest(p, n, out, &len, EVP_sha256(), NULL))
+		fatal("EVP_Digest failed");
+}
+
+/* ETag: the first 128 bits of the body's SHA-256, quoted; changes exactly with the bytes. */
+static void
+make_etag(const void *p, size_t n, char out[ETAG_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[32];
+
+	sha256(p, n, h);
+	out[0] = '"';
+	for (int i = 0; i < 16; i++) {
+		out[1 + 2 * i] = hex[h[i] >> 4];
+		out[2 + 2 * i] = hex[h[i] & 15];
+	}
+	out[ETAG_LEN - 1] = '"';
+	out[ETAG_LEN] = '\0';
+}
+
+static int
+gzip_buf(const char *in, size_t n, struct buf *out)
+{
+	z_stream zs;
+	int rc;
+
+	memset(&zs, 0, sizeof zs);
+	/* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means. */
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	buf_reset(out);
+	size_t bound = deflateBound(&zs, n);
+	out->data = xrealloc(out->data, bound + 1);
+	out->cap = bound + 1;
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)n;
+	zs.next_out = (Bytef *)out->data;
+	zs.avail_out = (uInt)bound;
+	rc = deflate(&zs, Z_FINISH);
+	out->len = zs.total_out;
+	deflateEnd(&zs);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/* Shortest of %.15g / %.17g that reads back as the same double. */
+static void
+format_double(double d, char out[32])
+{
+	snprintf(out, 32, "%.15g", d);
+	if (strtod(out, NULL) != d)
+		snprintf(out, 32, "%.17g", d);
+}
+
+static void
+json_string(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	buf_addc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, s + start, i - start);
+		start = i + 1;
+		switch (c) {
+		case '"':  buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\r': buf_adds(b, "\\r"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		default:
+			buf_adds(b, "\\u00");
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
+	buf_add(b, s + start, n - start);
+	buf_addc(b, '"');
+}
+
+static void
+json_cell(struct buf *b, const struct table *t, const struct cell *c)
+{
+	char num[32];
+
+	switch (c->kind) {
+	case CELL_NULL:
+		buf_adds(b, "null");
+		break;
+	case CELL_INT:
+		buf_printf(b, "%lld", (long long)c->v.i);
+		break;
+	case CELL_DOUBLE:
+		if (!isfinite(c->v.d)) {
+			buf_adds(b, "null");
+			break;
+		}
+		format_double(c->v.d, num);
+		buf_adds(b, num);
+		break;
+	case CELL_TEXT:
+		json_string(b, table_text(t, c), c->v.t.len);
+		break;
+	}
+}
+
+static void
+encode_json(struct buf *b, const struct brand *br, const struct aggregate *a,
+    const struct table *t, uint64_t gen, int64_t at)
+{
+	char ts[32];
+
+	iso8601(at, ts);
+	buf_adds(b, "{\"brand\":");
+	json_string(b, br->id, strlen(br->id));
+	buf_adds(b, ",\"aggregate\":");
+	json_string(b, a->name, strlen(a->name));
+	buf_printf(b, ",\"generation\":%llu,\"refreshed_at\":\"%s\",\"columns\":[",
+	    (unsigned long long)gen, ts);
+	for (size_t i = 0; i < a->ncols; i++) {
+		buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+		json_string(b, a->cols[i].name, strlen(a->cols[i].name));
+		buf_printf(b, ",\"type\":\"%s\"}", col_type_name(a->cols[i].type));
+	}
+	buf_adds(b, "],\"rows\":[");
+	for (size_t r = 0; r < t->nrows; r++) {
+		buf_adds(b, r ? ",[" : "[");
+		for (size_t i = 0; i < t->ncols; i++) {
+			if (i)
+				buf_addc(b, ',');
+			json_cell(b, t, table_cell(t, r, i));
+		}
+		buf_addc(b, ']');
+	}
+	buf_adds(b, "]}\n");
+}
+
+static void
+csv_field(struct buf *b, const char *s, size_t n)
+{
+	if (strcspn(s, ",\"\r\n") >= n) {
+		buf_add(b, s, n);
+		return;
+	}
+	buf_addc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf_addc(b, '"');
+		buf_addc(b, s[i]);
+	}
+	buf_addc(b, '"');
+}
+
+/* RFC 4180: a header of column names, CRLF line ends, NULL as an empty field. */
+static void
+encode_csv(struct buf *b, const struct aggregate *a, const struct table *t)
+{
+	char num[32];
+
+	for (size_t i = 0; i < a->ncols; i++) {
+		if (i)
+			buf_addc(b, ',');
+		csv_field(b, a->cols[i].name, strlen(a->cols[i].name));
+	}
+	buf_adds(b, "\r\n");
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t i = 0; i < t->ncols; i++) {
+			const struct cell *c = table_cell(t, r, i);
+			if (i)
+				buf_addc(b, ',');
+			if (c->kind == CELL_INT)
+				buf_printf(b, "%lld", (long long)c->v.i);
+			else if (c->kind == CELL_DOUBLE && isfinite(c->v.d)) {
+				format_double(c->v.d, num);
+				buf_adds(b, num);
+			} else if (c->kind == CELL_TEXT)
+				csv_field(b, table_text(t, c), c->v.t.len);
+		}
+		buf_adds(b, "\r\n");
+	}
+}
+
+static int
+msgpack_buf_write(void *data, const char *p, size_t n)
+{
+	buf_add(data, p, n);
+	return 0;
+}
+
+static void
+mp_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+/* The msgpack body; *content_off is where "columns" starts (the content hash covers it). */
+static void
+encode_msgpack(struct buf *b, const struct brand *br, const struct aggregate *a,
+    const struct table *t, uint64_t gen, int64_t at, size_t *content_off)
+{
+	msgpack_packer pk;
+	char ts[32];
+
+	msgpack_packer_init(&pk, b, msgpack_buf_write);
+	iso8601(at, ts);
+	msgpack_pack_map(&pk, 6);
+	mp_str(&pk, "brand"); mp_str(&pk, br->id);
+	mp_str(&pk, "aggregate"); mp_str(&pk, a->name);
+	mp_str(&pk, "generation"); msgpack_pack_uint64(&pk, gen);
+	mp_str(&pk, "refreshed_at"); mp_str(&pk, ts);
+	*content_off = b->len;
+	mp_str(&pk, "columns");
+	msgpack_pack_array(&pk, a->ncols);
+	for (size_t i = 0; i < a->ncols; i++) {
+		msgpack_pack_map(&pk, 2);
+		mp_str(&pk, "name"); mp_str(&pk, a->cols[i].name);
+		mp_str(&pk, "type"); mp_str(&pk, col_type_name(a->cols[i].type));
+	}
+	mp_str(&pk, "rows");
+	msgpack_pack_array(&pk, t->nrows);
+	for (size_t r = 0; r < t->nrows; r++) {
+		msgpack_pack_array(&pk, t->ncols);
+		for (size_t i = 0; i < t->ncols; i++) {
+			const struct cell *c = table_cell(t, r, i);
+			switch (c->kind) {
+			case CELL_NULL: msgpack_pack_nil(&pk); break;
+			case CELL_INT: msgpack_pack_int64(&pk, c->v.i); break;
+			case CELL_DOUBLE: msgpack_pack_double(&pk, c->v.d); break;
+			case CELL_TEXT:
+				msgpack_pack_str(&pk, c->v.t.len);
+				msgpack_pack_str_body(&pk, table_text(t, c), c->v.t.len);
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * Builds the record for table t into out (which the caller owns and frees).
+ * Returns 0, or -1 and *cause when a body cannot be built.
+ */
+int
+encode_record(const struct brand *br, const struct aggregate *a, const struct table *t,
+    uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause)
+{
+	struct buf body[BODY_NVARIANTS];
+	struct record_hdr h;
+	size_t content_off, off;
+	int rc = -1;
+
+	for (int i = 0; i < BODY_NVARIANTS; i++)
+		buf_init(&body[i]);
+	encode_json(&body[BODY_JSON], br, a, t, generation, refreshed_at);
+	encode_msgpack(&body[BODY_MSGPACK], br, a, t, generation, refreshed_at, &content_off);
+	encode_csv(&body[BODY_CSV], a, t);
+	if (gzip_buf(body[BODY_JSON].data, body[BODY_JSON].len, &body[BODY_JSON_GZ]) != 0 ||
+	    gzip_buf(body[BODY_CSV].data, body[BODY_CSV].len, &body[BODY_CSV_GZ]) != 0) {
+		*cause = xstrdup("gzip failed");
+		goto out;
+	}
+	memset(&h, 0, sizeof h);
+	memcpy(h.magic, RECORD_MAGIC, 4);
+	h.nvar = BODY_NVARIANTS;
+	h.generation = generation;
+	h.refreshed_at = refreshed_at;
+	h.rows = t->nrows;
+	sha256(body[BODY_MSGPACK].data + content_off, body[BODY_MSGPACK].len - content_off,
+	    h.content_hash);
+	off = sizeof h;
+	for (int i = 0; i < BODY_NVARIANTS; i++) {
+		if (body[i].len > UINT32_MAX - off) {
+			*cause = xasprintf("aggregate %s is too large (%zu bytes)", a->name,
+			    body[i].len);
+			goto out;
+		}
+		h.var[i].off = (uint32_t)off;
+		h.var[i].len = (uint32_t)body[i].len;
+		make_etag(body[i].data, body[i].len, h.var[i].etag);
+		off += body[i].len;
+	}
+	buf_reset(out);
+	buf_add(out, &h, sizeof h);
+	for (int i = 0; i < BODY_NVARIANTS; i++)
+		buf_add(out, body[i].data, body[i].len);
+	rc = 0;
+out:
+	for (int i = 0; i < BODY_NVARIANTS; i++)
+		buf_free(&body[i]);
+	return rc;
+}
+
+/* Checks a record read from the store; 0 and *m filled, or -1 if it is not one. */
+int
+record_parse(const void *rec, size_t len, struct record_meta *m)
+{
+	struct record_hdr h;
+
+	if (len < sizeof h)
+		return -1;
+	memcpy(&h, rec, sizeof h);
+	if (memcmp(h.magic, RECORD_MAGIC, 4) != 0 || h.nvar != BODY_NVARIANTS)
+		return -1;
+	for (int i = 0; i < BODY_NVARIANTS; i++)
+		if (h.var[i].off > len || h.var[i].len > len - h.var[i].off)
+			return -1;
+	m->generation = h.generation;
+	m->refreshed_at = h.refreshed_at;
+	m->rows = h.rows;
+	memcpy(m->content_hash, h.content_hash, 32);
+	return 0;
+}
+
+/*
+ * Points *body at one variant inside rec (no copy: valid as long as rec is) and *etag at
+ * its ETag (a pointer into rec as well; ETAG_LEN bytes, NUL-terminated).
+ */
+int
+record_body(const void *rec, size_t len, enum body_variant v, const char **body,
+    size_t *bodylen, const char **etag)
+{
+	const struct record_hdr *h = rec;
+	struct record_var var;
+
+	if (len < sizeof *h || (unsigned)v >= BODY_NVARIANTS)
+		return -1;
+	memcpy(&var, (const char *)rec + offsetof(struct record_hdr, var) + v * sizeof var,
+	    sizeof var);
+	if (var.off > len || var.len > len - var.off)
+		return -1;
+	*body = (const char *)rec + var.off;
+	*bodylen = var.len;
+	*etag = (const char *)rec + offsetof(struct record_hdr, var) + v * sizeof var +
+	    offsetof(struct record_var, etag);
+	return 0;
+}

@@ -1,0 +1,205 @@
+/*
+ * http_data.c — serves one aggregate: picks the pre-encoded body (format from ?format=
+ * or Accept, gzip from Accept-Encoding), answers 304 on a matching If-None-Match, and
+ * hands the body to libevent by reference into LMDB's map. The read view stays open
+ * until libevent has written the last byte and calls view_release_cb; a GET never
+ * encodes or copies a body.
+ */
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "tpcd.h"
+#include "http.h"
+
+enum fmt { FMT_JSON, FMT_MSGPACK, FMT_CSV };
+
+static const char *const fmt_types[] = {
+	[FMT_JSON] = "application/json; charset=utf-8",
+	[FMT_MSGPACK] = "application/msgpack",
+	[FMT_CSV] = "text/csv; charset=utf-8",
+};
+
+/* Does a comma-separated header list name token (ignoring parameters, unless q=0)? */
+static int
+header_has(const char *h, const char *token)
+{
+	size_t tl = strlen(token);
+
+	for (const char *p = h; p != NULL && *p != '\0';) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, ",;");
+		const char *end = p + strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == tl && strncasecmp(p, token, tl) == 0) {
+			const char *q = strstr(p, "q=");
+			if (q == NULL || q > end || strtod(q + 2, NULL) > 0)
+				return 1;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Format from the query (?format=) or Accept. Returns -1 on a bad query (400 sent). */
+static int
+pick_format(struct evhttp_request *req, enum fmt *out)
+{
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq params;
+	struct evkeyval *kv;
+	const char *accept;
+	int have = 0;
+
+	*out = FMT_JSON;
+	TAILQ_INIT(&params);
+	if (q != NULL && evhttp_parse_query_str(q, &params) != 0) {
+		http_error(req, 400, "bad_request", "malformed query string");
+		return -1;
+	}
+	TAILQ_FOREACH(kv, &params, next) {
+		if (strcmp(kv->key, "_") == 0)	/* dashboards' cache busters */
+			continue;
+		if (strcmp(kv->key, "format") != 0) {
+			http_error(req, 400, "bad_parameter", "unknown parameter '%.64s'",
+			    kv->key);
+			goto fail;
+		}
+		if (strcmp(kv->value, "json") == 0)
+			*out = FMT_JSON;
+		else if (strcmp(kv->value, "msgpack") == 0)
+			*out = FMT_MSGPACK;
+		else if (strcmp(kv->value, "csv") == 0)
+			*out = FMT_CSV;
+		else {
+			http_error(req, 400, "bad_parameter",
+			    "format must be json, msgpack or csv");
+			goto fail;
+		}
+		have = 1;
+	}
+	evhttp_clear_headers(&params);
+	if (!have && (accept = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Accept")) != NULL) {
+		if (header_has(accept, "application/msgpack") ||
+		    header_has(accept, "application/x-msgpack"))
+			*out = FMT_MSGPACK;
+		else if (header_has(accept, "text/csv"))
+			*out = FMT_CSV;
+	}
+	return 0;
+fail:
+	evhttp_clear_headers(&params);
+	return -1;
+}
+
+static int
+etag_matches(const char *inm, const char *etag)
+{
+	if (inm == NULL)
+		return 0;
+	if (strcmp(inm, "*") == 0)
+		return 1;
+	/* A list of entity tags; weak comparison is allowed for If-None-Match. */
+	for (const char *p = inm; (p = strstr(p, etag + 1)) != NULL; p++)
+		if (p > inm && p[-1] == '"' && p[ETAG_LEN - 2] == '"')
+			return 1;
+	return 0;
+}
+
+static void
+view_release_cb(const void *data, size_t len, void *arg)
+{
+	(void)data; (void)len;
+	store_view_release(arg);
+}
+
+static void
+http_date(int64_t t, char out[40])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static void
+add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct record_meta *m,
+    const char *etag)
+{
+	int64_t now = time(NULL), maxage = refresh_next_due(t->srv->rf) - now;
+	char tmp[64];
+
+	if (maxage < 0)
+		maxage = 0;
+	evhttp_add_header(h, "ETag", etag);
+	snprintf(tmp, sizeof tmp, "private, max-age=%lld", (long long)maxage);
+	evhttp_add_header(h, "Cache-Control", tmp);
+	http_date(m->refreshed_at, tmp);
+	evhttp_add_header(h, "Last-Modified", tmp);
+	snprintf(tmp, sizeof tmp, "%lld",
+	    (long long)(now > m->refreshed_at ? now - m->refreshed_at : 0));
+	evhttp_add_header(h, "Age", tmp);
+	evhttp_add_header(h, "Vary", "Accept, Accept-Encoding");
+}
+
+void
+http_data(struct http_thread *t, struct evhttp_request *req, const struct brand *b,
+    const struct aggregate *a)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *ae = evhttp_find_header(in, "Accept-Encoding");
+	int gz = ae != NULL && header_has(ae, "gzip");
+	struct store_view *v;
+	struct record_meta m;
+	enum body_variant var;
+	const char *body, *etag;
+	const void *rec;
+	size_t len, blen;
+	enum fmt f;
+	char tmp[32];
+
+	if (pick_format(req, &f) != 0)
+		return;
+	if ((v = store_view_begin(t->rd)) == NULL) {
+		http_error(req, 503, "unavailable", "store busy; retry");
+		return;
+	}
+	if (store_view_colour(v) == NULL || store_view_get(v, b->id, a->name, &rec, &len) != 0 ||
+	    record_parse(rec, len, &m) != 0) {
+		store_view_release(v);
+		http_error(req, 503, "not_ready", "aggregate not available yet");
+		return;
+	}
+	if (f == FMT_MSGPACK)
+		var = BODY_MSGPACK;
+	else if (f == FMT_CSV)
+		var = gz ? BODY_CSV_GZ : BODY_CSV;
+	else
+		var = gz ? BODY_JSON_GZ : BODY_JSON;
+	record_body(rec, len, var, &body, &blen, &etag);
+	add_cache_headers(t, out, &m, etag);
+	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(v));
+	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
+	evhttp_add_header(out, "X-Tpcd-Colour", store_view_colour(v));
+	if (etag_matches(evhttp_find_header(in, "If-None-Match"), etag)) {
+		store_view_release(v);
+		evhttp_send_reply(req, 304, "Not Modified", NULL);
+		return;
+	}
+	evhttp_add_header(out, "Content-Type", fmt_types[f]);
+	if (var == BODY_JSON_GZ || var == BODY_CSV_GZ)
+		evhttp_add_header(out, "Content-Encoding", "gzip");
+	struct evbuffer *eb = evbuffer_new();
+	evbuffer_add_reference(eb, body, blen, view_release_cb, v);
+	evhttp_send_reply(req, 200, "OK", eb);
+	evbuffer_free(eb);
+}

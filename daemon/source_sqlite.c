@@ -1,0 +1,152 @@
+/*
+ * source_sqlite.c — the embedded source: runs an aggregate's SQLite query against a
+ * brand's database file (<sqlite dir>/<schema>.db, opened read-only) and fills a table,
+ * checking the result's shape and types against the catalogue. Runs on the refresh
+ * thread only; it never touches the store or HTTP.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#include "tpcd.h"
+
+static int
+bind_params(sqlite3_stmt *st, const struct catalog *cat, char **cause)
+{
+	for (size_t i = 0; i < cat->nparams; i++) {
+		char name[80], *end;
+		long long n;
+		int idx, rc;
+
+		snprintf(name, sizeof name, ":%s", cat->params[i].name);
+		if ((idx = sqlite3_bind_parameter_index(st, name)) == 0)
+			continue;
+		n = strtoll(cat->params[i].value, &end, 10);
+		if (*cat->params[i].value != '\0' && *end == '\0')
+			rc = sqlite3_bind_int64(st, idx, n);
+		else
+			rc = sqlite3_bind_text(st, idx, cat->params[i].value, -1, SQLITE_STATIC);
+		if (rc != SQLITE_OK) {
+			*cause = xasprintf("binding %s: %s", name, sqlite3_errstr(rc));
+			return -1;
+		}
+	}
+	/* A parameter the catalogue does not define would silently bind NULL. */
+	for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++) {
+		const char *p = sqlite3_bind_parameter_name(st, i);
+		size_t j;
+
+		for (j = 0; j < cat->nparams; j++)
+			if (p != NULL && strcmp(p + 1, cat->params[j].name) == 0)
+				break;
+		if (j == cat->nparams) {
+			*cause = xasprintf("query uses %s, which the catalogue's params do not "
+			    "define", p ? p : "a positional parameter");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_shape(sqlite3_stmt *st, const struct aggregate *a, char **cause)
+{
+	if ((size_t)sqlite3_column_count(st) != a->ncols) {
+		*cause = xasprintf("query returns %d columns, the catalogue lists %zu",
+		    sqlite3_column_count(st), a->ncols);
+		return -1;
+	}
+	for (size_t i = 0; i < a->ncols; i++) {
+		const char *n = sqlite3_column_name(st, (int)i);
+		if (n == NULL || strcasecmp(n, a->cols[i].name) != 0) {
+			*cause = xasprintf("column %zu is '%s', the catalogue says '%s'", i + 1,
+			    n ? n : "?", a->cols[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Converts one SQLite value to the catalogue's type; -1 on a type the column can't hold. */
+static int
+read_cell(struct table *t, struct cell *c, sqlite3_stmt *st, int i,
+    const struct column *col, char **cause)
+{
+	int vt = sqlite3_column_type(st, i);
+
+	if (vt == SQLITE_NULL)
+		return 0;
+	switch (col->type) {
+	case COL_INT64:
+		if (vt != SQLITE_INTEGER)
+			goto bad;
+		c->kind = CELL_INT;
+		c->v.i = sqlite3_column_int64(st, i);
+		return 0;
+	case COL_DOUBLE:
+		if (vt != SQLITE_INTEGER && vt != SQLITE_FLOAT)
+			goto bad;
+		c->kind = CELL_DOUBLE;
+		c->v.d = sqlite3_column_double(st, i);
+		return 0;
+	case COL_STRING:
+	case COL_DATE:
+		if (vt != SQLITE_TEXT)
+			goto bad;
+		table_set_text(t, c, (const char *)sqlite3_column_text(st, i),
+		    (size_t)sqlite3_column_bytes(st, i));
+		return 0;
+	}
+bad:
+	*cause = xasprintf("column '%s' is %s but the query returned SQLite type %d",
+	    col->name, col_type_name(col->type), vt);
+	return -1;
+}
+
+/*
+ * Runs aggregate a for brand b into out (initialised here; the caller frees it with
+ * table_free whatever the result). Returns 0, or -1 and *cause (caller frees).
+ */
+int
+source_sqlite_pull(const struct config *cf, const struct catalog *cat,
+    const struct brand *b, const struct aggregate *a, struct table *out, char **cause)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *path, *err = NULL;
+	int rc;
+
+	table_init(out, a->ncols);
+	path = xasprintf("%s/%s.db", cf->sqlite_dir, b->schema);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		err = xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, a->sqlite_sql, -1, &st, NULL) != SQLITE_OK) {
+		err = xasprintf("%s: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (bind_params(st, cat, &err) != 0 || check_shape(st, a, &err) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cell *row = table_add_row(out);
+		for (size_t i = 0; i < a->ncols; i++)
+			if (read_cell(out, &row[i], st, (int)i, &a->cols[i], &err) != 0)
+				goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = xasprintf("%s: %s", path, sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(path);
+	if (err != NULL) {
+		*cause = err;
+		return -1;
+	}
+	return 0;
+}

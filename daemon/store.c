@@ -1,0 +1,534 @@
+/*
+ * store.c — the LMDB store: two complete snapshots ("blue" and "green") of every
+ * aggregate record, plus "meta" (which colour is active, each colour's manifest and
+ * generation). A publish writes the inactive colour and its manifest in one write
+ * transaction, checks it, then flips "active" in a second, tiny one; a reader takes one
+ * read transaction and so sees one whole snapshot. This file knows records only as bytes.
+ *
+ * Threads: one publisher at a time (LMDB's writer lock enforces it even across
+ * processes); read views belong to the thread that made them (MDB_NOTLS lets a thread
+ * hold several, which zero-copy responses need).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "tpcd.h"
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 meta;
+	MDB_dbi		 colour[2];	/* 0 blue, 1 green */
+};
+
+static const char *const colour_names[2] = { "blue", "green" };
+
+struct store_pub {
+	struct store	*st;
+	MDB_txn		*txn;
+	int		 target;	/* the colour being written */
+	int		 active;	/* -1: none yet */
+	uint64_t	 generation;
+	size_t		 nputs;
+};
+
+struct store_view {
+	struct store_reader *rd;
+	MDB_txn		*txn;
+	int		 colour;	/* -1: no snapshot */
+	uint64_t	 generation;
+	struct store_view *next;	/* free list */
+};
+
+struct store_reader {
+	struct store	*st;
+	struct store_view *free;
+};
+
+static int
+colour_index(const MDB_val *v)
+{
+	for (int i = 0; i < 2; i++)
+		if (v->mv_size == strlen(colour_names[i]) &&
+		    memcmp(v->mv_data, colour_names[i], v->mv_size) == 0)
+			return i;
+	return -1;
+}
+
+static int
+meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *val)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key };
+
+	return mdb_get(txn, dbi, &k, val);
+}
+
+static int
+meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *p, size_t n)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, v = { n, (void *)(uintptr_t)p };
+
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int
+meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out)
+{
+	MDB_val v;
+	char tmp[32];
+
+	*out = 0;
+	if (meta_get(txn, dbi, key, &v) != 0 || v.mv_size >= sizeof tmp)
+		return -1;
+	memcpy(tmp, v.mv_data, v.mv_size);
+	tmp[v.mv_size] = '\0';
+	*out = strtoull(tmp, NULL, 10);
+	return 0;
+}
+
+static int
+active_colour(struct store *st, MDB_txn *txn)
+{
+	MDB_val v;
+
+	if (meta_get(txn, st->meta, "active", &v) != 0)
+		return -1;
+	return colour_index(&v);
+}
+
+int
+store_open(struct store **out, const char *dir, size_t map_size_mb, int max_readers,
+    char **cause)
+{
+	struct store *st = xcalloc(1, sizeof *st);
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		*cause = xasprintf("%s: %s", dir, strerror(errno));
+		free(st);
+		return -1;
+	}
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		goto fail;
+	mdb_env_set_maxdbs(st->env, 8);
+	mdb_env_set_maxreaders(st->env, (unsigned)max_readers);
+	mdb_env_set_mapsize(st->env, map_size_mb << 20);
+	/* NOTLS: a serving thread holds one read txn per in-flight zero-copy body. */
+	if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0640)) != 0)
+		goto fail;
+	/* A reader that died (another process, kill -9) must not pin old pages forever. */
+	mdb_reader_check(st->env, NULL);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "blue", MDB_CREATE, &st->colour[0])) != 0 ||
+	    (rc = mdb_dbi_open(txn, "green", MDB_CREATE, &st->colour[1])) != 0)
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	*cause = xasprintf("LMDB store %s: %s", dir, mdb_strerror(rc));
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(st->env);
+	free(st);
+	return -1;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+static char *
+record_key(const char *brand, const char *agg, MDB_val *k)
+{
+	char *s = xasprintf("%s/%s", brand, agg);
+
+	k->mv_data = s;
+	k->mv_size = strlen(s);
+	return s;
+}
+
+/* Starts a publish into the inactive colour (emptied first). Caller commits or aborts. */
+int
+store_pub_begin(struct store *st, struct store_pub **out, char **cause)
+{
+	struct store_pub *p = xcalloc(1, sizeof *p);
+	uint64_t gen;
+	int rc;
+
+	p->st = st;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &p->txn)) != 0)
+		goto fail;
+	p->active = active_colour(st, p->txn);
+	p->target = p->active == 0 ? 1 : 0;
+	meta_get_u64(p->txn, st->meta, "generation", &gen);
+	p->generation = gen + 1;
+	if ((rc = mdb_drop(p->txn, st->colour[p->target], 0)) != 0)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	*cause = xasprintf("store: begin publish: %s", mdb_strerror(rc));
+	if (p->txn != NULL)
+		mdb_txn_abort(p->txn);
+	free(p);
+	return -1;
+}
+
+uint64_t
+store_pub_generation(struct store_pub *p)
+{
+	return p->generation;
+}
+
+const char *
+store_pub_colour(struct store_pub *p)
+{
+	return colour_names[p->target];
+}
+
+/*
+ * Copies the active snapshot's record for brand/agg into out; returns 0, or -1 when
+ * there is none. (A copy, because pointers from a write txn die at its next put.)
+ */
+int
+store_pub_prev(struct store_pub *p, const char *brand, const char *agg, struct buf *out)
+{
+	MDB_val k, v;
+	char *key;
+	int rc;
+
+	if (p->active < 0)
+		return -1;
+	key = record_key(brand, agg, &k);
+	rc = mdb_get(p->txn, p->st->colour[p->active], &k, &v);
+	free(key);
+	if (rc != 0)
+		return -1;
+	buf_reset(out);
+	buf_add(out, v.mv_data, v.mv_size);
+	return 0;
+}
+
+int
+store_pub_put(struct store_pub *p, const char *brand, const char *agg, const void *rec,
+    size_t len, char **cause)
+{
+	MDB_val k, v = { len, (void *)(uintptr_t)rec };
+	char *key = record_key(brand, agg, &k);
+	int rc = mdb_put(p->txn, p->st->colour[p->target], &k, &v, 0);
+
+	free(key);
+	if (rc != 0) {
+		*cause = xasprintf("store: writing %s/%s: %s", brand, agg, mdb_strerror(rc));
+		return -1;
+	}
+	p->nputs++;
+	return 0;
+}
+
+/*
+ * Reads the new colour back and checks the manifest against it: every record it lists
+ * is there, parses, and has the row count the manifest says. Catches a torn or foreign
+ * write before readers could see it.
+ */
+static int
+store_validate(struct store *st, int colour, uint64_t gen, char **cause)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	json_t *m = NULL, *aggs, *e;
+	json_error_t jerr;
+	char mkey[32];
+	size_t i;
+	int rc = -1;
+
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+		*cause = xstrdup("store: validate: cannot begin read txn");
+		return -1;
+	}
+	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[colour]);
+	if (meta_get(txn, st->meta, mkey, &v) != 0 ||
+	    (m = json_loadb(v.mv_data, v.mv_size, 0, &jerr)) == NULL) {
+		*cause = xstrdup("store: validate: manifest missing or unreadable");
+		goto out;
+	}
+	if ((uint64_t)json_integer_value(json_object_get(m, "generation")) != gen) {
+		*cause = xstrdup("store: validate: manifest generation mismatch");
+		goto out;
+	}
+	aggs = json_object_get(m, "aggregates");
+	json_array_foreach(aggs, i, e) {
+		const char *b = json_string_value(json_object_get(e, "brand"));
+		const char *a = json_string_value(json_object_get(e, "aggregate"));
+		struct record_meta rm;
+		MDB_val k;
+		char *key;
+
+		if (b == NULL || a == NULL || json_is_false(json_object_get(e, "ok")))
+			continue;
+		key = record_key(b, a, &k);
+		int grc = mdb_get(txn, st->colour[colour], &k, &v);
+		free(key);
+		if (grc != 0 || record_parse(v.mv_data, v.mv_size, &rm) != 0 ||
+		    rm.rows != (uint64_t)json_integer_value(json_object_get(e, "rows"))) {
+			*cause = xasprintf("store: validate: record %s/%s missing or damaged",
+			    b, a);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(m);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int
+store_set_active(struct store *st, int colour, char **cause)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = meta_put(txn, st->meta, "active", colour_names[colour],
+	    strlen(colour_names[colour]))) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	*cause = xasprintf("store: flipping active colour: %s", mdb_strerror(rc));
+	return -1;
+}
+
+/* Drops a colour's manifest, so that nothing (swap, rollback) can make it active. */
+static void
+store_forget(struct store *st, int colour)
+{
+	MDB_txn *txn;
+	MDB_val k;
+	char mkey[32];
+
+	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[colour]);
+	k.mv_data = mkey;
+	k.mv_size = strlen(mkey);
+	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
+		return;
+	mdb_del(txn, st->meta, &k, NULL);
+	mdb_txn_commit(txn);
+}
+
+/*
+ * Writes the manifest, commits the new colour, validates it and makes it active.
+ * Frees p whatever happens. On failure the active snapshot is untouched.
+ */
+int
+store_pub_commit(struct store_pub *p, const char *manifest_json, char **cause)
+{
+	struct store *st = p->st;
+	int target = p->target, rc;
+	uint64_t gen = p->generation;
+	char mkey[32], gkey[32], gval[32];
+
+	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[target]);
+	snprintf(gkey, sizeof gkey, "generation.%s", colour_names[target]);
+	snprintf(gval, sizeof gval, "%" PRIu64, gen);
+	if ((rc = meta_put(p->txn, st->meta, mkey, manifest_json, strlen(manifest_json))) ||
+	    (rc = meta_put(p->txn, st->meta, gkey, gval, strlen(gval))) ||
+	    (rc = meta_put(p->txn, st->meta, "generation", gval, strlen(gval)))) {
+		*cause = xasprintf("store: writing manifest: %s", mdb_strerror(rc));
+		store_pub_abort(p);
+		return -1;
+	}
+	rc = mdb_txn_commit(p->txn);
+	free(p);
+	if (rc != 0) {
+		*cause = xasprintf("store: committing snapshot: %s", mdb_strerror(rc));
+		return -1;
+	}
+	if (store_validate(st, target, gen, cause) != 0) {
+		store_forget(st, target);
+		return -1;
+	}
+	return store_set_active(st, target, cause);
+}
+
+void
+store_pub_abort(struct store_pub *p)
+{
+	if (p == NULL)
+		return;
+	mdb_txn_abort(p->txn);
+	free(p);
+}
+
+/* Makes the other colour active, if it holds a complete snapshot (rollback / swap). */
+int
+store_swap(struct store *st, char **cause)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	char mkey[32];
+	int active, other;
+
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+		*cause = xstrdup("store: cannot begin read txn");
+		return -1;
+	}
+	active = active_colour(st, txn);
+	other = active == 0 ? 1 : 0;
+	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[other]);
+	int have = active >= 0 && meta_get(txn, st->meta, mkey, &v) == 0;
+	mdb_txn_abort(txn);
+	if (!have) {
+		*cause = xstrdup("no other snapshot to swap to");
+		return -1;
+	}
+	return store_set_active(st, other, cause);
+}
+
+struct store_reader *
+store_reader_new(struct store *st)
+{
+	struct store_reader *rd = xcalloc(1, sizeof *rd);
+
+	rd->st = st;
+	return rd;
+}
+
+/* Frees the reader and its pooled transactions; every view must have been released. */
+void
+store_reader_free(struct store_reader *rd)
+{
+	struct store_view *v, *next;
+
+	if (rd == NULL)
+		return;
+	for (v = rd->free; v != NULL; v = next) {
+		next = v->next;
+		mdb_txn_abort(v->txn);
+		free(v);
+	}
+	free(rd);
+}
+
+/*
+ * Opens a read view on the active snapshot, reusing a pooled transaction when there is
+ * one (mdb_txn_renew: no allocation, no lock). Returns NULL only when LMDB refuses
+ * (reader table full); release it with store_view_release on the same thread.
+ */
+struct store_view *
+store_view_begin(struct store_reader *rd)
+{
+	struct store_view *v = rd->free;
+	char gkey[32];
+	MDB_val val;
+	int rc;
+
+	if (v != NULL) {
+		rd->free = v->next;
+		rc = mdb_txn_renew(v->txn);
+	} else {
+		v = xcalloc(1, sizeof *v);
+		v->rd = rd;
+		rc = mdb_txn_begin(rd->st->env, NULL, MDB_RDONLY, &v->txn);
+		if (rc == MDB_READERS_FULL && mdb_reader_check(rd->st->env, NULL) == 0)
+			rc = mdb_txn_begin(rd->st->env, NULL, MDB_RDONLY, &v->txn);
+	}
+	if (rc != 0) {
+		log_err("store: read transaction: %s", mdb_strerror(rc));
+		if (v->txn != NULL)
+			mdb_txn_abort(v->txn);
+		free(v);
+		return NULL;
+	}
+	v->next = NULL;
+	v->colour = active_colour(rd->st, v->txn);
+	v->generation = 0;
+	if (v->colour >= 0) {
+		snprintf(gkey, sizeof gkey, "generation.%s", colour_names[v->colour]);
+		if (meta_get(v->txn, rd->st->meta, gkey, &val) == 0 && val.mv_size < 31) {
+			memcpy(gkey, val.mv_data, val.mv_size);
+			gkey[val.mv_size] = '\0';
+			v->generation = strtoull(gkey, NULL, 10);
+		}
+	}
+	return v;
+}
+
+/* Ends the view; every pointer it handed out dies here. */
+void
+store_view_release(struct store_view *v)
+{
+	if (v == NULL)
+		return;
+	mdb_txn_reset(v->txn);
+	v->next = v->rd->free;
+	v->rd->free = v;
+}
+
+const char *
+store_view_colour(const struct store_view *v)
+{
+	return v->colour >= 0 ? colour_names[v->colour] : NULL;
+}
+
+uint64_t
+store_view_generation(const struct store_view *v)
+{
+	return v->generation;
+}
+
+/* Points *rec into the map (valid until the view is released); 0, or -1 if absent. */
+int
+store_view_get(struct store_view *v, const char *brand, const char *agg, const void **rec,
+    size_t *len)
+{
+	MDB_val k, val;
+	char *key;
+	int rc;
+
+	if (v->colour < 0)
+		return -1;
+	key = record_key(brand, agg, &k);
+	rc = mdb_get(v->txn, v->rd->st->colour[v->colour], &k, &val);
+	free(key);
+	if (rc != 0)
+		return -1;
+	*rec = val.mv_data;
+	*len = val.mv_size;
+	return 0;
+}
+
+/* The manifest JSON of a colour ("blue"/"green"), or NULL; caller frees. */
+char *
+store_view_manifest(struct store_view *v, const char *colour)
+{
+	MDB_val val;
+	char mkey[32];
+
+	snprintf(mkey, sizeof mkey, "manifest.%s", colour);
+	if (meta_get(v->txn, v->rd->st->meta, mkey, &val) != 0)
+		return NULL;
+	return xstrndup(val.mv_data, val.mv_size);
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every test: the cmocka unit tests of the normal and the sanitizer build, then the
+# black-box integration tests against the sanitizer build of the real daemon. Ends with
+# one line "N passed, N failed"; exits non-zero when anything failed.
+set -u
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-/usr/bin/python3}
+passed=0
+failed=0
+failures=()
+log=$(mktemp -d /tmp/tpcd-test.XXXXXX)
+
+count_cmocka() {	# $1 = binary; counts its PASSED/FAILED lines
+	local name out p f rc
+	name=$1
+	out=$("$name" 2>&1); rc=$?
+	echo "$out" | grep -E '^\[  (FAILED|  OK  |PASSED)' | grep -v '^\[  PASSED  \]' | sed "s|^|  $name: |" | grep -v ' OK ' || true
+	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then	# crashed (e.g. a sanitizer report)
+		echo "$out" | tail -30
+		f=1
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+	[ "$f" -eq 0 ] || failures+=("$name")
+	echo "unit $name: $p passed, $f failed"
+}
+
+for b in build/tests/test_* build/asan/tests/test_*; do
+	[ -x "$b" ] && count_cmocka "$b"
+done
+
+export TPCD_BIN=${TPCD_BIN:-build/asan/tpcd}
+export TPCCTL_BIN=${TPCCTL_BIN:-build/tpcctl}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+for t in tests/integration/test_*.py tests/golden/test_*.py; do
+	[ -f "$t" ] || continue
+	out=$("$PYTHON" "$t" 2>&1); rc=$?
+	echo "$out" > "$log/$(basename "$t").log"
+	echo "$out" | grep -E '^(FAIL|ERROR)' | sed "s|^|  $t: |"
+	p=$(echo "$out" | sed -n 's/^RESULT passed=\([0-9]*\) failed=.*/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^RESULT passed=[0-9]* failed=\([0-9]*\).*/\1/p' | tail -1)
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "$out" | tail -30
+		f=1
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+	[ "$f" -eq 0 ] || failures+=("$t")
+	echo "integration $t: $p passed, $f failed"
+done
+
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]} (logs in $log)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

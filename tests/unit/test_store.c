@@ -1,0 +1,183 @@
+/*
+ * test_store.c — blue/green publishing on a real LMDB file: an empty store has no
+ * snapshot; each publish flips the colour and bumps the generation; a view opened before
+ * a publish keeps seeing its own snapshot, byte for byte, until released; an aborted
+ * publish leaves the active snapshot untouched; swap flips back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tpcd.h"
+
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/tpcd-store-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void
+publish(struct store *st, const char *value, int commit)
+{
+	struct store_pub *p;
+	char *cause = NULL, *manifest;
+
+	assert_int_equal(store_pub_begin(st, &p, &cause), 0);
+	/* records are opaque bytes to the store, but validation parses them: use real ones */
+	struct column col = { "v", COL_STRING, "dimension", NULL, NULL, NULL };
+	struct aggregate a = { .name = "x", .cols = &col, .ncols = 1 };
+	struct brand b = { .id = "a" };
+	struct table t;
+	struct buf rec;
+	table_init(&t, 1);
+	table_set_text(&t, table_add_row(&t), value, strlen(value));
+	buf_init(&rec);
+	assert_int_equal(encode_record(&b, &a, &t, store_pub_generation(p), 0, &rec, &cause),
+	    0);
+	assert_int_equal(store_pub_put(p, "a", "x", rec.data, rec.len, &cause), 0);
+	manifest = xasprintf("{\"generation\":%llu,\"aggregates\":[{\"brand\":\"a\","
+	    "\"aggregate\":\"x\",\"rows\":1}]}", (unsigned long long)store_pub_generation(p));
+	if (commit)
+		assert_int_equal(store_pub_commit(p, manifest, &cause), 0);
+	else
+		store_pub_abort(p);
+	free(manifest);
+	buf_free(&rec);
+	table_free(&t);
+}
+
+/* The JSON body of a/x in view v must contain value. */
+static void
+expect_value(struct store_view *v, const char *value)
+{
+	const void *rec;
+	const char *body, *etag;
+	size_t len, blen;
+
+	assert_int_equal(store_view_get(v, "a", "x", &rec, &len), 0);
+	assert_int_equal(record_body(rec, len, BODY_JSON, &body, &blen, &etag), 0);
+	char *s = xstrndup(body, blen);
+	assert_non_null(strstr(s, value));
+	free(s);
+}
+
+static void
+test_blue_green(void **state)
+{
+	struct store *st;
+	struct store_reader *rd;
+	struct store_view *v, *old;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	rd = store_reader_new(st);
+	v = store_view_begin(rd);
+	assert_null(store_view_colour(v));		/* empty store: no snapshot */
+	store_view_release(v);
+
+	publish(st, "first", 1);
+	old = store_view_begin(rd);
+	assert_string_equal(store_view_colour(old), "green");
+	assert_int_equal(store_view_generation(old), 1);
+	expect_value(old, "first");
+
+	publish(st, "second", 1);			/* while old is still open */
+	v = store_view_begin(rd);
+	assert_string_equal(store_view_colour(v), "blue");
+	assert_int_equal(store_view_generation(v), 2);
+	expect_value(v, "second");
+	expect_value(old, "first");			/* the old view is unchanged */
+	store_view_release(v);
+	store_view_release(old);
+
+	publish(st, "third", 0);			/* aborted: nothing changes */
+	v = store_view_begin(rd);
+	assert_int_equal(store_view_generation(v), 2);
+	expect_value(v, "second");
+	store_view_release(v);
+
+	assert_int_equal(store_swap(st, &cause), 0);	/* rollback to generation 1 */
+	v = store_view_begin(rd);
+	assert_string_equal(store_view_colour(v), "green");
+	assert_int_equal(store_view_generation(v), 1);
+	expect_value(v, "first");
+	store_view_release(v);
+
+	store_reader_free(rd);
+	store_close(st);
+
+	/* reopening the file finds the same active snapshot */
+	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	rd = store_reader_new(st);
+	v = store_view_begin(rd);
+	assert_int_equal(store_view_generation(v), 1);
+	store_view_release(v);
+	store_reader_free(rd);
+	store_close(st);
+}
+
+static void
+test_bad_manifest_refused(void **state)
+{
+	struct store *st;
+	struct store_pub *p;
+	struct store_reader *rd;
+	struct store_view *v;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	rd = store_reader_new(st);
+	v = store_view_begin(rd);
+	uint64_t before = store_view_generation(v);
+	const char *colour = store_view_colour(v);
+	char *was = xstrdup(colour);
+	store_view_release(v);
+	/* a manifest that lists a record the snapshot lacks must not become active */
+	assert_int_equal(store_pub_begin(st, &p, &cause), 0);
+	char *m = xasprintf("{\"generation\":%llu,\"aggregates\":[{\"brand\":\"a\","
+	    "\"aggregate\":\"missing\",\"rows\":1}]}",
+	    (unsigned long long)store_pub_generation(p));
+	assert_int_equal(store_pub_commit(p, m, &cause), -1);
+	assert_non_null(strstr(cause, "a/missing"));
+	free(cause);
+	free(m);
+	v = store_view_begin(rd);
+	assert_int_equal(store_view_generation(v), before);
+	assert_string_equal(store_view_colour(v), was);
+	store_view_release(v);
+	free(was);
+	store_reader_free(rd);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blue_green),
+		cmocka_unit_test(test_bad_manifest_refused),
+	};
+
+	log_init(LOG_ERR);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
