@@ -229,14 +229,39 @@ http_status(struct http_thread *t, struct evhttp_request *req)
 	http_send_json(req, 200, "OK", o);
 }
 
+/* Both colours' manifests: what each holds, which one is live. */
+static void
+http_snapshots(struct http_thread *t, struct evhttp_request *req)
+{
+	static const char *const colours[2] = { "blue", "green" };
+	struct store_view *v = store_view_begin(t->rd);
+	json_t *list = json_array();
+	const char *active = v ? store_view_colour(v) : NULL;
+
+	for (int i = 0; v != NULL && i < 2; i++) {
+		char *m = store_view_manifest(v, colours[i]);
+		json_t *mj = m ? json_loads(m, 0, NULL) : NULL;
+		free(m);
+		if (mj == NULL)
+			continue;
+		json_object_set_new(mj, "colour", json_string(colours[i]));
+		json_object_set_new(mj, "active", json_boolean(active != NULL &&
+		    strcmp(active, colours[i]) == 0));
+		json_array_append_new(list, mj);
+	}
+	http_send_json(req, 200, "OK", json_pack("{s:s?, s:o}", "active", active,
+	    "snapshots", list));
+	store_view_release(v);
+}
+
 static void
 http_refresh(struct http_thread *t, struct evhttp_request *req)
 {
 	int running = refresh_running(t->srv->rf);
+	uint64_t runs = refresh_request(t->srv->rf, NULL, NULL);
 
-	refresh_request(t->srv->rf);
-	http_send_json(req, 202, "Accepted", json_pack("{s:b, s:b}", "accepted", 1,
-	    "already_running", running));
+	http_send_json(req, 202, "Accepted", json_pack("{s:b, s:b, s:I}", "accepted", 1,
+	    "already_running", running, "refresh_id", (json_int_t)runs + 1 + running));
 }
 
 static void
@@ -265,6 +290,11 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	if (n == 2 && strcmp(seg[1], "status") == 0) {
 		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
 			http_status(t, req);
+		return;
+	}
+	if (n == 2 && strcmp(seg[1], "snapshots") == 0) {
+		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
+			http_snapshots(t, req);
 		return;
 	}
 	if (n == 2 && strcmp(seg[1], "refresh") == 0) {

@@ -96,14 +96,18 @@ serve(struct config *cf, struct catalog *cat)
 	struct store *st;
 	struct refresher *rf;
 	struct http_server *http;
-	struct event_base *base;
+	struct event_base *base, *rbase;
+	struct source *src;
 	struct event *sig[3];
 	const int signals[3] = { SIGINT, SIGTERM, SIGHUP };
 	char *cause = NULL;
 
 	if (store_open(&st, cf->state_dir, cf->map_size_mb, cf->max_readers, &cause) != 0)
 		fatal("%s", cause);
-	rf = refresh_start(cf, cat, st, last_publish(st));
+	if ((rbase = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	src = source_sqlite_new(cf, cat);
+	rf = refresh_start(cf, cat, st, src, rbase, last_publish(st));
 	if ((http = http_start(cf, cat, st, rf, -1, &cause)) == NULL)
 		fatal("%s", cause);
 	if ((base = event_base_new()) == NULL)
@@ -118,6 +122,7 @@ serve(struct config *cf, struct catalog *cat)
 	event_base_dispatch(base);
 	http_stop(http);
 	refresh_stop(rf);
+	event_base_free(rbase);
 	store_close(st);
 	for (int i = 0; i < 3; i++)
 		event_free(sig[i]);

@@ -1,12 +1,13 @@
 /*
- * refresh.c — the refresh thread: on its schedule, or when asked, it pulls every
- * aggregate of every brand from the source, encodes the bodies and publishes them into
- * the store as one new snapshot. It runs its own event_base so nothing here can stall a
- * serving loop. It owns the refresh status that /v1/status shows; other threads read it
- * under the mutex.
+ * refresh.c — the refresh thread. On its schedule, or when asked, it has the source pull
+ * every aggregate of every brand (asynchronously: the Snowflake source runs on this
+ * thread's own event_base), then encodes the bodies and publishes them into the store as
+ * one new snapshot. Nothing here runs on a serving loop. It owns the refresh status that
+ * /v1/status shows; other threads read it under the mutex.
  *
- * A failing aggregate keeps its last good record (carried into the new snapshot) and
- * shows its error; when every aggregate fails nothing is published at all.
+ * Publishing rules: a failed aggregate keeps its last good record and shows its error;
+ * an aggregate whose content did not change keeps its record byte for byte (same ETag);
+ * a cycle that changes nothing publishes nothing; while pinned nothing is published.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -16,25 +17,27 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <jansson.h>
 
 #include "tpcd.h"
 
 struct agg_status {
-	char		*brand;
-	char		*aggregate;
 	int		 ok;
 	char		*error;
 	uint64_t	 rows;
 	uint64_t	 generation;	/* of the content now published */
 	int64_t		 duration_ms;
+	char		*data_ts;
+	char		*handle;
+	uint64_t	 ok_count, fail_count;
 };
 
 struct refresher {
 	const struct config	*cf;
 	const struct catalog	*cat;
 	struct store		*st;
+	struct store_reader	*rd;
+	struct source		*src;
 	pthread_t		 thread;
 	struct event_base	*base;
 	struct event		*timer;
@@ -42,15 +45,25 @@ struct refresher {
 	atomic_int		 stopping;
 	atomic_llong		 next_due;
 
+	/* the cycle in progress (refresh thread only) */
+	struct pull		*pulls;
+	size_t			 npulls;
+	int64_t			 started_ms;
+
 	pthread_mutex_t		 mu;		/* guards everything below */
 	int			 running;
+	int			 pinned;
+	int			 requested;	/* a request arrived: run (again) */
+	char			*req_brand;	/* NULL: all */
+	char			*req_agg;	/* NULL: all */
 	uint64_t		 runs;
 	int			 last_ok;
+	int			 last_published;
 	char			*last_error;
 	int64_t			 last_started;
 	int64_t			 last_finished;
 	int64_t			 last_duration_ms;
-	struct agg_status	*aggs;
+	struct agg_status	*aggs;		/* brand-major, like pulls */
 	size_t			 naggs;
 };
 
@@ -63,175 +76,253 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-status_set(struct agg_status *s, int ok, const char *error, uint64_t rows, uint64_t gen,
-    int64_t ms)
+static char *
+dup_or_null(const char *s)
 {
-	s->ok = ok;
-	free(s->error);
-	s->error = error ? xstrdup(error) : NULL;
-	s->rows = rows;
-	s->generation = gen;
-	s->duration_ms = ms;
+	return s ? xstrdup(s) : NULL;
 }
 
-/*
- * Pulls and encodes one aggregate into rec. Returns 1 when rec holds a new record,
- * 0 when the previous record (already in prev) is still right, -1 on error (*cause).
- */
-static int
-refresh_one(struct refresher *r, const struct brand *b, const struct aggregate *a,
-    uint64_t gen, int64_t at, const struct buf *prev, int have_prev, struct buf *rec,
-    uint64_t *rows, char **cause)
+static void
+pulls_free(struct pull *p, size_t n)
 {
-	struct record_meta nm, pm;
-	struct table t;
-	int rc;
+	for (size_t i = 0; i < n; i++) {
+		table_free(&p[i].table);
+		free(p[i].error);
+		free(p[i].prev_data_ts);
+		free(p[i].data_ts);
+		free(p[i].handle);
+		free(p[i].prev_handle);
+	}
+	free(p);
+}
 
-	rc = source_sqlite_pull(r->cf, r->cat, b, a, &t, cause);
-	if (rc == 0)
-		rc = encode_record(b, a, &t, gen, at, rec, cause);
-	table_free(&t);
-	if (rc != 0)
-		return -1;
-	record_parse(rec->data, rec->len, &nm);
-	*rows = nm.rows;
-	/* Same content as the live record: keep its bytes, so its ETag stays valid. */
-	if (have_prev && record_parse(prev->data, prev->len, &pm) == 0 &&
-	    memcmp(pm.content_hash, nm.content_hash, 32) == 0)
-		return 0;
-	return 1;
+/* Lineage of the live snapshot, per brand/aggregate, from its manifest. */
+static json_t *
+live_manifest(struct refresher *r)
+{
+	struct store_view *v = store_view_begin(r->rd);
+	json_t *m = NULL;
+
+	if (v != NULL && store_view_colour(v) != NULL) {
+		char *s = store_view_manifest(v, store_view_colour(v));
+		m = s ? json_loads(s, 0, NULL) : NULL;
+		free(s);
+	}
+	store_view_release(v);
+	return m;
 }
 
 static json_t *
-manifest_entry(const struct agg_status *s)
+manifest_find(json_t *m, const char *brand, const char *agg)
 {
-	json_t *e = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I}", "brand", s->brand,
-	    "aggregate", s->aggregate, "ok", s->ok, "rows", (json_int_t)s->rows,
-	    "generation", (json_int_t)s->generation, "duration_ms",
-	    (json_int_t)s->duration_ms);
+	size_t i;
+	json_t *e;
 
-	if (s->error != NULL)
-		json_object_set_new(e, "error", json_string(s->error));
-	return e;
+	json_array_foreach(json_object_get(m, "aggregates"), i, e) {
+		const char *b = json_string_value(json_object_get(e, "brand"));
+		const char *a = json_string_value(json_object_get(e, "aggregate"));
+		if (b && a && strcmp(b, brand) == 0 && strcmp(a, agg) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Builds this cycle's pulls; only those matching the request are wanted. */
+static void
+cycle_prepare(struct refresher *r, const char *brand, const char *agg)
+{
+	json_t *m = live_manifest(r);
+	size_t k = 0;
+
+	r->npulls = r->cf->nbrands * r->cat->naggs;
+	r->pulls = xcalloc(r->npulls, sizeof *r->pulls);
+	for (size_t b = 0; b < r->cf->nbrands; b++) {
+		for (size_t a = 0; a < r->cat->naggs; a++, k++) {
+			struct pull *p = &r->pulls[k];
+			json_t *e;
+
+			p->brand = &r->cf->brands[b];
+			p->agg = &r->cat->aggs[a];
+			p->wanted = (brand == NULL || strcmp(brand, p->brand->id) == 0) &&
+			    (agg == NULL || strcmp(agg, p->agg->name) == 0);
+			p->state = p->wanted ? PULL_PENDING : PULL_UNCHANGED;
+			table_init(&p->table, p->agg->ncols);
+			e = manifest_find(m, p->brand->id, p->agg->name);
+			p->prev_data_ts = dup_or_null(json_string_value(
+			    json_object_get(e, "data_timestamp")));
+			p->prev_handle = dup_or_null(json_string_value(
+			    json_object_get(e, "statement_handle")));
+		}
+	}
+	json_decref(m);
+}
+
+/* The manifest's word on one kept record: its size, its generation, its lineage. */
+static json_t *
+manifest_entry(const struct pull *p)
+{
+	int fresh = p->state == PULL_DONE;
+	const char *ts = fresh ? p->data_ts : p->prev_data_ts;
+	const char *h = fresh ? p->handle : p->prev_handle;
+
+	return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:s?, s:s?, s:s?}", "brand",
+	    p->brand->id, "aggregate", p->agg->name, "ok", p->state != PULL_FAILED, "rows",
+	    (json_int_t)p->rows, "generation", (json_int_t)p->generation, "duration_ms",
+	    (json_int_t)p->duration_ms, "error", p->error, "data_timestamp", ts,
+	    "statement_handle", h);
+}
+
+/*
+ * Decides one pull's record: the new one (returns 1, in rec), the live one (0, in prev),
+ * or none (-1: failed and never published). Updates its status entry.
+ */
+static int
+settle_one(struct refresher *r, struct store_pub *pub, struct pull *p,
+    struct agg_status *s, uint64_t gen, struct buf *prev, struct buf *rec)
+{
+	struct record_meta pm = { 0 }, nm = { 0 };
+	int have_prev = store_pub_prev(pub, p->brand->id, p->agg->name, prev) == 0 &&
+	    record_parse(prev->data, prev->len, &pm) == 0;
+	char *cause = NULL;
+	int rc = have_prev ? 0 : -1;
+
+	if (p->state == PULL_DONE) {
+		if (encode_record(p->brand, p->agg, &p->table, gen, r->started_ms / 1000, rec,
+		    &cause) != 0) {
+			p->state = PULL_FAILED;
+			free(p->error);
+			p->error = cause;
+		} else {
+			record_parse(rec->data, rec->len, &nm);
+			rc = have_prev && memcmp(pm.content_hash, nm.content_hash, 32) == 0 ?
+			    0 : 1;
+		}
+	}
+	if (p->state == PULL_PENDING) {		/* a source that gave up on it */
+		p->state = PULL_FAILED;
+		p->error = xstrdup("not pulled");
+	}
+	p->rows = rc == 1 ? nm.rows : pm.rows;
+	p->generation = rc == 1 ? gen : pm.generation;
+	if (!p->wanted)
+		return rc;
+	pthread_mutex_lock(&r->mu);
+	s->ok = p->state != PULL_FAILED;
+	free(s->error);
+	s->error = dup_or_null(p->error);
+	s->duration_ms = p->duration_ms;
+	s->rows = p->rows;
+	s->generation = p->generation;
+	if (p->state != PULL_FAILED) {
+		free(s->data_ts);
+		s->data_ts = dup_or_null(p->state == PULL_DONE ? p->data_ts : p->prev_data_ts);
+		free(s->handle);
+		s->handle = dup_or_null(p->state == PULL_DONE ? p->handle : p->prev_handle);
+		s->ok_count++;
+	} else
+		s->fail_count++;
+	pthread_mutex_unlock(&r->mu);
+	if (p->state == PULL_FAILED)
+		log_warn("refresh: %s/%s: %s", p->brand->id, p->agg->name, p->error);
+	return rc;
 }
 
 static void
-refresh_finish(struct refresher *r, int ok, char *error, int64_t started)
+cycle_finish(struct refresher *r, int ok, int published, char *error)
 {
 	pthread_mutex_lock(&r->mu);
 	r->running = 0;
 	r->runs++;
 	r->last_ok = ok;
+	r->last_published = published;
 	free(r->last_error);
 	r->last_error = error;
-	r->last_started = started;
+	r->last_started = r->started_ms;
 	r->last_finished = now_ms();
-	r->last_duration_ms = r->last_finished - started;
+	r->last_duration_ms = r->last_finished - r->started_ms;
 	pthread_mutex_unlock(&r->mu);
-	if (ok)
-		log_info("refresh: published (%" PRId64 " ms)", r->last_duration_ms);
-	else
+	if (error != NULL)
 		log_err("refresh: %s", error);
+	else
+		log_info("refresh: %s (%" PRId64 " ms)", published ? "published" :
+		    "no changes", r->last_duration_ms);
 }
 
-/* One whole refresh: pull everything, publish once. Runs on the refresh thread. */
+/* All pulls are settled: build the snapshot and publish it (or not). */
 static void
-refresh_run(struct refresher *r)
+cycle_publish(struct refresher *r)
 {
 	struct store_pub *pub = NULL;
 	struct buf prev, rec;
-	json_t *manifest = NULL, *entries;
-	char *cause = NULL, *js;
-	int64_t started = now_ms();
-	size_t nok = 0, k = 0;
+	json_t *entries = json_array(), *manifest;
+	char *cause = NULL, *js, ts[32];
+	size_t nfailed = 0, nchanged = 0, nlive = 0;
 	uint64_t gen;
+	int pinned;
 
-	pthread_mutex_lock(&r->mu);
-	r->running = 1;
-	pthread_mutex_unlock(&r->mu);
-	if (store_pub_begin(r->st, &pub, &cause) != 0) {
-		refresh_finish(r, 0, cause, started);
-		return;
-	}
-	gen = store_pub_generation(pub);
 	buf_init(&prev);
 	buf_init(&rec);
-	entries = json_array();
-	for (size_t bi = 0; bi < r->cf->nbrands; bi++) {
-		const struct brand *b = &r->cf->brands[bi];
-		for (size_t ai = 0; ai < r->cat->naggs; ai++, k++) {
-			const struct aggregate *a = &r->cat->aggs[ai];
-			int64_t t0 = now_ms();
-			uint64_t rows = 0;
-			struct record_meta pm;
-			int have_prev, rc;
+	if (store_pub_begin(r->st, &pub, &cause) != 0)
+		goto fail;
+	gen = store_pub_generation(pub);
+	for (size_t i = 0; i < r->npulls; i++) {
+		struct pull *p = &r->pulls[i];
+		int rc = settle_one(r, pub, p, &r->aggs[i], gen, &prev, &rec);
+		const struct buf *keep = rc == 1 ? &rec : (rc == 0 ? &prev : NULL);
 
-			if (atomic_load(&r->stopping)) {
-				cause = xstrdup("refresh aborted: shutting down");
-				goto fail;
-			}
-			have_prev = store_pub_prev(pub, b->id, a->name, &prev) == 0;
-			rc = refresh_one(r, b, a, gen, started / 1000, &prev, have_prev, &rec,
-			    &rows, &cause);
-			const struct buf *keep = rc == 1 ? &rec : (have_prev ? &prev : NULL);
-			if (keep != NULL && store_pub_put(pub, b->id, a->name, keep->data,
-			    keep->len, &cause) != 0)
-				goto fail;
-			pthread_mutex_lock(&r->mu);
-			if (rc >= 0) {
-				record_parse(keep->data, keep->len, &pm);
-				status_set(&r->aggs[k], 1, NULL, rows, pm.generation,
-				    now_ms() - t0);
-				nok++;
-			} else {
-				log_warn("refresh: %s/%s: %s", b->id, a->name, cause);
-				pm.generation = 0;
-				pm.rows = 0;
-				if (have_prev)
-					record_parse(prev.data, prev.len, &pm);
-				status_set(&r->aggs[k], 0, cause, pm.rows, pm.generation,
-				    now_ms() - t0);
-				free(cause);
-				cause = NULL;
-			}
-			json_array_append_new(entries, manifest_entry(&r->aggs[k]));
-			pthread_mutex_unlock(&r->mu);
-		}
+		nfailed += p->wanted && p->state == PULL_FAILED;
+		nchanged += rc == 1;
+		if (keep == NULL)
+			continue;
+		nlive++;
+		if (store_pub_put(pub, p->brand->id, p->agg->name, keep->data, keep->len,
+		    &cause) != 0)
+			goto fail;
+		json_array_append_new(entries, manifest_entry(p));
 	}
-	if (nok == 0) {
+	pthread_mutex_lock(&r->mu);
+	pinned = r->pinned;
+	pthread_mutex_unlock(&r->mu);
+	if (nlive == 0) {
 		cause = xstrdup("every aggregate failed; nothing published");
 		goto fail;
 	}
-	char ts[32];
-	iso8601(started / 1000, ts);
-	manifest = json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:O}", "generation",
-	    (json_int_t)gen, "colour", store_pub_colour(pub), "created_at", ts,
-	    "created_at_unix", (json_int_t)(started / 1000), "source", "sqlite",
-	    "duration_ms", (json_int_t)(now_ms() - started), "aggregates", entries);
-	js = json_dumps(manifest, JSON_COMPACT);
-	if (store_pub_commit(pub, js, &cause) != 0) {
-		pub = NULL;
-		free(js);
-		goto fail;
+	if (nchanged == 0 || pinned) {
+		store_pub_abort(pub);
+		json_decref(entries);
+		buf_free(&prev);
+		buf_free(&rec);
+		cycle_finish(r, nfailed == 0, 0, nfailed == 0 ? NULL : xasprintf(
+		    "%zu aggregates failed; their last good data is served", nfailed));
+		return;
 	}
-	free(js);
+	iso8601(r->started_ms / 1000, ts);
+	manifest = json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:o}", "generation",
+	    (json_int_t)gen, "colour", store_pub_colour(pub), "created_at", ts,
+	    "created_at_unix", (json_int_t)(r->started_ms / 1000), "source", r->src->name,
+	    "duration_ms", (json_int_t)(now_ms() - r->started_ms), "aggregates", entries);
+	entries = NULL;
+	js = json_dumps(manifest, JSON_COMPACT);
 	json_decref(manifest);
-	json_decref(entries);
+	int rc = store_pub_commit(pub, js, &cause);
+	pub = NULL;
+	free(js);
+	if (rc != 0)
+		goto fail;
 	buf_free(&prev);
 	buf_free(&rec);
-	refresh_finish(r, nok == r->naggs, nok == r->naggs ? NULL :
-	    xasprintf("%zu of %zu aggregates failed; their last good data is served",
-	    r->naggs - nok, r->naggs), started);
+	cycle_finish(r, nfailed == 0, 1, nfailed == 0 ? NULL : xasprintf(
+	    "%zu aggregates failed; their last good data is served", nfailed));
 	return;
 fail:
 	store_pub_abort(pub);
-	json_decref(manifest);
 	json_decref(entries);
 	buf_free(&prev);
 	buf_free(&rec);
-	refresh_finish(r, 0, cause, started);
+	cycle_finish(r, 0, 0, cause);
 }
+
+static void cycle_start(struct refresher *);
 
 static void
 schedule(struct refresher *r, int64_t delay_s)
@@ -242,16 +333,72 @@ schedule(struct refresher *r, int64_t delay_s)
 	evtimer_add(r->timer, &tv);
 }
 
+/* The source settled every pull (refresh thread). */
+static void
+cycle_pulled_cb(void *arg)
+{
+	struct refresher *r = arg;
+	int again;
+
+	if (atomic_load(&r->stopping))
+		return;
+	cycle_publish(r);
+	pulls_free(r->pulls, r->npulls);
+	r->pulls = NULL;
+	r->npulls = 0;
+	pthread_mutex_lock(&r->mu);
+	again = r->requested;
+	pthread_mutex_unlock(&r->mu);
+	if (again)
+		cycle_start(r);
+}
+
+static void
+cycle_start(struct refresher *r)
+{
+	char *brand, *agg;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->running || !r->requested) {
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	r->running = 1;
+	r->requested = 0;
+	brand = r->req_brand;
+	agg = r->req_agg;
+	r->req_brand = r->req_agg = NULL;
+	pthread_mutex_unlock(&r->mu);
+	r->started_ms = now_ms();
+	cycle_prepare(r, brand, agg);
+	if (brand == NULL && agg == NULL)	/* a full cycle resets the schedule */
+		schedule(r, r->cf->refresh_interval);
+	free(brand);
+	free(agg);
+	r->src->pull(r->src, r->pulls, r->npulls, cycle_pulled_cb, r);
+}
+
+/* The schedule: a full refresh, now or (when one is running) right after it. */
 static void
 refresh_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct refresher *r = arg;
 
 	(void)fd; (void)what;
-	if (atomic_load(&r->stopping))
-		return;
-	refresh_run(r);
-	schedule(r, r->cf->refresh_interval);
+	pthread_mutex_lock(&r->mu);
+	r->requested = 1;
+	free(r->req_brand);
+	free(r->req_agg);
+	r->req_brand = r->req_agg = NULL;
+	pthread_mutex_unlock(&r->mu);
+	cycle_start(r);
+}
+
+static void
+refresh_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	cycle_start(arg);
 }
 
 static void *
@@ -264,13 +411,13 @@ refresh_main(void *arg)
 }
 
 /*
- * Starts the refresh thread. last_publish is the active snapshot's creation time (unix
- * seconds; 0 when the store is empty): the first refresh is due interval seconds after
- * it, at once for an empty store.
+ * Starts the refresh thread with its source (which it owns from now on). last_publish
+ * is the active snapshot's creation time (unix seconds; 0 when the store is empty): the
+ * first refresh is due interval seconds after it, at once for an empty store.
  */
 struct refresher *
 refresh_start(const struct config *cf, const struct catalog *cat, struct store *st,
-    int64_t last_publish)
+    struct source *src, struct event_base *base, int64_t last_publish)
 {
 	struct refresher *r = xcalloc(1, sizeof *r);
 	int64_t delay = 0;
@@ -278,19 +425,14 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	r->cf = cf;
 	r->cat = cat;
 	r->st = st;
+	r->src = src;
+	r->base = base;
+	r->rd = store_reader_new(st);
 	pthread_mutex_init(&r->mu, NULL);
 	r->naggs = cf->nbrands * cat->naggs;
 	r->aggs = xcalloc(r->naggs, sizeof *r->aggs);
-	for (size_t b = 0, k = 0; b < cf->nbrands; b++) {
-		for (size_t a = 0; a < cat->naggs; a++, k++) {
-			r->aggs[k].brand = xstrdup(cf->brands[b].id);
-			r->aggs[k].aggregate = xstrdup(cat->aggs[a].name);
-		}
-	}
-	if ((r->base = event_base_new()) == NULL)
-		fatal("refresh: event_base_new failed");
 	r->timer = evtimer_new(r->base, refresh_timer_cb, r);
-	r->wake = event_new(r->base, -1, 0, refresh_timer_cb, r);
+	r->wake = event_new(r->base, -1, 0, refresh_wake_cb, r);
 	if (last_publish > 0) {
 		delay = last_publish + cf->refresh_interval - (int64_t)time(NULL);
 		if (delay < 0)
@@ -302,11 +444,27 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	return r;
 }
 
-/* Asks for a refresh now; any thread. A request during a refresh runs once it ends. */
-void
-refresh_request(struct refresher *r)
+/*
+ * Asks for a refresh (any thread): of everything, or of one brand and/or aggregate.
+ * A request during a refresh runs once it ends. Returns the number of refreshes
+ * completed so far, so a caller can wait for the next one.
+ */
+uint64_t
+refresh_request(struct refresher *r, const char *brand, const char *agg)
 {
+	uint64_t runs;
+
+	pthread_mutex_lock(&r->mu);
+	free(r->req_brand);
+	free(r->req_agg);
+	/* Two different requests waiting merge into one full refresh. */
+	r->req_brand = r->requested ? NULL : dup_or_null(brand);
+	r->req_agg = r->requested ? NULL : dup_or_null(agg);
+	r->requested = 1;
+	runs = r->runs;
+	pthread_mutex_unlock(&r->mu);
 	event_active(r->wake, EV_TIMEOUT, 0);
+	return runs;
 }
 
 int
@@ -320,25 +478,41 @@ refresh_running(struct refresher *r)
 	return running;
 }
 
-/* Stops the thread: a refresh in progress is aborted between aggregates, unpublished. */
+void
+refresh_pin(struct refresher *r, int pinned)
+{
+	pthread_mutex_lock(&r->mu);
+	r->pinned = pinned;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/*
+ * Stops the thread. A refresh in progress is abandoned: its source cancels what is in
+ * flight, nothing is published, the active snapshot stays as it was.
+ */
 void
 refresh_stop(struct refresher *r)
 {
 	if (r == NULL)
 		return;
 	atomic_store(&r->stopping, 1);
+	r->src->cancel(r->src);
 	event_base_loopbreak(r->base);
 	pthread_join(r->thread, NULL);
 	event_free(r->timer);
 	event_free(r->wake);
-	event_base_free(r->base);
+	pulls_free(r->pulls, r->npulls);
+	r->src->free(r->src);
+	store_reader_free(r->rd);
 	for (size_t i = 0; i < r->naggs; i++) {
-		free(r->aggs[i].brand);
-		free(r->aggs[i].aggregate);
 		free(r->aggs[i].error);
+		free(r->aggs[i].data_ts);
+		free(r->aggs[i].handle);
 	}
 	free(r->aggs);
 	free(r->last_error);
+	free(r->req_brand);
+	free(r->req_agg);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
@@ -355,20 +529,34 @@ refresh_status(struct refresher *r)
 {
 	json_t *o, *last, *aggs;
 	char ts[32];
+	size_t k = 0;
 
 	pthread_mutex_lock(&r->mu);
 	aggs = json_array();
-	for (size_t i = 0; i < r->naggs; i++) {
-		json_t *e = manifest_entry(&r->aggs[i]);
-		if (r->runs == 0)
-			json_object_set_new(e, "ok", json_null());
-		json_array_append_new(aggs, e);
+	for (size_t b = 0; b < r->cf->nbrands; b++) {
+		for (size_t a = 0; a < r->cat->naggs; a++, k++) {
+			struct agg_status *s = &r->aggs[k];
+			json_t *e = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s?, s:s?, s:I, s:I}",
+			    "brand", r->cf->brands[b].id, "aggregate", r->cat->aggs[a].name,
+			    "rows", (json_int_t)s->rows, "generation",
+			    (json_int_t)s->generation, "duration_ms",
+			    (json_int_t)s->duration_ms, "data_timestamp", s->data_ts,
+			    "statement_handle", s->handle, "refreshes_ok",
+			    (json_int_t)s->ok_count, "refreshes_failed",
+			    (json_int_t)s->fail_count);
+			json_object_set_new(e, "ok", s->ok_count + s->fail_count == 0 ?
+			    json_null() : json_boolean(s->ok));
+			json_object_set_new(e, "error", s->error ? json_string(s->error) :
+			    json_null());
+			json_array_append_new(aggs, e);
+		}
 	}
 	if (r->runs == 0) {
 		last = json_null();
 	} else {
-		last = json_pack("{s:s, s:I}", "result", r->last_ok ? "ok" : "error",
-		    "duration_ms", (json_int_t)r->last_duration_ms);
+		last = json_pack("{s:s, s:b, s:I}", "result", r->last_ok ? "ok" : "error",
+		    "published", r->last_published, "duration_ms",
+		    (json_int_t)r->last_duration_ms);
 		iso8601(r->last_started / 1000, ts);
 		json_object_set_new(last, "started_at", json_string(ts));
 		iso8601(r->last_finished / 1000, ts);
@@ -377,9 +565,11 @@ refresh_status(struct refresher *r)
 		    r->last_error ? json_string(r->last_error) : json_null());
 	}
 	iso8601(atomic_load(&r->next_due), ts);
-	o = json_pack("{s:b, s:I, s:o, s:s, s:o}", "refreshing", r->running,
-	    "refreshes", (json_int_t)r->runs, "last_refresh", last, "next_refresh_at", ts,
-	    "aggregates", aggs);
+	o = json_pack("{s:b, s:b, s:I, s:o, s:s, s:s, s:I, s:I, s:o}", "refreshing",
+	    r->running, "pinned", r->pinned, "refreshes", (json_int_t)r->runs,
+	    "last_refresh", last, "next_refresh_at", ts, "source", r->src->name,
+	    "statements", (json_int_t)r->src->statements, "upstream_retries",
+	    (json_int_t)r->src->retries, "aggregates", aggs);
 	pthread_mutex_unlock(&r->mu);
 	return o;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -149,4 +151,68 @@ out:
 		return -1;
 	}
 	return 0;
+}
+
+struct sqlite_source {
+	const struct config	*cf;
+	const struct catalog	*cat;
+	atomic_int		 cancelled;
+};
+
+/* Synchronous: the refresh thread is the only one waiting, and it has nothing else to do. */
+static void
+sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void *),
+    void *arg)
+{
+	struct sqlite_source *s = src->impl;
+	struct timespec t0, t1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!p[i].wanted)
+			continue;
+		if (s->cancelled)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		src->statements++;
+		if (source_sqlite_pull(s->cf, s->cat, p[i].brand, p[i].agg, &p[i].table,
+		    &p[i].error) == 0)
+			p[i].state = PULL_DONE;
+		else
+			p[i].state = PULL_FAILED;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		p[i].duration_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	}
+	done(arg);
+}
+
+static void
+sqlite_cancel(struct source *src)
+{
+	((struct sqlite_source *)src->impl)->cancelled = 1;
+}
+
+static void
+sqlite_free(struct source *src)
+{
+	if (src == NULL)
+		return;
+	free(src->impl);
+	free(src);
+}
+
+struct source *
+source_sqlite_new(const struct config *cf, const struct catalog *cat)
+{
+	struct source *src = xcalloc(1, sizeof *src);
+	struct sqlite_source *s = xcalloc(1, sizeof *s);
+
+	s->cf = cf;
+	s->cat = cat;
+	src->name = "sqlite";
+	src->pull = sqlite_pull_all;
+	src->cancel = sqlite_cancel;
+	src->free = sqlite_free;
+	src->impl = s;
+	return src;
 }

@@ -157,7 +157,42 @@ void	table_set_text(struct table *, struct cell *, const char *, size_t);
 const struct cell *table_cell(const struct table *, size_t row, size_t col);
 const char *table_text(const struct table *, const struct cell *);
 
+/* source.h-like section: what refresh.c asks of a source */
+enum pull_state { PULL_PENDING, PULL_DONE, PULL_UNCHANGED, PULL_FAILED };
+
+/* One aggregate of one brand in one refresh cycle. The source fills it; refresh owns it. */
+struct pull {
+	const struct brand	*brand;
+	const struct aggregate	*agg;
+	int			 wanted;	/* 0: not part of this cycle, keep the live one */
+	enum pull_state		 state;
+	struct table		 table;		/* PULL_DONE */
+	char			*error;		/* PULL_FAILED; a warning with PULL_UNCHANGED */
+	char			*prev_data_ts;	/* lineage of the live record (from the manifest) */
+	char			*data_ts;	/* lineage of what was pulled */
+	char			*handle;	/* the upstream statement behind it */
+	char			*prev_handle;
+	int64_t			 duration_ms;
+	uint64_t		 rows;		/* set by refresh: of the record kept */
+	uint64_t		 generation;
+};
+
+struct source {
+	const char	*name;
+	/* Settles every wanted pull, then calls done(arg) (on the refresh thread). */
+	void		(*pull)(struct source *, struct pull *, size_t n,
+			    void (*done)(void *), void *arg);
+	/* Shutdown: abandon in-flight work (cancel upstream statements); done is not called. */
+	void		(*cancel)(struct source *);
+	void		(*free)(struct source *);
+	void		*impl;
+	/* counters for status and metrics, touched only on the refresh thread */
+	uint64_t	 statements;
+	uint64_t	 retries;
+};
+
 /* source_sqlite.c */
+struct source *source_sqlite_new(const struct config *, const struct catalog *);
 int	source_sqlite_pull(const struct config *, const struct catalog *,
 	    const struct brand *, const struct aggregate *, struct table *, char **cause);
 
@@ -219,9 +254,11 @@ char	*store_view_manifest(struct store_view *, const char *colour);	/* caller fr
 /* refresh.c: the refresh thread */
 struct refresher;
 struct json_t;
+struct event_base;
 struct refresher *refresh_start(const struct config *, const struct catalog *, struct store *,
-	    int64_t last_publish);
-void	refresh_request(struct refresher *);
+	    struct source *, struct event_base *, int64_t last_publish);
+uint64_t refresh_request(struct refresher *, const char *brand, const char *agg);
+void	refresh_pin(struct refresher *, int);
 int	refresh_running(struct refresher *);
 void	refresh_stop(struct refresher *);
 struct json_t *refresh_status(struct refresher *);	/* caller json_decref's */

@@ -19,7 +19,7 @@ import traceback
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TPCD = os.path.join(ROOT, os.environ.get("TPCD_BIN", "build/tpcd"))
 TPCCTL = os.path.join(ROOT, os.environ.get("TPCCTL_BIN", "build/tpcctl"))
-CATALOG = os.path.join(ROOT, "schema", "aggregates.yaml")
+CATALOG = os.environ.get("TPCD_CATALOG", os.path.join(ROOT, "schema", "aggregates.yaml"))
 DEADLINE = float(os.environ.get("TPCD_TEST_DEADLINE", "60"))
 
 _tests = []
@@ -140,7 +140,7 @@ class Tpcd:
     def __init__(self, workdir=None, source_dir=None,
                  brands=(("a", "brand_a"), ("b", "brand_b")), refresh_interval=3600,
                  threads=2, extra=""):
-        self.own_workdir = workdir is None
+        self.own_workdir = True		# removed at close(), whoever made it
         self.workdir = workdir or tempfile.mkdtemp(prefix="tpcd-test-")
         self.source_dir = source_dir or os.path.join(self.workdir, "source")
         self.brands = brands
