@@ -196,6 +196,31 @@ struct source *source_sqlite_new(const struct config *, const struct catalog *);
 int	source_sqlite_pull(const struct config *, const struct catalog *,
 	    const struct brand *, const struct aggregate *, struct table *, char **cause);
 
+/* jwt.c: Snowflake key-pair JWTs and secret files */
+struct jwt_key;
+int	 secret_file_check(const char *path, char **cause);
+char	*secret_file_read(const char *path, char **cause);
+struct jwt_key *jwt_key_load(const char *path, const char *passphrase_file, char **cause);
+void	 jwt_key_free(struct jwt_key *);
+const char *jwt_key_fingerprint(const struct jwt_key *);
+char	*sf_account_id(const char *account);
+char	*jwt_make(const struct jwt_key *, const char *account, const char *user, int64_t now,
+	    int lifetime, char **cause);
+
+/* sfdecode.c: Snowflake SQL API cells (strings typed by rowType) → table cells */
+enum sf_type {
+	SF_FIXED, SF_REAL, SF_TEXT, SF_BOOLEAN, SF_DATE, SF_TIME, SF_TIMESTAMP_NTZ,
+	SF_TIMESTAMP_LTZ, SF_TIMESTAMP_TZ, SF_VARIANT, SF_OBJECT, SF_ARRAY, SF_BINARY,
+	SF_UNKNOWN
+};
+struct sf_col {
+	enum sf_type	 type;
+	int		 scale;
+};
+enum sf_type sf_type_parse(const char *name);
+int	sf_decode(const struct sf_col *, const char *s, size_t len, enum col_type want,
+	    struct table *, struct cell *, char **cause);
+
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
 

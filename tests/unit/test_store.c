@@ -66,7 +66,7 @@ publish(struct store *st, const char *value, int commit)
 
 /* The JSON body of a/x in view v must contain value. */
 static void
-expect_value(struct store_view *v, const char *value)
+expect_record_value(struct store_view *v, const char *value)
 {
 	const void *rec;
 	const char *body, *etag;
@@ -98,28 +98,28 @@ test_blue_green(void **state)
 	old = store_view_begin(rd);
 	assert_string_equal(store_view_colour(old), "green");
 	assert_int_equal(store_view_generation(old), 1);
-	expect_value(old, "first");
+	expect_record_value(old, "first");
 
 	publish(st, "second", 1);			/* while old is still open */
 	v = store_view_begin(rd);
 	assert_string_equal(store_view_colour(v), "blue");
 	assert_int_equal(store_view_generation(v), 2);
-	expect_value(v, "second");
-	expect_value(old, "first");			/* the old view is unchanged */
+	expect_record_value(v, "second");
+	expect_record_value(old, "first");			/* the old view is unchanged */
 	store_view_release(v);
 	store_view_release(old);
 
 	publish(st, "third", 0);			/* aborted: nothing changes */
 	v = store_view_begin(rd);
 	assert_int_equal(store_view_generation(v), 2);
-	expect_value(v, "second");
+	expect_record_value(v, "second");
 	store_view_release(v);
 
 	assert_int_equal(store_swap(st, &cause), 0);	/* rollback to generation 1 */
 	v = store_view_begin(rd);
 	assert_string_equal(store_view_colour(v), "green");
 	assert_int_equal(store_view_generation(v), 1);
-	expect_value(v, "first");
+	expect_record_value(v, "first");
 	store_view_release(v);
 
 	store_reader_free(rd);
