@@ -96,13 +96,13 @@ test_blue_green(void **state)
 
 	publish(st, "first", 1);
 	old = store_view_begin(rd);
-	assert_string_equal(store_view_colour(old), "green");
+	assert_string_equal(store_view_colour(old), "blue");
 	assert_int_equal(store_view_generation(old), 1);
 	expect_record_value(old, "first");
 
 	publish(st, "second", 1);			/* while old is still open */
 	v = store_view_begin(rd);
-	assert_string_equal(store_view_colour(v), "blue");
+	assert_string_equal(store_view_colour(v), "green");
 	assert_int_equal(store_view_generation(v), 2);
 	expect_record_value(v, "second");
 	expect_record_value(old, "first");			/* the old view is unchanged */
@@ -117,7 +117,7 @@ test_blue_green(void **state)
 
 	assert_int_equal(store_swap(st, &cause), 0);	/* rollback to generation 1 */
 	v = store_view_begin(rd);
-	assert_string_equal(store_view_colour(v), "green");
+	assert_string_equal(store_view_colour(v), "blue");
 	assert_int_equal(store_view_generation(v), 1);
 	expect_record_value(v, "first");
 	store_view_release(v);
