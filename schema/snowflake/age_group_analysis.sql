@@ -1,0 +1,34 @@
+WITH mem AS (
+  SELECT MEMBER_ID, GENDER,
+         CASE WHEN BIRTH_YEAR IS NULL THEN 'unknown'
+              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 20 THEN '10s'
+              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 30 THEN '20s'
+              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 40 THEN '30s'
+              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 50 THEN '40s'
+              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 60 THEN '50s'
+              ELSE '60+' END AS AGE_GROUP
+  FROM {{source_schema}}.MEMBERS
+),
+order_revenue AS (
+  SELECT ORDER_ID, SUM(QTY * UNIT_PRICE) AS REVENUE
+  FROM {{source_schema}}.ORDER_LINES
+  GROUP BY ORDER_ID
+),
+per_member AS (
+  SELECT o.MEMBER_ID, COUNT(*) AS ORDERS, COALESCE(SUM(r.REVENUE), 0) AS REVENUE
+  FROM {{source_schema}}.ORDERS o
+  LEFT JOIN order_revenue r ON r.ORDER_ID = o.ORDER_ID
+  WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{window_days}}, CURRENT_DATE())
+    AND o.ORDERED_AT < DATEADD(day, 1, CURRENT_DATE())
+  GROUP BY o.MEMBER_ID
+)
+SELECT mem.AGE_GROUP                                                   AS AGE_GROUP,
+       mem.GENDER                                                      AS GENDER,
+       COUNT(*)                                                        AS MEMBERS,
+       COUNT(pm.MEMBER_ID)                                             AS BUYERS,
+       COALESCE(SUM(pm.ORDERS), 0)                                     AS ORDERS,
+       COALESCE(SUM(pm.REVENUE), 0)                                    AS REVENUE,
+       ROUND(100.0 * COUNT(pm.MEMBER_ID) / NULLIF(COUNT(*), 0), 4)     AS BUYER_RATE
+FROM mem
+LEFT JOIN per_member pm ON pm.MEMBER_ID = mem.MEMBER_ID
+GROUP BY mem.AGE_GROUP, mem.GENDER

@@ -1,0 +1,22 @@
+WITH member_product AS (
+  SELECT o.MEMBER_ID, l.PRODUCT_ID,
+         COUNT(DISTINCT o.ORDER_ID) AS ORDERS, SUM(l.QTY) AS QTY
+  FROM {{source_schema}}.ORDERS o
+  JOIN {{source_schema}}.ORDER_LINES l ON l.ORDER_ID = o.ORDER_ID
+  WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{window_days}}, CURRENT_DATE())
+    AND o.ORDERED_AT < DATEADD(day, 1, CURRENT_DATE())
+  GROUP BY o.MEMBER_ID, l.PRODUCT_ID
+)
+SELECT p.PRODUCT_ID                                                                AS PRODUCT_ID,
+       p.NAME                                                                      AS PRODUCT,
+       p.CATEGORY                                                                  AS CATEGORY,
+       COUNT(*)                                                                    AS BUYERS,
+       SUM(mp.QTY)                                                                 AS QUANTITY,
+       COUNT_IF(mp.ORDERS >= {{menu_heavy_min_orders}})                            AS HEAVY_BUYERS,
+       ROUND(100.0 * COUNT_IF(mp.ORDERS >= {{menu_heavy_min_orders}}) / NULLIF(COUNT(*), 0), 4)
+                                                                                   AS HEAVY_BUYER_SHARE,
+       ROUND(100.0 * SUM(IFF(mp.ORDERS >= {{menu_heavy_min_orders}}, mp.QTY, 0)) / NULLIF(SUM(mp.QTY), 0), 4)
+                                                                                   AS HEAVY_QUANTITY_SHARE
+FROM member_product mp
+JOIN {{source_schema}}.PRODUCTS p ON p.PRODUCT_ID = mp.PRODUCT_ID
+GROUP BY p.PRODUCT_ID, p.NAME, p.CATEGORY

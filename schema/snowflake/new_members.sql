@@ -1,0 +1,18 @@
+WITH days AS (
+  SELECT DATEADD(day, 1 - ROW_NUMBER() OVER (ORDER BY SEQ4()), CURRENT_DATE()) AS DAY
+  FROM TABLE(GENERATOR(ROWCOUNT => {{history_days}}))
+),
+buyers AS (SELECT DISTINCT MEMBER_ID FROM {{source_schema}}.ORDERS),
+joins AS (
+  SELECT m.JOINED_AT::DATE AS DAY,
+         COUNT(*) AS JOINED,
+         COUNT(b.MEMBER_ID) AS ORDERED
+  FROM {{source_schema}}.MEMBERS m
+  LEFT JOIN buyers b ON b.MEMBER_ID = m.MEMBER_ID
+  GROUP BY DAY
+)
+SELECT d.DAY                    AS DAY,
+       COALESCE(j.JOINED, 0)    AS NEW_MEMBERS,
+       COALESCE(j.ORDERED, 0)   AS ORDERED_MEMBERS
+FROM days d
+LEFT JOIN joins j ON j.DAY = d.DAY

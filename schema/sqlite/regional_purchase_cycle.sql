@@ -1,0 +1,73 @@
+-- regional_purchase_cycle: per member region (regions with at least one buyer), over all
+-- orders: buyers, repeat_buyers (2+ orders), intervals (gaps between a member's
+-- consecutive orders, sorted by ordered_at then order_id), the median and mean interval
+-- in whole calendar days (same day = 0; NULL when the region has no interval; the median
+-- of an even count is the mean of the two middle values), and the region's three
+-- products with the largest quantity (ties: lower product_id first; NULL if fewer).
+WITH
+sequenced AS (
+  SELECT member_id, day,
+         LEAD(day) OVER (PARTITION BY member_id ORDER BY ordered_at, order_id) AS next_day
+  FROM (SELECT member_id, ordered_at, order_id,
+               julianday(substr(ordered_at, 1, 10)) AS day FROM orders)
+),
+-- Gaps are whole days, so everything else comes from a per-region histogram of gap
+-- lengths, far smaller than the ~100k gaps. The k-th smallest gap is the first length
+-- whose running count reaches k; the median is the mean of the ((n+1)/2)-th and
+-- ((n+2)/2)-th smallest (integer division: the same one when n is odd).
+histogram AS (
+  SELECT m.region, s.next_day - s.day AS days, COUNT(*) AS c
+  FROM sequenced s
+  JOIN members m ON m.member_id = s.member_id
+  WHERE s.next_day IS NOT NULL
+  GROUP BY m.region, days
+),
+running AS (
+  SELECT region, days,
+         SUM(c) OVER (PARTITION BY region ORDER BY days) AS upto,
+         SUM(c) OVER (PARTITION BY region) AS n
+  FROM histogram
+),
+medians AS (
+  SELECT region,
+         (min(CASE WHEN upto >= (n + 1) / 2 THEN days END) +
+          min(CASE WHEN upto >= (n + 2) / 2 THEN days END)) / 2.0 AS median
+  FROM running
+  GROUP BY region
+),
+means AS (
+  SELECT region, SUM(c) AS intervals, SUM(days * c) / SUM(c) AS mean
+  FROM histogram
+  GROUP BY region
+),
+buyers AS (
+  SELECT m.region, COUNT(*) AS buyers, SUM(c.orders >= 2) AS repeat_buyers
+  FROM (SELECT member_id, COUNT(*) AS orders FROM orders GROUP BY member_id) c
+  JOIN members m ON m.member_id = c.member_id
+  GROUP BY m.region
+),
+top_products AS (
+  SELECT q.region, p.name,
+         ROW_NUMBER() OVER (PARTITION BY q.region ORDER BY q.qty DESC, q.product_id) AS rk
+  FROM (SELECT m.region, l.product_id, SUM(l.qty) AS qty
+        -- CROSS JOIN pins the join order: scanning order_lines once beats the
+        -- planner's members -> orders -> order_lines index walk
+        FROM order_lines l
+        CROSS JOIN orders o ON o.order_id = l.order_id
+        CROSS JOIN members m ON m.member_id = o.member_id
+        GROUP BY m.region, l.product_id) q
+  JOIN products p ON p.product_id = q.product_id
+)
+SELECT b.region                                             AS region,
+       b.buyers                                             AS buyers,
+       b.repeat_buyers                                      AS repeat_buyers,
+       coalesce(mn.intervals, 0)                            AS intervals,
+       ROUND(md.median, 4)                                  AS median_days,
+       ROUND(mn.mean, 4)                                    AS mean_days,
+       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk = 1) AS top1_product,
+       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk = 2) AS top2_product,
+       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk = 3) AS top3_product
+FROM buyers b
+LEFT JOIN medians md ON md.region = b.region
+LEFT JOIN means mn ON mn.region = b.region
+ORDER BY region
