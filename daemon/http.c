@@ -222,8 +222,8 @@ http_status(struct http_thread *t, struct evhttp_request *req)
 	}
 	store_view_release(v);
 	json_object_set_new(o, "active", colour ? json_string(colour) : json_null());
-	json_object_set(o, "generation", colour ? json_object_get(snap, "generation") :
-	    json_integer(0));
+	json_object_set_new(o, "generation", colour ?
+	    json_incref(json_object_get(snap, "generation")) : json_integer(0));
 	json_object_set_new(o, "snapshot", snap);
 	json_object_set_new(o, "version", json_string(TPCD_VERSION));
 	http_send_json(req, 200, "OK", o);

@@ -3,6 +3,7 @@
  * opens the store, starts the refresh thread and the serving threads, then waits for
  * signals on its own small event loop. One-shot modes (-t, --demo, --print-ddl) exit.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <jansson.h>
@@ -46,15 +48,36 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(base);
 }
 
+/* mkdir -p: the state and source directories may be a fresh checkout's var/. */
+static int
+mkdir_p(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *q = p + 1; *q != '\0' && rc == 0; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0750) != 0 && errno != EEXIST)
+			rc = -1;
+		*q = '/';
+	}
+	if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
+		rc = -1;
+	if (rc != 0)
+		log_err("%s: cannot create: %s", path, strerror(errno));
+	free(p);
+	return rc;
+}
+
 static int
 make_demo(const struct config *cf, unsigned seed)
 {
 	char *cause = NULL;
 
-	if (mkdir(cf->sqlite_dir, 0750) != 0 && access(cf->sqlite_dir, W_OK) != 0) {
-		log_err("%s: cannot create", cf->sqlite_dir);
+	if (mkdir_p(cf->sqlite_dir) != 0)
 		return 1;
-	}
 	for (size_t i = 0; i < cf->nbrands; i++) {
 		char *path = xasprintf("%s/%s.db", cf->sqlite_dir, cf->brands[i].schema);
 		int rc = demo_generate(path, cf->brands[i].id, seed, &cause);
@@ -102,11 +125,17 @@ serve(struct config *cf, struct catalog *cat)
 	const int signals[3] = { SIGINT, SIGTERM, SIGHUP };
 	char *cause = NULL;
 
+	if (mkdir_p(cf->state_dir) != 0)
+		return 1;
 	if (store_open(&st, cf->state_dir, cf->map_size_mb, cf->max_readers, &cause) != 0)
 		fatal("%s", cause);
 	if ((rbase = event_base_new()) == NULL)
 		fatal("event_base_new failed");
-	src = source_sqlite_new(cf, cat);
+	if (cf->source == SOURCE_SNOWFLAKE) {
+		if ((src = source_snowflake_new(cf, cat, rbase, &cause)) == NULL)
+			fatal("snowflake source: %s", cause);
+	} else
+		src = source_sqlite_new(cf, cat);
 	rf = refresh_start(cf, cat, st, src, rbase, last_publish(st));
 	if ((http = http_start(cf, cat, st, rf, -1, &cause)) == NULL)
 		fatal("%s", cause);
@@ -198,9 +227,12 @@ main(int argc, char **argv)
 			rc = 0;
 	} else {
 		signal(SIGPIPE, SIG_IGN);
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+			fatal("curl_global_init failed");
 		if (evthread_use_pthreads() != 0)
 			fatal("evthread_use_pthreads failed");
 		rc = serve(cf, cat);
+		curl_global_cleanup();
 	}
 	catalog_free(cat);
 	config_free(cf);

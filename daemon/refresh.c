@@ -42,6 +42,8 @@ struct refresher {
 	struct event_base	*base;
 	struct event		*timer;
 	struct event		*wake;
+	struct event		*stop;
+	struct event		*stop_deadline;
 	atomic_int		 stopping;
 	atomic_llong		 next_due;
 
@@ -401,6 +403,35 @@ refresh_wake_cb(evutil_socket_t fd, short what, void *arg)
 	cycle_start(arg);
 }
 
+static void
+stopped_cb(void *arg)
+{
+	struct refresher *r = arg;
+
+	event_base_loopbreak(r->base);
+}
+
+static void
+stop_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	log_warn("refresh: upstream cancels unanswered; stopping anyway");
+	stopped_cb(arg);
+}
+
+/* On the refresh thread: let the source cancel what it runs, bounded to 2 s. */
+static void
+refresh_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct refresher *r = arg;
+	struct timeval tv = { 2, 0 };
+
+	(void)fd; (void)what;
+	evtimer_del(r->timer);
+	evtimer_add(r->stop_deadline, &tv);
+	r->src->cancel(r->src, stopped_cb, r);
+}
+
 static void *
 refresh_main(void *arg)
 {
@@ -433,6 +464,9 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	r->aggs = xcalloc(r->naggs, sizeof *r->aggs);
 	r->timer = evtimer_new(r->base, refresh_timer_cb, r);
 	r->wake = event_new(r->base, -1, 0, refresh_wake_cb, r);
+	r->stop = event_new(r->base, -1, 0, refresh_stop_cb, r);
+	r->stop_deadline = evtimer_new(r->base, stop_deadline_cb, r);
+	src->stopping = &r->stopping;
 	if (last_publish > 0) {
 		delay = last_publish + cf->refresh_interval - (int64_t)time(NULL);
 		if (delay < 0)
@@ -496,11 +530,12 @@ refresh_stop(struct refresher *r)
 	if (r == NULL)
 		return;
 	atomic_store(&r->stopping, 1);
-	r->src->cancel(r->src);
-	event_base_loopbreak(r->base);
+	event_active(r->stop, EV_TIMEOUT, 0);
 	pthread_join(r->thread, NULL);
 	event_free(r->timer);
 	event_free(r->wake);
+	event_free(r->stop);
+	event_free(r->stop_deadline);
 	pulls_free(r->pulls, r->npulls);
 	r->src->free(r->src);
 	store_reader_free(r->rd);

@@ -156,7 +156,6 @@ out:
 struct sqlite_source {
 	const struct config	*cf;
 	const struct catalog	*cat;
-	atomic_int		 cancelled;
 };
 
 /* Synchronous: the refresh thread is the only one waiting, and it has nothing else to do. */
@@ -170,8 +169,8 @@ sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void 
 	for (size_t i = 0; i < n; i++) {
 		if (!p[i].wanted)
 			continue;
-		if (s->cancelled)
-			return;
+		if (src->stopping != NULL && atomic_load(src->stopping))
+			return;		/* shutting down: done is not called */
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		src->statements++;
 		if (source_sqlite_pull(s->cf, s->cat, p[i].brand, p[i].agg, &p[i].table,
@@ -187,9 +186,10 @@ sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void 
 }
 
 static void
-sqlite_cancel(struct source *src)
+sqlite_cancel(struct source *src, void (*stopped)(void *), void *arg)
 {
-	((struct sqlite_source *)src->impl)->cancelled = 1;
+	(void)src;
+	stopped(arg);
 }
 
 static void

@@ -7,6 +7,7 @@
 #define TPCD_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +61,61 @@ struct brand {
 	char	*schema;	/* source schema: "brand_a" (sqlite file / Snowflake schema) */
 };
 
+struct snowflake_conf {
+	char		*account;		/* "myorg-acct" or "xy12345.region" */
+	char		*user;
+	char		*url;			/* default https://<account>.snowflakecomputing.com */
+	char		*warehouse;
+	char		*role;
+	char		*database;
+	char		*auth;			/* keypair | oauth | pat */
+	char		*private_key;
+	char		*private_key_passphrase_file;
+	char		*token_file;
+	int		 statement_timeout;	/* seconds, Snowflake's own "timeout" */
+	int		 request_timeout;	/* seconds per HTTP request */
+	int		 deadline;		/* seconds per statement, retries included */
+	int		 max_statements;	/* in flight */
+	int		 max_partitions;	/* partition fetches in flight per statement */
+	int		 retry_max;
+	int		 retry_base_ms;
+	int		 retry_cap_ms;
+	int		 poll_max_ms;
+};
+
+/* Access control as configured (auth: in tpcd.yaml and its users_file); see auth.c. */
+#define AUTH_NAME_MAX	64
+struct auth_principal_conf {
+	char		*name;		/* [A-Za-z0-9_.@-], 1..AUTH_NAME_MAX */
+	int		 admin;		/* role admin: every brand, and the operations */
+	char		**brands;	/* brand ids it may read (role user) */
+	size_t		 nbrands;
+	char		*password_hash;	/* users: crypt(3), yescrypt "$y$..." */
+	unsigned char	 sha256[32];	/* tokens: SHA-256 of the token */
+	int		 revoked;	/* tokens: "revoked: true" */
+	char		*file;		/* where it is defined, for FILE:LINE after the load */
+	size_t		 brands_line;
+};
+
+struct auth_conf {
+	char		*users_file;
+	int		 users_file_missing;	/* it does not exist (yet): tpcd --demo writes it */
+	int		 session_lifetime;	/* seconds */
+	int		 cookie_secure;		/* Set-Cookie ... ; Secure */
+	char		**trusted_proxies;	/* peers whose last X-Forwarded-For hop counts */
+	size_t		 ntrusted_proxies;
+	struct auth_principal_conf *users;
+	size_t		 nusers;
+	struct auth_principal_conf *tokens;
+	size_t		 ntokens;
+};
+
+struct audit_conf {
+	char		*file;			/* default <state_dir>/audit.log */
+	int		 max_size_mb;
+	int		 keep;			/* rotated files kept: FILE.1 .. FILE.keep */
+};
+
 struct config {
 	char		*path;
 	char		*listen_addr;
@@ -70,6 +126,7 @@ struct config {
 	int		 max_readers;
 	enum source_kind source;
 	char		*sqlite_dir;		/* <dir>/<schema>.db per brand */
+	struct snowflake_conf sf;
 	struct brand	*brands;
 	size_t		 nbrands;
 	char		*catalog_path;
@@ -80,6 +137,8 @@ struct config {
 	size_t		 http_max_header;
 	size_t		 http_max_body;
 	int		 http_max_connections;	/* per serving thread */
+	struct auth_conf auth;
+	struct audit_conf audit;
 };
 
 struct config	*config_load(const char *path, char **cause);
@@ -157,6 +216,8 @@ void	table_set_text(struct table *, struct cell *, const char *, size_t);
 const struct cell *table_cell(const struct table *, size_t row, size_t col);
 const char *table_text(const struct table *, const struct cell *);
 
+struct event_base;
+
 /* source.h-like section: what refresh.c asks of a source */
 enum pull_state { PULL_PENDING, PULL_DONE, PULL_UNCHANGED, PULL_FAILED };
 
@@ -182,10 +243,14 @@ struct source {
 	/* Settles every wanted pull, then calls done(arg) (on the refresh thread). */
 	void		(*pull)(struct source *, struct pull *, size_t n,
 			    void (*done)(void *), void *arg);
-	/* Shutdown: abandon in-flight work (cancel upstream statements); done is not called. */
-	void		(*cancel)(struct source *);
+	/*
+	 * Shutdown, on the refresh thread: abandon in-flight work (done is not called),
+	 * cancel upstream statements, then call stopped(arg).
+	 */
+	void		(*cancel)(struct source *, void (*stopped)(void *), void *arg);
 	void		(*free)(struct source *);
 	void		*impl;
+	atomic_int	*stopping;	/* set from any thread: a synchronous pull stops early */
 	/* counters for status and metrics, touched only on the refresh thread */
 	uint64_t	 statements;
 	uint64_t	 retries;
@@ -193,6 +258,8 @@ struct source {
 
 /* source_sqlite.c */
 struct source *source_sqlite_new(const struct config *, const struct catalog *);
+struct source *source_snowflake_new(const struct config *, const struct catalog *,
+	    struct event_base *, char **cause);
 int	source_sqlite_pull(const struct config *, const struct catalog *,
 	    const struct brand *, const struct aggregate *, struct table *, char **cause);
 
@@ -220,6 +287,23 @@ struct sf_col {
 enum sf_type sf_type_parse(const char *name);
 int	sf_decode(const struct sf_col *, const char *s, size_t len, enum col_type want,
 	    struct table *, struct cell *, char **cause);
+
+/* upstream.c: async HTTP (curl multi) on an event_base */
+struct upstream;
+struct up_req;
+struct up_resp {
+	int		 result;	/* CURLcode: 0 when an HTTP answer arrived */
+	long		 status;
+	struct buf	 body;		/* decoded (gzip undone) */
+	char		*retry_after;	/* the Retry-After header, if any */
+	char		 errbuf[256];	/* CURL_ERROR_SIZE */
+};
+typedef void (*up_cb)(struct up_req *, struct up_resp *, void *arg);
+struct upstream *upstream_new(struct event_base *, const char *user_agent);
+void	upstream_free(struct upstream *);
+struct up_req *upstream_request(struct upstream *, const char *method, const char *url,
+	    const char *body, const char *const *headers, long timeout_ms, up_cb, void *arg);
+void	up_req_free(struct up_req *);
 
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
@@ -275,6 +359,20 @@ uint64_t store_view_generation(const struct store_view *);
 int	store_view_get(struct store_view *, const char *brand, const char *agg,
 	    const void **rec, size_t *len);
 char	*store_view_manifest(struct store_view *, const char *colour);	/* caller frees */
+/*
+ * Sessions db: small opaque records under opaque keys (auth.c owns the format), written
+ * rarely (login, logout, revocation, purge) in tiny write transactions.
+ */
+int	store_session_put(struct store *, const void *key, size_t klen, const void *val,
+	    size_t vlen, char **cause);
+int	store_session_del(struct store *, const void *key, size_t klen);
+int	store_view_session(struct store_view *, const void *key, size_t klen,
+	    const void **val, size_t *vlen);
+/* cb returns 1 to delete the record (only when writable), 0 to keep it, -1 to stop. */
+typedef int (*store_session_cb)(const void *key, size_t klen, const void *val, size_t vlen,
+	    void *arg);
+int	store_session_scan(struct store *, int writable, store_session_cb, void *arg,
+	    char **cause);
 
 /* refresh.c: the refresh thread */
 struct refresher;
@@ -288,6 +386,57 @@ int	refresh_running(struct refresher *);
 void	refresh_stop(struct refresher *);
 struct json_t *refresh_status(struct refresher *);	/* caller json_decref's */
 int64_t	refresh_next_due(struct refresher *);
+
+/* auth.c: principals, password checks, sessions, API tokens, login throttling */
+struct auth;
+struct store_view;
+enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_TOKEN };
+enum auth_result { AUTH_OK, AUTH_NONE, AUTH_INVALID, AUTH_EXPIRED, AUTH_REVOKED };
+#define SESSION_ID_LEN	16	/* hex: the public handle of a session (not its secret) */
+struct principal {
+	enum principal_kind	 kind;
+	char			 name[AUTH_NAME_MAX + 1];	/* user or token name */
+	int			 admin;
+	const unsigned char	*brands;	/* [config brand index]: may read; NULL none */
+	char			 session_id[SESSION_ID_LEN + 1];
+	unsigned char		 key[32];	/* SHA-256 of the presented secret */
+	int64_t			 expires;	/* sessions: unix seconds */
+};
+struct auth_login_result {
+	char			*token;		/* the session secret; caller bzero's and frees */
+	int64_t			 expires;
+	const char		*reason;	/* failure: unknown_user | bad_password */
+};
+struct auth *auth_new(const struct config *, struct store *, char **cause);
+void	auth_free(struct auth *);
+int	auth_cookie_secure(const struct auth *);
+int	auth_session_lifetime(const struct auth *);
+int	auth_proxy_trusted(const struct auth *, const char *addr);
+enum auth_result auth_check(struct auth *, struct store_view *, const char *secret,
+	    size_t len, int64_t now, struct principal *);
+int	principal_may_read(const struct principal *, size_t brand_index);
+int	auth_login(struct auth *, const char *user, const char *password, const char *addr,
+	    int64_t now, struct principal *, struct auth_login_result *);
+int	auth_logout(struct auth *, const struct principal *);
+void	auth_session_expire(struct auth *, const struct principal *);
+void	auth_sessions_purge(struct auth *, int64_t now);
+struct json_t *auth_sessions_list(struct auth *, int64_t now);
+int	auth_session_revoke(struct auth *, const char *id_prefix, char *user_out,
+	    char **cause);
+struct json_t *auth_tokens_list(struct auth *);
+int	auth_token_revoke(struct auth *, const char *name, const char *by, int64_t now,
+	    char **cause);
+int64_t	auth_throttle_wait(struct auth *, const char *user, const char *addr);
+void	auth_throttle_result(struct auth *, const char *user, const char *addr, int ok);
+int	auth_read_password(FILE *in, char **pw, char **cause);
+char	*auth_hash_password(const char *pw, char **cause);
+int	auth_demo_users(const struct config *, FILE *out, int port, char **cause);
+
+/* audit.c: the security audit log (JSON lines, size-rotated); any thread */
+int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
+void	audit_close(void);
+void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
+void	audit_config_reload(const char *path, int ok, const char *error);
 
 /* http.c */
 struct http_server;
