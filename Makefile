@@ -12,7 +12,8 @@ BRAND	?= a
 
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
-	zlib1g-dev libcrypt-dev libcmocka-dev python3 python3-msgpack curl
+	zlib1g-dev libcrypt-dev libcmocka-dev python3 python3-msgpack python3-yaml curl \
+	groff-base
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
 	jansson openssl zlib libcrypt
 
@@ -35,7 +36,9 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps run test asan check unit clean bench schema install demo
-all: $(B)/tpcd $(B)/tpcctl $(UNIT_BIN)
+FAKESNOW_SRC = $(wildcard tests/fakesnow/*.c)
+
+all: $(B)/tpcd $(B)/tpcctl $(B)/fakesnow $(UNIT_BIN)
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -68,6 +71,12 @@ $(B)/tpcd: $(B)/daemon/main.o $(DAEMON_OBJ)
 $(B)/tpcctl: $(CLIENT_SRC) daemon/tpcd.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_SRC) $(PKG_LIBS)
+
+# The fake Snowflake SQL API the tests run tpcd against (tests/fakesnow/README.md).
+$(B)/fakesnow: $(FAKESNOW_SRC) tests/fakesnow/fakesnow.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(OPT) $(SAN) $(PKG_CFLAGS) -Itests/fakesnow $(LDFLAGS) -o $@ \
+	    $(FAKESNOW_SRC) $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(DAEMON_OBJ)
 	@mkdir -p $(@D)
@@ -103,3 +112,71 @@ schema: all
 
 clean:
 	rm -rf build
+
+# ---- install (PREFIX=/usr DESTDIR=/tmp/stage make install) ----
+# Binaries in $(PREFIX)/bin, as the units' ExecStart= expects; the units, configuration
+# examples and man pages get $(PREFIX) substituted for /usr when it differs. Files under
+# /etc are not overwritten on a live system: a changed one is installed as FILE.new.
+BINDIR	?= $(PREFIX)/bin
+DATADIR	?= $(PREFIX)/share/tpcd
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR	?= $(PREFIX)/share/doc/tpcd
+SYSCONFDIR ?= /etc
+INSTALL	?= install
+SUBST	= sed -e 's|/usr/bin/tpc|$(BINDIR)/tpc|g' -e 's|/usr/share/tpcd|$(DATADIR)|g'
+UNITS	= systemd/tpcd.service systemd/tpcd.socket systemd/tpcd@.service
+SCHEMA_FILES = schema/aggregates.yaml schema/source_sqlite.sql $(wildcard schema/sqlite/*.sql) \
+	$(wildcard schema/snowflake/*.sql)
+
+install: $(B)/tpcd $(B)/tpcctl
+	$(INSTALL) -D -m 0755 $(B)/tpcd $(DESTDIR)$(BINDIR)/tpcd
+	$(INSTALL) -D -m 0755 $(B)/tpcctl $(DESTDIR)$(BINDIR)/tpcctl
+	$(INSTALL) -D -m 0644 systemd/tpcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/tpcd.conf
+	for f in $(SCHEMA_FILES); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; \
+	done
+	$(INSTALL) -D -m 0644 etc/bash-completion/tpcctl $(DESTDIR)$(BASHCOMPDIR)/tpcctl
+	$(INSTALL) -D -m 0644 etc/nginx/tpcd.conf $(DESTDIR)$(DOCDIR)/examples/nginx-tpcd.conf
+	$(INSTALL) -D -m 0644 systemd/README.md $(DESTDIR)$(DOCDIR)/README.systemd.md
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	for p in $(UNITS:%=%:$(UNITDIR)) man/tpcctl.1:$(MANDIR)/man1 \
+	    man/tpcd.yaml.5:$(MANDIR)/man5 man/tpcd.8:$(MANDIR)/man8; do \
+		src=$${p%%:*}; dst=$(DESTDIR)$${p#*:}/$${src##*/}; \
+		$(SUBST) $$src > $$tmp/file || exit 1; \
+		echo "$(INSTALL) -D -m 0644 $$src $$dst"; \
+		$(INSTALL) -D -m 0644 $$tmp/file $$dst || exit 1; \
+	done && \
+	for p in tpcd-production.yaml:tpcd/tpcd.yaml tpcd-blue.yaml:tpcd/blue.yaml \
+	    tpcd-green.yaml:tpcd/green.yaml logrotate.d/tpcd:logrotate.d/tpcd; do \
+		src=etc/$${p%%:*}; dst=$(DESTDIR)$(SYSCONFDIR)/$${p#*:}; \
+		$(SUBST) $$src > $$tmp/conf || exit 1; \
+		if [ -e $$dst ] && ! cmp -s $$tmp/conf $$dst; then \
+			echo "install: $$dst exists and differs; installing $$dst.new"; \
+			dst=$$dst.new; \
+		fi; \
+		echo "$(INSTALL) -D -m 0644 $$src $$dst"; \
+		$(INSTALL) -D -m 0644 $$tmp/conf $$dst || exit 1; \
+	done
+
+# systemd-analyze verify on copies of the units whose ExecStart= point at the build
+# output (verify insists that the binaries exist), with the man pages of Documentation=
+# looked up in man/. TPCD_BIN may name another tpcd binary to point them at.
+TPCD_BIN ?= $(B)/tpcd
+.PHONY: verify-units
+verify-units: $(TPCD_BIN)
+	@command -v systemd-analyze >/dev/null || \
+		{ echo "verify-units: systemd-analyze not found (apt-get install systemd)"; exit 1; }
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	mkdir -p $$d/units $$d/man/man1 $$d/man/man5 $$d/man/man8 && \
+	cp man/tpcctl.1 $$d/man/man1/ && cp man/tpcd.yaml.5 $$d/man/man5/ && \
+	cp man/tpcd.8 $$d/man/man8/ && \
+	for u in $(UNITS); do \
+		sed 's|/usr/bin/tpcd|$(abspath $(TPCD_BIN))|g' $$u > $$d/units/$${u##*/}; \
+	done && \
+	cd $$d/units && MANPATH=$$d/man: systemd-analyze verify tpcd.service tpcd.socket \
+		tpcd@blue.service tpcd@green.service > $$d/out 2>&1; rc=$$?; cat $$d/out; \
+	if [ $$rc -ne 0 ] || [ -s $$d/out ]; then echo "verify-units: FAILED"; exit 1; fi; \
+	echo "verify-units: tpcd.service tpcd.socket tpcd@.service ok"

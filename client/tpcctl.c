@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -46,6 +48,18 @@ enum out_fmt { OUT_TABLE, OUT_JSON, OUT_CSV };
 
 enum token_src { TOKEN_NONE, TOKEN_OPTION, TOKEN_ENV, TOKEN_DEFAULT };
 
+/* Options only some verbs take; struct verb says which. */
+enum {
+	OPTF_BRAND = 1 << 0,	/* --brand B */
+	OPTF_WAIT = 1 << 1,	/* --wait */
+	OPTF_TIMEOUT = 1 << 2,	/* -t, --timeout SECONDS */
+	OPTF_WARNING = 1 << 3,	/* -w, --warning SECONDS */
+	OPTF_CRITICAL = 1 << 4,	/* -c, --critical SECONDS */
+};
+
+/* health follows the monitoring-plugin convention for its exit status and output */
+enum plugin_code { PLUGIN_OK, PLUGIN_WARNING, PLUGIN_CRITICAL, PLUGIN_UNKNOWN };
+
 /* The one error a verb hands back to main, which alone prints it. */
 struct err {
 	int	code;
@@ -59,6 +73,13 @@ struct ctx {
 	char		*token;
 	enum token_src	 token_src;
 	CURL		*curl;
+	long		 http_timeout;	/* seconds one request may take */
+	unsigned	 opts;		/* OPTF_* given on the command line */
+	const char	*brand;		/* --brand */
+	bool		 wait;		/* --wait */
+	long		 timeout;	/* --timeout; -1 when not given */
+	long		 warning;	/* --warning; -1 when not given */
+	long		 critical;	/* --critical; -1 when not given */
 };
 
 struct resp {
@@ -863,8 +884,8 @@ http_request(struct ctx *c, const char *method, const char *path, const char *ac
 #endif
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "tpcctl/" TPCCTL_VERSION);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->http_timeout < 5 ? c->http_timeout : 5L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, c->http_timeout);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -1322,7 +1343,9 @@ verb_status(struct ctx *c, char **args, struct err *e)
 
 		status_kv("active", json_object_get(root, "active"), "(no snapshot)");
 		status_kv("generation", json_object_get(root, "generation"), "-");
-		status_kv("created_at", json_object_get(root, "created_at"), "-");
+		status_kv("created_at", json_object_get(root, "created_at") ?
+		    json_object_get(root, "created_at") :
+		    json_object_get(json_object_get(root, "snapshot"), "created_at"), "-");
 		status_kv("source", json_object_get(root, "source"), "-");
 		status_kv("refreshing", NULL, json_is_true(ref) ? "yes" : "no");
 		status_last_refresh(json_object_get(root, "last_refresh"));
@@ -1466,28 +1489,476 @@ verb_get(struct ctx *c, char **args, struct err *e)
 	return rc;
 }
 
+/* POST path with an optional JSON body; the 2xx answer must be a JSON object. */
+static int
+post_json(struct ctx *c, const char *path, const char *body, json_t **root, struct err *e)
+{
+	struct resp r;
+	int rc;
+
+	*root = NULL;
+	if (http_post(c, path, body, &r, e) == -1)
+		return -1;
+	rc = parse_json(&r, root, e);
+	resp_free(&r);
+	return rc;
+}
+
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* /v1/status's completed-refresh counter; -1 with the error when it is missing. */
+static int
+status_refreshes(struct ctx *c, json_t **st, json_int_t *n, struct err *e)
+{
+	const json_t *v;
+
+	if (get_json(c, "/v1/status", st, e) == -1)
+		return -1;
+	if (!json_is_integer(v = json_object_get(*st, "refreshes"))) {
+		json_decref(*st);
+		*st = NULL;
+		return fail(e, EXIT_SERVER, "the server does not report \"refreshes\" in "
+		    "/v1/status, so --wait cannot tell when the refresh ends");
+	}
+	*n = json_integer_value(v);
+	return 0;
+}
+
+/* One line about a finished refresh, from /v1/status's last_refresh. */
+static void
+print_refresh_result(const json_t *st)
+{
+	const json_t *lr = json_object_get(st, "last_refresh");
+	const json_t *dur = json_object_get(lr, "duration_ms");
+	const json_t *pub = json_object_get(lr, "published");
+	const char *res = json_string_value(json_object_get(lr, "result"));
+	char *d;
+	size_t w;
+
+	d = term_text(res ? res : "?", &w);
+	printf("refresh %s", d);
+	free(d);
+	if (json_is_integer(dur))
+		printf(" in %" JSON_INTEGER_FORMAT " ms", json_integer_value(dur));
+	if (json_is_true(pub))
+		printf(", published generation %" JSON_INTEGER_FORMAT,
+		    json_integer_value(json_object_get(st, "generation")));
+	else if (json_is_false(pub) && json_is_true(json_object_get(st, "pinned")))
+		printf(", not published (pinned)");
+	else if (json_is_false(pub))
+		printf(", nothing changed");
+	putchar('\n');
+}
+
+/*
+ * POST /v1/refresh, of everything or of one aggregate (of one brand with --brand). With
+ * --wait, polls /v1/status until the refresh this request asked for has completed: the
+ * server's refresh_id is the value "refreshes" reaches then.
+ */
 static int
 verb_refresh(struct ctx *c, char **args, struct err *e)
 {
-	struct resp r;
-	json_t *root;
-	int rc;
+	json_t *req = NULL, *root = NULL, *st = NULL, *out;
+	json_int_t before = 0, target, n;
+	const json_t *id;
+	const char *res;
+	char *body = NULL;
+	double deadline;
+	int rc = -1;
 
-	(void)args;
-	if (http_post(c, "/v1/refresh", NULL, &r, e) == -1)
-		return -1;
-	rc = parse_json(&r, &root, e);
-	resp_free(&r);
-	if (rc == -1)
+	if ((c->opts & OPTF_TIMEOUT) && !c->wait)
+		return fail(e, EXIT_USAGE, "refresh: --timeout needs --wait");
+	if (c->wait) {
+		if (status_refreshes(c, &st, &before, e) == -1)
+			return -1;
+		if (json_is_true(json_object_get(st, "pinned")))
+			fputs("tpcctl: note: the daemon is pinned; the refresh will not publish\n",
+			    stderr);
+		json_decref(st);
+		st = NULL;
+	}
+	if (args[0] != NULL || c->brand != NULL) {
+		req = json_object();
+		if ((c->brand != NULL && json_object_set_new(req, "brand",
+		    json_string(c->brand)) == -1) || (args[0] != NULL &&
+		    json_object_set_new(req, "aggregate", json_string(args[0])) == -1)) {
+			fail(e, EXIT_USAGE, "refresh: brand and aggregate must be UTF-8");
+			goto out;
+		}
+		if ((body = json_dumps(req, JSON_COMPACT)) == NULL)
+			oom();
+	}
+	if (post_json(c, "/v1/refresh", body, &root, e) == -1)
+		goto out;
+	if (!c->wait) {
+		if (c->fmt == OUT_JSON)
+			print_json(root, false);
+		else if (json_is_true(json_object_get(root, "already_running")))
+			puts("refresh accepted (one is running; this one follows it)");
+		else
+			puts("refresh accepted");
+		rc = 0;
+		goto out;
+	}
+	target = before + 1;
+	if (json_is_integer(id = json_object_get(root, "refresh_id")) &&
+	    json_integer_value(id) > target)
+		target = json_integer_value(id);
+	deadline = now_mono() + (double)(c->timeout >= 0 ? c->timeout : 300);
+	for (;;) {
+		double left = deadline - now_mono();
+
+		if (left <= 0) {
+			fail(e, EXIT_SERVER, "refresh: not finished after %ld s (refreshes %"
+			    JSON_INTEGER_FORMAT ", waiting for %" JSON_INTEGER_FORMAT ")",
+			    c->timeout >= 0 ? c->timeout : 300L, before, target);
+			goto out;
+		}
+		c->http_timeout = left < 60 ? (long)left + 1 : 60;
+		sleep_ms(left < 0.2 ? (long)(left * 1000) + 1 : 200);
+		if (status_refreshes(c, &st, &n, e) == -1)
+			goto out;
+		before = n;
+		if (n >= target && !json_is_true(json_object_get(st, "refreshing")))
+			break;
+		json_decref(st);
+		st = NULL;
+	}
+	res = json_string_value(json_object_get(json_object_get(st, "last_refresh"), "result"));
+	if (c->fmt == OUT_JSON) {
+		out = json_deep_copy(root);
+		json_object_set(out, "refreshes", json_object_get(st, "refreshes"));
+		json_object_set(out, "generation", json_object_get(st, "generation"));
+		json_object_set(out, "last_refresh", json_object_get(st, "last_refresh"));
+		print_json(out, false);
+		json_decref(out);
+	} else if (res == NULL || strcmp(res, "ok") == 0)
+		print_refresh_result(st);
+	if (res != NULL && strcmp(res, "ok") != 0) {
+		const char *msg = json_string_value(json_object_get(json_object_get(st,
+		    "last_refresh"), "error"));
+		char *d;
+		size_t w;
+
+		d = term_text(msg ? msg : "no error message", &w);
+		fail(e, EXIT_SERVER, "refresh failed: %s", d);
+		free(d);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(body);
+	json_decref(req);
+	json_decref(root);
+	json_decref(st);
+	return rc;
+}
+
+/* swap, rollback: the other colour becomes active. */
+static int
+colour_action(struct ctx *c, const char *path, const char *what, struct err *e)
+{
+	json_t *root;
+	bool num;
+	char *colour, *gen;
+
+	if (post_json(c, path, NULL, &root, e) == -1)
 		return -1;
 	if (c->fmt == OUT_JSON)
 		print_json(root, false);
-	else if (json_is_true(json_object_get(root, "already_running")))
-		puts("refresh already running");
-	else
-		puts("refresh accepted");
+	else {
+		colour = json_text(json_object_get(root, "active"), &num);
+		gen = json_text(json_object_get(root, "generation"), &num);
+		printf("%s: %s is active (generation %s)\n", what, colour ? colour : "?",
+		    gen ? gen : "?");
+		free(colour);
+		free(gen);
+	}
 	json_decref(root);
 	return 0;
+}
+
+static int
+verb_swap(struct ctx *c, char **args, struct err *e)
+{
+	(void)args;
+	return colour_action(c, "/v1/swap", "swapped", e);
+}
+
+static int
+verb_rollback(struct ctx *c, char **args, struct err *e)
+{
+	(void)args;
+	return colour_action(c, "/v1/rollback", "rolled back", e);
+}
+
+static int
+pin_action(struct ctx *c, const char *path, struct err *e)
+{
+	json_t *root;
+
+	if (post_json(c, path, NULL, &root, e) == -1)
+		return -1;
+	if (c->fmt == OUT_JSON)
+		print_json(root, false);
+	else if (json_is_true(json_object_get(root, "pinned")))
+		puts("pinned: no refresh publishes until tpcctl unpin");
+	else
+		puts("unpinned: refreshes publish again");
+	json_decref(root);
+	return 0;
+}
+
+static int
+verb_pin(struct ctx *c, char **args, struct err *e)
+{
+	(void)args;
+	return pin_action(c, "/v1/pin", e);
+}
+
+static int
+verb_unpin(struct ctx *c, char **args, struct err *e)
+{
+	(void)args;
+	return pin_action(c, "/v1/unpin", e);
+}
+
+static int
+verb_snapshots(struct ctx *c, char **args, struct err *e)
+{
+	static const char *const keys[] = { "colour", "generation", "created_at", "source" };
+	const json_t *arr, *o;
+	json_t *root;
+	struct grid g;
+	size_t i;
+	bool num;
+
+	(void)args;
+	if (get_json(c, "/v1/snapshots", &root, e) == -1)
+		return -1;
+	if (c->fmt == OUT_JSON) {
+		print_json(root, false);
+		json_decref(root);
+		return 0;
+	}
+	if (!json_is_array(arr = json_object_get(root, "snapshots"))) {
+		json_decref(root);
+		return fail(e, EXIT_SERVER, "malformed response from server: no snapshots array");
+	}
+	grid_init(&g, 6);
+	grid_add(&g, xstrdup("colour"), false);
+	grid_add(&g, xstrdup("active"), false);
+	grid_add(&g, xstrdup("generation"), false);
+	grid_add(&g, xstrdup("created_at"), false);
+	grid_add(&g, xstrdup("source"), false);
+	grid_add(&g, xstrdup("aggregates"), false);
+	json_array_foreach(arr, i, o) {
+		const json_t *aggs = json_object_get(o, "aggregates");
+
+		char *t = json_text(json_object_get(o, keys[0]), &num);
+
+		grid_add(&g, t, num);
+		grid_add(&g, xstrdup(json_is_true(json_object_get(o, "active")) ? "yes" : "no"),
+		    false);
+		for (size_t k = 1; k < 4; k++) {
+			t = json_text(json_object_get(o, keys[k]), &num);
+			grid_add(&g, t, num);
+		}
+		grid_add(&g, json_is_array(aggs) ? xasprintf("%zu", json_array_size(aggs)) :
+		    NULL, true);
+	}
+	render_grid(c, &g);
+	grid_free(&g);
+	json_decref(root);
+	return 0;
+}
+
+/* ---- health: one line, monitoring-plugin exit status ---- */
+
+static const char *const plugin_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS[.fff](Z|+00:00)", or -1. */
+static int64_t
+parse_utc(const char *s)
+{
+	struct tm tm;
+	int n = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n == 0)
+		return -1;
+	s += n;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			;
+	if (strcmp(s, "Z") != 0 && strcmp(s, "+00:00") != 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm);
+}
+
+/* Prints the verdict (a line, or JSON with detail's members) and sets the exit status. */
+static int health_done(struct ctx *, int, json_t *, struct err *, const char *, ...)
+    __attribute__((format(printf, 5, 6)));
+static int
+health_done(struct ctx *c, int code, json_t *detail, struct err *e, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	json_t *o;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (c->fmt == OUT_JSON) {
+		char *perf = strstr(msg, " | ");
+
+		o = json_pack("{s:s, s:i}", "status", plugin_names[code], "exit", code);
+		if (perf != NULL)
+			*perf = '\0';
+		json_object_set_new(o, "message", json_string(msg));
+		if (perf != NULL)
+			json_object_set_new(o, "perfdata", json_string(perf + 3));
+		if (detail != NULL)
+			json_object_update(o, detail);
+		print_json(o, false);
+		json_decref(o);
+	} else
+		printf("%s - %s\n", plugin_names[code], msg);
+	json_decref(detail);
+	e->code = code;
+	return code == PLUGIN_OK ? 0 : -2;
+}
+
+/*
+ * OK when /healthz is 200 and the active snapshot is younger than --warning (default:
+ * twice the refresh interval, estimated as next_refresh_at - created_at; else 3600 s);
+ * WARNING when older; CRITICAL when unreachable, 503, the last refresh failed, or older
+ * than --critical; UNKNOWN when the answer cannot be judged.
+ */
+static int
+verb_health(struct ctx *c, char **args, struct err *e)
+{
+	const json_t *lr, *v, *snap;
+	json_t *st, *detail;
+	struct err he = { 0 };
+	struct resp r;
+	int64_t created, next, age, warn, crit = c->critical;
+	const char *colour, *res;
+	json_int_t gen;
+	char perf[160], note[64], *d;
+	size_t w;
+	int code;
+
+	(void)args;
+	if (c->timeout >= 0)
+		c->http_timeout = c->timeout > 0 ? c->timeout : 1;
+	else
+		c->http_timeout = 10;
+	if (http_request(c, "GET", "/healthz", "application/json", NULL, 0, &r, &he) == -1)
+		return health_done(c, PLUGIN_CRITICAL, NULL, e, "%s", he.msg);
+	if (r.status != 200) {
+		json_t *j = json_loadb(r.body, r.len, 0, NULL);
+		const char *m = json_string_value(json_object_get(j, "message"));
+
+		if (m != NULL && json_object_get(j, "error") == NULL) {
+			char *d0 = term_text(m, &w);
+
+			snprintf(he.msg, sizeof he.msg, "%ld: %s", r.status, d0);
+			free(d0);
+		} else
+			server_error(&r, &he);
+		json_decref(j);
+		resp_free(&r);
+		return health_done(c, PLUGIN_CRITICAL, NULL, e, "/healthz %s", he.msg);
+	}
+	resp_free(&r);
+	if (get_json(c, "/v1/status", &st, &he) == -1)
+		return health_done(c, PLUGIN_CRITICAL, NULL, e, "/v1/status: %s", he.msg);
+	/* the active snapshot: "snapshot": {colour, generation, created_at}, or top level */
+	if (!json_is_object(snap = json_object_get(st, "snapshot")))
+		snap = st;
+	if (json_is_integer(v = json_object_get(snap, "created_at_unix")))
+		created = json_integer_value(v);
+	else if ((created = parse_utc(json_string_value(json_object_get(snap,
+	    "created_at")))) < 0)
+		created = parse_utc(json_string_value(json_object_get(st, "created_at")));
+	if ((colour = json_string_value(json_object_get(st, "active"))) == NULL)
+		colour = json_string_value(json_object_get(snap, "colour"));
+	if (!json_is_integer(v = json_object_get(st, "generation")))
+		v = json_object_get(snap, "generation");
+	gen = json_integer_value(v);
+	if (created < 0 || colour == NULL) {
+		json_decref(st);
+		return health_done(c, PLUGIN_UNKNOWN, NULL, e, "/v1/status names no active "
+		    "snapshot with a created_at");
+	}
+	if (c->warning >= 0)
+		warn = c->warning;
+	else if ((next = parse_utc(json_string_value(json_object_get(st,
+	    "next_refresh_at")))) > created)
+		warn = 2 * (next - created);
+	else
+		warn = 3600;
+	age = (int64_t)time(NULL) - created;
+	if (age < 0)
+		age = 0;
+	lr = json_object_get(st, "last_refresh");
+	res = json_string_value(json_object_get(lr, "result"));
+	snprintf(note, sizeof note, "%s%s",
+	    json_is_true(json_object_get(st, "pinned")) ? ", pinned" : "",
+	    json_is_true(json_object_get(st, "refreshing")) ? ", refreshing" : "");
+	if (crit >= 0)
+		snprintf(perf, sizeof perf, "age=%" PRId64 "s;%" PRId64 ";%" PRId64 ";0; "
+		    "generation=%" JSON_INTEGER_FORMAT, age, warn, crit, gen);
+	else
+		snprintf(perf, sizeof perf, "age=%" PRId64 "s;%" PRId64 ";;0; generation=%"
+		    JSON_INTEGER_FORMAT, age, warn, gen);
+	detail = json_pack("{s:s, s:I, s:I, s:I, s:o, s:b, s:b, s:o}", "active", colour,
+	    "generation", gen, "age_seconds", (json_int_t)age, "warning_seconds",
+	    (json_int_t)warn, "critical_seconds", crit >= 0 ? json_integer(crit) : json_null(),
+	    "pinned", json_is_true(json_object_get(st, "pinned")),
+	    "refreshing", json_is_true(json_object_get(st, "refreshing")),
+	    "last_refresh", res ? json_string(res) : json_null());
+	if (res != NULL && strcmp(res, "ok") != 0) {
+		const char *err = json_string_value(json_object_get(lr, "error"));
+
+		d = term_text(err ? err : "no error message", &w);
+		code = health_done(c, PLUGIN_CRITICAL, detail, e, "last refresh failed: %s "
+		    "(serving %s generation %" JSON_INTEGER_FORMAT ", %" PRId64 " s old%s) | %s",
+		    d, colour, gen, age, note, perf);
+		free(d);
+	} else if (crit >= 0 && age >= crit)
+		code = health_done(c, PLUGIN_CRITICAL, detail, e, "snapshot is %" PRId64 " s old "
+		    "(critical at %" PRId64 " s; %s generation %" JSON_INTEGER_FORMAT "%s) | %s",
+		    age, crit, colour, gen, note, perf);
+	else if (age >= warn)
+		code = health_done(c, PLUGIN_WARNING, detail, e, "snapshot is %" PRId64 " s old "
+		    "(warning at %" PRId64 " s; %s generation %" JSON_INTEGER_FORMAT "%s) | %s",
+		    age, warn, colour, gen, note, perf);
+	else
+		code = health_done(c, PLUGIN_OK, detail, e, "%s generation %" JSON_INTEGER_FORMAT
+		    ", snapshot %" PRId64 " s old%s | %s", colour, gen, age, note, perf);
+	json_decref(st);
+	return code;
 }
 
 /* GET a list and show it as JSON or as a grid of some keys of its objects. */
@@ -1571,7 +2042,13 @@ verb_login(struct ctx *c, char **args, struct err *e)
 			e->code = EXIT_SERVER;	/* a bad token from the server is its fault */
 		goto out;
 	}
-	printf("logged in as %s\n", user);
+	if (c->fmt == OUT_JSON) {
+		json_t *o = json_pack("{s:b, s:s?}", "logged_in", 1, "user", user);
+
+		print_json(o, false);
+		json_decref(o);
+	} else
+		printf("logged in as %s\n", user);
 	rc = 0;
 out:
 	/* the password and the token should not linger in freed heap */
@@ -1604,6 +2081,8 @@ verb_logout(struct ctx *c, char **args, struct err *e)
 
 	(void)args;
 	if (c->token == NULL) {
+		if (c->fmt == OUT_JSON)
+			puts("{\n  \"logged_out\": false\n}");
 		fputs("tpcctl: not logged in\n", stderr);
 		return 0;
 	}
@@ -1621,8 +2100,426 @@ verb_logout(struct ctx *c, char **args, struct err *e)
 			rc = fail(e, EXIT_SERVER, "remove %s: %s", path, strerror(errno));
 		free(path);
 	}
-	if (rc == 0)
+	if (rc == 0 && c->fmt == OUT_JSON)
+		puts("{\n  \"logged_out\": true\n}");
+	else if (rc == 0)
 		puts("logged out");
+	return rc;
+}
+
+/* ---- diff: every aggregate as held by the older colour and by the newer ---- */
+
+struct side {
+	const char	*colour;
+	json_int_t	 generation;
+	bool		 present;	/* the colour holds the aggregate */
+	struct resp	 r;
+	struct agg	 a;
+};
+
+/* A row with its key: the packed dimension cells (or the row number). */
+struct krow {
+	char		*key;
+	size_t		 len;
+	uint32_t	 idx;
+};
+
+struct diff_count {
+	size_t	added, removed, changed, unchanged;
+};
+
+static int
+krow_cmp(const void *x, const void *y)
+{
+	const struct krow *a = x, *b = y;
+	int d = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+
+	if (d != 0)
+		return d;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int
+col_index(const struct agg *a, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (uint32_t i = 0; i < a->cols->via.array.size; i++) {
+		const msgpack_object *n = mp_get(&a->cols->via.array.ptr[i], "name");
+
+		if (n->via.str.size == len && memcmp(n->via.str.ptr, name, len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static char *
+col_name(const struct agg *a, uint32_t i)
+{
+	const msgpack_object *n = mp_get(&a->cols->via.array.ptr[i], "name");
+
+	return xstrndup(n->via.str.ptr, n->via.str.size);
+}
+
+/* The rows of a sorted by key; without key columns a row's key is its position. */
+static struct krow *
+key_rows(const struct agg *a, const int *kidx, size_t nk)
+{
+	uint32_t n = a->rows->via.array.size, i;
+	struct krow *k = xcalloc(n, sizeof *k);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	for (i = 0; i < n; i++) {
+		const msgpack_object *row = &a->rows->via.array.ptr[i];
+
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		if (nk == 0)
+			msgpack_pack_uint32(&pk, i);
+		for (size_t j = 0; j < nk; j++)
+			msgpack_pack_object(&pk, row->via.array.ptr[kidx[j]]);
+		if (sb.data == NULL)
+			oom();
+		k[i].len = sb.size;
+		k[i].key = msgpack_sbuffer_release(&sb);
+		k[i].idx = i;
+	}
+	qsort(k, n, sizeof *k, krow_cmp);
+	return k;
+}
+
+static void
+krows_free(struct krow *k, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free(k[i].key);
+	free(k);
+}
+
+/*
+ * Rows of from and to matched by the dimension columns dims (names from the catalogue);
+ * a matched pair is changed when any column both sides have differs. Column additions
+ * and removals go to cols_added/cols_removed.
+ */
+static void
+diff_rows(const struct agg *from, const struct agg *to, const json_t *dims,
+    struct diff_count *n, json_t *cols_added, json_t *cols_removed)
+{
+	uint32_t nf = from->rows->via.array.size, nt = to->rows->via.array.size, i, j;
+	uint32_t ncf = from->cols->via.array.size, nct = to->cols->via.array.size;
+	int *fk = xcalloc(json_array_size(dims) + 1, sizeof *fk);
+	int *tk = xcalloc(json_array_size(dims) + 1, sizeof *tk);
+	int *pf = xcalloc(nct, sizeof *pf), *pt = xcalloc(nct, sizeof *pt);
+	size_t nk = 0, np = 0, d;
+	struct krow *kf, *kt;
+	const json_t *v;
+
+	json_array_foreach(dims, d, v) {
+		int a = col_index(from, json_string_value(v)), b = col_index(to,
+		    json_string_value(v));
+
+		if (a >= 0 && b >= 0) {
+			fk[nk] = a;
+			tk[nk++] = b;
+		}
+	}
+	for (j = 0; j < nct; j++) {
+		char *name = col_name(to, j);
+		int a = col_index(from, name);
+
+		if (a >= 0) {
+			pf[np] = a;
+			pt[np++] = (int)j;
+		} else
+			json_array_append_new(cols_added, json_string(name));
+		free(name);
+	}
+	for (j = 0; j < ncf; j++) {
+		char *name = col_name(from, j);
+
+		if (col_index(to, name) < 0)
+			json_array_append_new(cols_removed, json_string(name));
+		free(name);
+	}
+	kf = key_rows(from, fk, nk);
+	kt = key_rows(to, tk, nk);
+	for (i = 0, j = 0; i < nf || j < nt; ) {
+		int cmp = i == nf ? 1 : j == nt ? -1 : krow_cmp(&(struct krow){ kf[i].key,
+		    kf[i].len, 0 }, &(struct krow){ kt[j].key, kt[j].len, 0 });
+
+		if (cmp < 0) {
+			n->removed++;
+			i++;
+		} else if (cmp > 0) {
+			n->added++;
+			j++;
+		} else {
+			const msgpack_object *rf = &from->rows->via.array.ptr[kf[i].idx];
+			const msgpack_object *rt = &to->rows->via.array.ptr[kt[j].idx];
+			bool same = true;
+
+			for (size_t p = 0; p < np && same; p++)
+				same = msgpack_object_equal(rf->via.array.ptr[pf[p]],
+				    rt->via.array.ptr[pt[p]]);
+			if (same)
+				n->unchanged++;
+			else
+				n->changed++;
+			i++;
+			j++;
+		}
+	}
+	krows_free(kf, nf);
+	krows_free(kt, nt);
+	free(fk);
+	free(tk);
+	free(pf);
+	free(pt);
+}
+
+/* The aggregate as one colour holds it; a 404 is "not there", not an error. */
+static int
+fetch_side(struct ctx *c, const char *bpath, const char *apath, struct side *s,
+    struct err *e)
+{
+	char *path = xasprintf("/v1/brands/%s/aggregates/%s?colour=%s&format=msgpack", bpath,
+	    apath, s->colour);
+	int rc;
+
+	s->present = false;
+	msgpack_unpacked_init(&s->a.up);
+	rc = http_request(c, "GET", path, "application/msgpack", NULL, 0, &s->r, e);
+	free(path);
+	if (rc == -1)
+		return -1;
+	if (s->r.status == 404)
+		return 0;
+	if (s->r.status < 200 || s->r.status > 299)
+		return server_error(&s->r, e);
+	msgpack_unpacked_destroy(&s->a.up);
+	if (agg_decode(&s->r, &s->a, e) == -1)
+		return -1;
+	s->present = true;
+	return 0;
+}
+
+static void
+side_free(struct side *s)
+{
+	msgpack_unpacked_destroy(&s->a.up);
+	resp_free(&s->r);
+}
+
+static char *
+join_names(const json_t *arr, const char *sign)
+{
+	struct sb b = { 0 };
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		sb_adds(&b, b.len ? " " : "");
+		sb_adds(&b, sign);
+		sb_adds(&b, json_string_value(v));
+	}
+	return sb_steal(&b);
+}
+
+static int
+diff_aggregate(struct ctx *c, const char *brand, const json_t *meta, struct side *from,
+    struct side *to, json_t *out, struct grid *g, struct err *e)
+{
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	char *bpath = path_part(c, brand), *apath = path_part(c, name), *note = NULL;
+	json_t *dims = json_array(), *cadd = json_array(), *crem = json_array(), *o;
+	struct diff_count n = { 0 };
+	const json_t *col;
+	size_t i, nf = 0, nt = 0;
+	int rc = -1;
+
+	json_array_foreach(json_object_get(meta, "columns"), i, col) {
+		const char *role = json_string_value(json_object_get(col, "role"));
+
+		if (role != NULL && strcmp(role, "dimension") == 0 &&
+		    json_is_string(json_object_get(col, "name")))
+			json_array_append(dims, json_object_get(col, "name"));
+	}
+	if (fetch_side(c, bpath, apath, from, e) == -1 || fetch_side(c, bpath, apath, to, e) == -1)
+		goto out;
+	if (from->present)
+		nf = from->a.rows->via.array.size;
+	if (to->present)
+		nt = to->a.rows->via.array.size;
+	if (from->present && to->present) {
+		diff_rows(&from->a, &to->a, dims, &n, cadd, crem);
+		if (json_array_size(cadd) + json_array_size(crem) > 0) {
+			char *a = join_names(cadd, "+"), *r = join_names(crem, "-");
+
+			note = xasprintf("columns %s%s%s", a, *a && *r ? " " : "", r);
+			free(a);
+			free(r);
+		}
+	} else if (from->present) {
+		n.removed = nf;
+		note = xasprintf("only in %s", from->colour);
+	} else if (to->present) {
+		n.added = nt;
+		note = xasprintf("only in %s", to->colour);
+	} else
+		note = xstrdup("in neither colour");
+	o = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "brand", brand,
+	    "aggregate", name, "in_from", from->present, "in_to", to->present,
+	    "from_rows", (json_int_t)nf, "to_rows", (json_int_t)nt,
+	    "added", (json_int_t)n.added, "removed", (json_int_t)n.removed,
+	    "changed", (json_int_t)n.changed, "unchanged", (json_int_t)n.unchanged);
+	json_object_set(o, "columns_added", cadd);
+	json_object_set(o, "columns_removed", crem);
+	json_array_append_new(out, o);
+	grid_add(g, xstrdup(brand), false);
+	grid_add(g, xstrdup(name), false);
+	grid_add(g, xasprintf("%zu", n.added), true);
+	grid_add(g, xasprintf("%zu", n.removed), true);
+	grid_add(g, xasprintf("%zu", n.changed), true);
+	grid_add(g, xasprintf("%zu", n.unchanged), true);
+	grid_add(g, note, false);
+	note = NULL;
+	rc = 0;
+out:
+	side_free(from);
+	side_free(to);
+	free(note);
+	free(bpath);
+	free(apath);
+	json_decref(dims);
+	json_decref(cadd);
+	json_decref(crem);
+	return rc;
+}
+
+/* The two colours that hold a snapshot, older first; -1 unless both do. */
+static int
+diff_colours(struct ctx *c, struct side *from, struct side *to, json_t **root, struct err *e)
+{
+	const json_t *s, *blue = NULL, *green = NULL;
+	size_t i;
+
+	if (get_json(c, "/v1/snapshots", root, e) == -1)
+		return -1;
+	json_array_foreach(json_object_get(*root, "snapshots"), i, s) {
+		const char *col = json_string_value(json_object_get(s, "colour"));
+
+		if (col != NULL && strcmp(col, "blue") == 0)
+			blue = s;
+		else if (col != NULL && strcmp(col, "green") == 0)
+			green = s;
+	}
+	if (blue == NULL || green == NULL)
+		return fail(e, EXIT_SERVER, "diff needs a snapshot in both colours; %s",
+		    blue ? "only blue holds one" : green ? "only green holds one" :
+		    "there is none");
+	from->colour = "blue";
+	from->generation = json_integer_value(json_object_get(blue, "generation"));
+	to->colour = "green";
+	to->generation = json_integer_value(json_object_get(green, "generation"));
+	/* older to newer; on a tie, from the inactive to the active one */
+	if (from->generation > to->generation || (from->generation == to->generation &&
+	    json_is_true(json_object_get(blue, "active")))) {
+		struct side t = *from;
+
+		*from = *to;
+		*to = t;
+	}
+	return 0;
+}
+
+static int
+verb_diff(struct ctx *c, char **args, struct err *e)
+{
+	struct side from = { 0 }, to = { 0 };
+	json_t *snaps = NULL, *brands = NULL, *list = NULL, *out = json_array(), *res;
+	const char *only = args[0] != NULL ? args[1] : NULL;	/* args ends at the NULL */
+	const json_t *b, *m;
+	struct grid g;
+	size_t i, k, found;
+	int rc = -1;
+
+	grid_init(&g, 7);
+	for (k = 0; k < 7; k++)
+		grid_add(&g, xstrdup((const char *[]){ "brand", "aggregate", "added", "removed",
+		    "changed", "unchanged", "note" }[k]), false);
+	if (diff_colours(c, &from, &to, &snaps, e) == -1)
+		goto out;
+	if (args[0] != NULL) {
+		json_t *one = json_string(args[0]);
+
+		if (one == NULL) {
+			fail(e, EXIT_USAGE, "diff: the brand must be UTF-8");
+			goto out;
+		}
+		brands = json_pack("[{s:o}]", "id", one);
+	} else {
+		if (get_json(c, "/v1/brands", &list, e) == -1)
+			goto out;
+		brands = json_incref(json_object_get(list, "brands"));
+		json_decref(list);
+		list = NULL;
+	}
+	json_array_foreach(brands, i, b) {
+		const char *id = json_string_value(json_object_get(b, "id"));
+		char *bp, *path;
+
+		if (id == NULL) {
+			fail(e, EXIT_USAGE, "diff: the brand must be UTF-8");
+			goto out;
+		}
+		bp = path_part(c, id);
+		path = xasprintf("/v1/brands/%s/aggregates", bp);
+		free(bp);
+		rc = get_json(c, path, &list, e);
+		free(path);
+		if (rc == -1)
+			goto out;
+		rc = -1;
+		found = 0;
+		json_array_foreach(json_object_get(list, "aggregates"), k, m) {
+			const char *name = json_string_value(json_object_get(m, "name"));
+
+			if (name == NULL || (only != NULL && strcmp(only, name) != 0))
+				continue;
+			found++;
+			if (diff_aggregate(c, id, m, &from, &to, out, &g, e) == -1)
+				goto out;
+		}
+		if (only != NULL && found == 0) {
+			fail(e, EXIT_SERVER, "brand %s has no aggregate '%s'", id, only);
+			goto out;
+		}
+		json_decref(list);
+		list = NULL;
+	}
+	if (c->fmt == OUT_JSON) {
+		res = json_pack("{s:{s:s, s:I}, s:{s:s, s:I}, s:O}", "from", "colour",
+		    from.colour, "generation", from.generation, "to", "colour", to.colour,
+		    "generation", to.generation, "aggregates", out);
+		print_json(res, false);
+		json_decref(res);
+	} else {
+		if (c->fmt == OUT_TABLE)
+			printf("%s (generation %" JSON_INTEGER_FORMAT ") -> %s (generation %"
+			    JSON_INTEGER_FORMAT ")\n\n", from.colour, from.generation, to.colour,
+			    to.generation);
+		render_grid(c, &g);
+	}
+	rc = 0;
+out:
+	grid_free(&g);
+	json_decref(snaps);
+	json_decref(brands);
+	json_decref(list);
+	json_decref(out);
 	return rc;
 }
 
@@ -1635,29 +2532,80 @@ static const struct verb {
 	int		 max;
 	bool		 auth;		/* sends the bearer token */
 	int		(*fn)(struct ctx *, char **, struct err *);
+	unsigned	 opts;		/* the OPTF_* it takes */
+	const char	*optargs;	/* how they read in its usage line */
 	const char	*help;
 } verbs[] = {
-	{ "status", "", 0, 0, true, verb_status,
+	{ "status", "", 0, 0, true, verb_status, 0, "",
 	  "The active snapshot (colour, generation, created_at), the last refresh and\n"
 	  "every aggregate's state. -o json prints the server's JSON; -o csv the aggregates.\n" },
-	{ "get", "BRAND AGGREGATE", 2, 2, true, verb_get,
+	{ "get", "BRAND AGGREGATE", 2, 2, true, verb_get, 0, "",
 	  "One aggregate's rows, fetched as msgpack. The table ends with a line giving the\n"
 	  "row count, the generation and when the content last changed; -o json prints\n"
 	  "{brand, aggregate, generation, refreshed_at, columns, rows} on one line, doubles\n"
 	  "exact; -o csv is RFC 4180 with a header, null an empty field and an empty\n"
 	  "string \"\".\n" },
-	{ "refresh", "", 0, 0, true, verb_refresh,
-	  "Asks the daemon to refresh now; says whether one was already running.\n" },
-	{ "brands", "", 0, 0, true, verb_brands,
+	{ "refresh", "[AGGREGATE]", 0, 1, true, verb_refresh,
+	  OPTF_BRAND | OPTF_WAIT | OPTF_TIMEOUT, " [--brand BRAND] [--wait [--timeout SECONDS]]",
+	  "Asks the daemon to refresh now: everything, or only AGGREGATE (of every brand, or\n"
+	  "of BRAND with --brand). Says whether a refresh was already running (this one then\n"
+	  "follows it). -o json prints the server's answer.\n"
+	  "\n"
+	  "  --brand BRAND       refresh only this brand's aggregates\n"
+	  "  --wait              wait until the refresh has completed (polling /v1/status\n"
+	  "                      every 200 ms) and print its result; exit 1 if it failed\n"
+	  "  -t, --timeout SECS  give up waiting after SECS seconds (default 300; exit 1)\n" },
+	{ "snapshots", "", 0, 0, true, verb_snapshots, 0, "",
+	  "The snapshot each colour holds: colour, whether it is active, generation,\n"
+	  "created_at, source and how many aggregates it has. -o json prints the\n"
+	  "server's manifests.\n" },
+	{ "swap", "", 0, 0, true, verb_swap, 0, "",
+	  "Makes the other colour active, if it holds a complete snapshot (exit 1 if not).\n" },
+	{ "rollback", "", 0, 0, true, verb_rollback, 0, "",
+	  "Makes the other colour active, only if it holds an older snapshot (a lower\n"
+	  "generation; exit 1 otherwise).\n" },
+	{ "pin", "", 0, 0, true, verb_pin, 0, "",
+	  "Pins the active snapshot: refreshes, automatic or requested, publish nothing\n"
+	  "until unpin.\n" },
+	{ "unpin", "", 0, 0, true, verb_unpin, 0, "",
+	  "Lets refreshes publish again.\n" },
+	{ "diff", "[BRAND [AGGREGATE]]", 0, 2, true, verb_diff, 0, "",
+	  "Compares the snapshots of the two colours, from the older generation to the\n"
+	  "newer: for each aggregate (of BRAND, or of every brand), the rows added, removed,\n"
+	  "changed and unchanged. Rows are matched by their dimension columns (the\n"
+	  "catalogue's columns[].role); an aggregate without dimensions is compared row by\n"
+	  "row. The note column names columns added (+) or removed (-) and aggregates only\n"
+	  "one colour holds. -o json: {from, to, aggregates: [{brand, aggregate, in_from,\n"
+	  "in_to, from_rows, to_rows, added, removed, changed, unchanged, columns_added,\n"
+	  "columns_removed}]}. Needs a snapshot in both colours.\n" },
+	{ "health", "", 0, 0, true, verb_health,
+	  OPTF_WARNING | OPTF_CRITICAL | OPTF_TIMEOUT,
+	  " [-w SECONDS] [-c SECONDS] [-t SECONDS]",
+	  "A check for monitoring systems (Nagios/Icinga plugin convention): one line on\n"
+	  "stdout and the exit status\n"
+	  "  0 OK        /healthz is 200 and the active snapshot is younger than --warning\n"
+	  "  1 WARNING   the snapshot is older than --warning\n"
+	  "  2 CRITICAL  unreachable, /healthz not 200 (503: no snapshot yet), the last\n"
+	  "              refresh failed, or the snapshot is older than --critical\n"
+	  "  3 UNKNOWN   a usage error, or an answer that cannot be judged\n"
+	  "(unlike the other verbs: here unreachable is 2 and a usage error 3). The line\n"
+	  "ends with performance data: | age=Ns;WARN;CRIT;0; generation=N.\n"
+	  "\n"
+	  "  -w, --warning SECS   default twice the refresh interval (next_refresh_at minus\n"
+	  "                       created_at in /v1/status), else 3600\n"
+	  "  -c, --critical SECS  default none: age alone is never critical\n"
+	  "  -t, --timeout SECS   per request (default 10)\n"
+	  "-o json prints {status, exit, message, active, generation, age_seconds, ...}.\n" },
+	{ "brands", "", 0, 0, true, verb_brands, 0, "",
 	  "The brands the daemon serves.\n" },
-	{ "aggregates", "BRAND", 1, 1, true, verb_aggregates,
+	{ "aggregates", "BRAND", 1, 1, true, verb_aggregates, 0, "",
 	  "A brand's aggregates: name, rows, title.\n" },
-	{ "login", "[USER]", 0, 1, false, verb_login,
+	{ "login", "[USER]", 0, 1, false, verb_login, 0, "",
 	  "Asks for USER's password (default $USER; without a terminal, one line of stdin),\n"
 	  "gets a token from the daemon and keeps it in ~/.config/tpcctl/token (mode 0600).\n" },
-	{ "logout", "", 0, 0, true, verb_logout,
+	{ "logout", "", 0, 0, true, verb_logout, 0, "",
 	  "Revokes the token in use; removes ~/.config/tpcctl/token if it came from there.\n" },
-	{ "help", "[VERB]", 0, 1, false, verb_help,
+	{ "help", "[VERB]", 0, 1, false, verb_help, 0, "",
 	  "The overall help, or a verb's.\n" },
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
@@ -1670,7 +2618,14 @@ static const char usage_text[] =
 	"verbs:\n"
 	"  status                  snapshot, last refresh and per-aggregate state\n"
 	"  get BRAND AGGREGATE     an aggregate's rows\n"
-	"  refresh                 start a refresh now\n"
+	"  refresh [AGGREGATE]     start a refresh now (--brand B, --wait, --timeout S)\n"
+	"  snapshots               the snapshot of each colour\n"
+	"  swap                    make the other colour active\n"
+	"  rollback                make the other, older colour active\n"
+	"  pin, unpin              stop / let refreshes publish\n"
+	"  diff [BRAND [AGGREGATE]]  rows added/removed/changed between the colours\n"
+	"  health                  monitoring check: OK/WARNING/CRITICAL/UNKNOWN, exit 0-3\n"
+	"                          (-w SECONDS, -c SECONDS, -t SECONDS)\n"
 	"  brands                  the brands served\n"
 	"  aggregates BRAND        a brand's aggregates\n"
 	"  login [USER]            get a token, keep it in ~/.config/tpcctl/token\n"
@@ -1686,7 +2641,8 @@ static const char usage_text[] =
 	"  -V, --version           the version\n"
 	"\n"
 	"exit status: 0 ok; 1 the server answered with an error (or another failure);\n"
-	"2 usage error; 3 the server is unreachable (refused, timed out, unknown host)\n";
+	"2 usage error; 3 the server is unreachable (refused, timed out, unknown host).\n"
+	"health alone differs: 0 OK, 1 WARNING, 2 CRITICAL (unreachable too), 3 UNKNOWN.\n";
 
 static const struct verb *
 find_verb(const char *name)
@@ -1702,8 +2658,8 @@ find_verb(const char *name)
 static void
 verb_usage(const struct verb *v, FILE *out)
 {
-	fprintf(out, "usage: tpcctl [-s URL] [--token-file FILE] %s [-o table|json|csv]%s%s\n",
-	    v->name, *v->args ? " " : "", v->args);
+	fprintf(out, "usage: tpcctl [-s URL] [--token-file FILE] %s [-o table|json|csv]%s%s%s\n",
+	    v->name, v->optargs, *v->args ? " " : "", v->args);
 }
 
 static int
@@ -1725,18 +2681,50 @@ verb_help(struct ctx *c, char **args, struct err *e)
 
 /* ---- command line ---- */
 
-enum { OPT_TOKEN_FILE = 256 };
+enum { OPT_TOKEN_FILE = 256, OPT_BRAND, OPT_WAIT };
 
 static const struct option long_opts[] = {
 	{ "server", required_argument, NULL, 's' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "brand", required_argument, NULL, OPT_BRAND },
+	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "warning", required_argument, NULL, 'w' },
+	{ "critical", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 enum parsed { PARSED_OK, PARSED_HELP, PARSED_VERSION };
+
+static int
+parse_seconds(const char *opt, const char *s, long *out, struct err *e)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 0 || n > 100L * 365 * 86400)
+		return fail(e, EXIT_USAGE, "%s %s: a whole number of seconds", opt, s);
+	*out = n;
+	return 0;
+}
+
+/* The names of the verb options, for "VERB takes no --x". */
+static const char *
+opt_name(unsigned f)
+{
+	switch (f) {
+	case OPTF_BRAND: return "--brand";
+	case OPTF_WAIT: return "--wait";
+	case OPTF_TIMEOUT: return "--timeout";
+	case OPTF_WARNING: return "--warning";
+	default: return "--critical";
+	}
+}
 
 /*
  * One pass of getopt over argv. The global pass stops at the verb ('+'); the verb's pass
@@ -1768,6 +2756,31 @@ parse_opts(int argc, char **argv, const char *optstr, const char **url, struct c
 			break;
 		case OPT_TOKEN_FILE:
 			c->token_file = optarg;
+			break;
+		case OPT_BRAND:
+			if (*optarg == '\0')
+				return fail(e, EXIT_USAGE, "--brand needs a brand id");
+			c->brand = optarg;
+			c->opts |= OPTF_BRAND;
+			break;
+		case OPT_WAIT:
+			c->wait = true;
+			c->opts |= OPTF_WAIT;
+			break;
+		case 't':
+			if (parse_seconds("--timeout", optarg, &c->timeout, e) == -1)
+				return -1;
+			c->opts |= OPTF_TIMEOUT;
+			break;
+		case 'w':
+			if (parse_seconds("--warning", optarg, &c->warning, e) == -1)
+				return -1;
+			c->opts |= OPTF_WARNING;
+			break;
+		case 'c':
+			if (parse_seconds("--critical", optarg, &c->critical, e) == -1)
+				return -1;
+			c->opts |= OPTF_CRITICAL;
 			break;
 		case 'h':
 			*what = PARSED_HELP;
@@ -1804,6 +2817,36 @@ set_url(struct ctx *c, const char *url, struct err *e)
 	return 0;
 }
 
+/* The verb word of argv as getopt will find it (skipping options and their values). */
+static const char *
+verb_word(int argc, char **argv)
+{
+	static const char *const with_value[] = { "-s", "-o", "-t", "-w", "-c", "--server",
+	    "--output", "--token-file", "--brand", "--timeout", "--warning", "--critical" };
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			return argv[i];
+		for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+			if (strcmp(argv[i], with_value[k]) == 0) {
+				i++;
+				break;
+			}
+	}
+	return NULL;
+}
+
+/* health's usage errors are UNKNOWN, on stdout, for the monitoring system to show. */
+static int
+health_usage(struct err *e)
+{
+	printf("%s - %s\n", plugin_names[PLUGIN_UNKNOWN], e->msg);
+	e->code = PLUGIN_UNKNOWN;
+	return -2;
+}
+
 /* Parses, runs one verb; everything printed about failure is printed here. */
 static int
 run(struct ctx *c, int argc, char **argv, struct err *e)
@@ -1812,9 +2855,10 @@ run(struct ctx *c, int argc, char **argv, struct err *e)
 	const struct verb *v = NULL;
 	enum parsed what;
 	int first, nargs;
+	unsigned bad;
 	char **vargv;
 
-	if ((first = parse_opts(argc, argv, "+:s:o:hV", &url, c, &what, e)) == -1)
+	if ((first = parse_opts(argc, argv, "+:s:o:hVt:w:c:", &url, c, &what, e)) == -1)
 		goto usage;
 	if (what == PARSED_HELP) {
 		fputs(usage_text, stdout);
@@ -1833,7 +2877,7 @@ run(struct ctx *c, int argc, char **argv, struct err *e)
 		goto usage;
 	}
 	vargv = argv + first;
-	if (parse_opts(argc - first, vargv, ":s:o:hV", &url, c, &what, e) == -1)
+	if (parse_opts(argc - first, vargv, ":s:o:hVt:w:c:", &url, c, &what, e) == -1)
 		goto verb_usage;
 	if (what == PARSED_HELP)
 		return verb_help(c, (char *[]){ vargv[0], NULL }, e);
@@ -1847,28 +2891,39 @@ run(struct ctx *c, int argc, char **argv, struct err *e)
 		    "too many arguments");
 		goto verb_usage;
 	}
-	if (set_url(c, url, e) == -1)
+	if ((bad = c->opts & ~v->opts) != 0) {
+		fail(e, EXIT_USAGE, "%s takes no %s", v->name, opt_name(bad & -bad));
+		goto verb_usage;
+	}
+	if (set_url(c, url, e) == -1 || (v->auth && load_token(c, e) == -1)) {
+		if (v->fn == verb_health && e->code == EXIT_USAGE)
+			return health_usage(e);
 		return -1;
-	if (v->auth && load_token(c, e) == -1)
-		return -1;
+	}
 	/* vargv is NULL-terminated: argv was, and getopt only permutes it */
 	return v->fn(c, vargv + optind, e);
 
 usage:
 	fprintf(stderr, "tpcctl: %s\n", e->msg);
+	if ((v = find_verb(verb_word(argc, argv) ? verb_word(argc, argv) : "")) != NULL &&
+	    v->fn == verb_health)
+		return health_usage(e);
 	fputs("usage: tpcctl [-s URL] [-o table|json|csv] [--token-file FILE] VERB [ARGS]\n"
 	    "       tpcctl --help\n", stderr);
 	return -2;
 verb_usage:
 	fprintf(stderr, "tpcctl: %s\n", e->msg);
 	verb_usage(v, stderr);
+	if (v->fn == verb_health)
+		return health_usage(e);
 	return -2;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct ctx c = { .fmt = OUT_TABLE };
+	struct ctx c = { .fmt = OUT_TABLE, .http_timeout = 60, .timeout = -1, .warning = -1,
+	    .critical = -1 };
 	struct err e = { .code = EXIT_SERVER };
 	int rc, status = EXIT_OK;
 
