@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -234,7 +235,9 @@ jwt_make(const struct jwt_key *k, const char *account, const char *user, int64_t
 	if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)input,
 	    strlen(input)) != 1) {
-		*cause = xstrdup("jwt: RS256 signing failed");
+		char err[256];
+		ERR_error_string_n(ERR_get_error(), err, sizeof err);
+		*cause = xasprintf("jwt: RS256 signing failed: %s", err);
 	} else {
 		sig64 = base64url(sig, siglen);
 		token = xasprintf("%s.%s", input, sig64);

@@ -214,7 +214,7 @@ stmt_free(struct stmt *st)
 	up_req_free(st->req);
 	if (st->timer != NULL)
 		event_free(st->timer);
-	for (size_t i = 0; i < st->nparts; i++) {
+	for (size_t i = 1; st->parts != NULL && i < st->nparts; i++) {
 		up_req_free(st->parts[i].req);
 		if (st->parts[i].timer != NULL)
 			event_free(st->parts[i].timer);
@@ -648,6 +648,8 @@ stmt_cb(struct up_req *req, struct up_resp *resp, void *arg)
 	char why[320];
 
 	st->req = NULL;
+	log_debug("snowflake: %s: HTTP %ld (curl %d, %zu bytes)", st->tag, resp->status,
+	    resp->result, resp->body.len);
 	if (st->kind == STMT_CANCEL) {		/* best effort: whatever the answer */
 		up_req_free(req);
 		stmt_finish(st, 1, NULL);

@@ -48,9 +48,11 @@ event_cb(evutil_socket_t fd, short kind, void *arg)
 	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 
 	curl_multi_socket_action(u->multi, fd, action, &u->running);
+	/*
+	 * No evtimer_del when nothing runs (as hiperfifo does): a completion handled here
+	 * may have added a transfer and armed the timer for it; curl disarms it itself.
+	 */
 	check_multi_info(u);
-	if (u->running <= 0)
-		evtimer_del(u->timer);
 }
 
 static void

@@ -111,17 +111,20 @@ def make_demo(source_dir, brands=(("a", "brand_a"), ("b", "brand_b")), seed=1):
 
 
 def write_config(path, port, state_dir, source_dir, brands, catalog=CATALOG,
-                 refresh_interval=3600, threads=2, extra=""):
+                 refresh_interval=3600, threads=2, extra="", source=None):
+    """source: a YAML block replacing the default sqlite source (e.g. snowflake)."""
     lines = [
         "listen:",
         "  address: 127.0.0.1",
         "  port: %d" % port,
         "  threads: %d" % threads,
         "state_dir: %s" % state_dir,
+    ] + (source.rstrip("\n").split("\n") if source else [
         "source:",
         "  type: sqlite",
         "  sqlite:",
         "    dir: %s" % source_dir,
+    ]) + [
         "catalog: %s" % catalog,
         "refresh_interval: %d" % refresh_interval,
         "log_level: info",
@@ -139,7 +142,7 @@ class Tpcd:
 
     def __init__(self, workdir=None, source_dir=None,
                  brands=(("a", "brand_a"), ("b", "brand_b")), refresh_interval=3600,
-                 threads=2, extra=""):
+                 threads=2, extra="", source=None):
         self.own_workdir = True		# removed at close(), whoever made it
         self.workdir = workdir or tempfile.mkdtemp(prefix="tpcd-test-")
         self.source_dir = source_dir or os.path.join(self.workdir, "source")
@@ -147,6 +150,7 @@ class Tpcd:
         self.refresh_interval = refresh_interval
         self.threads = threads
         self.extra = extra
+        self.source = source
         self.port = None
         self.proc = None
         self.config = os.path.join(self.workdir, "tpcd.yaml")
@@ -155,7 +159,7 @@ class Tpcd:
     def write_config(self):
         write_config(self.config, self.port, os.path.join(self.workdir, "store"),
                      self.source_dir, self.brands, refresh_interval=self.refresh_interval,
-                     threads=self.threads, extra=self.extra)
+                     threads=self.threads, extra=self.extra, source=self.source)
 
     def start(self, wait_healthy=True):
         if self.port is None:
