@@ -13,7 +13,7 @@ BRAND	?= a
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
 	zlib1g-dev libcrypt-dev libcmocka-dev python3 python3-msgpack python3-yaml curl \
-	groff-base
+	groff-base nginx
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
 	jansson openssl zlib libcrypt
 
@@ -95,9 +95,9 @@ run:
 	@$(B)/tpcd -c etc/tpcd.yaml --demo
 	@echo
 	@echo "tpcd: starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	@echo "  curl -s http://127.0.0.1:$(PORT)/v1/brands/a/aggregates/mau_users"
-	@echo "  $(B)/tpcctl get a mau_users"
-	@echo "  $(B)/tpcctl status"
+	@echo "  curl with the dashboard token printed above, or log in (password above):"
+	@echo "  $(B)/tpcctl login brand_a_user && $(B)/tpcctl get a mau_users"
+	@echo "  $(B)/tpcctl login admin && $(B)/tpcctl status"
 	@echo
 	exec $(B)/tpcd -c etc/tpcd.yaml
 
@@ -106,6 +106,23 @@ test:
 	@$(MAKE) -s all
 	@$(MAKE) -s asan
 	@PYTHON=$(PYTHON) bash tests/run.sh
+
+# tpcd against Debian's nginx serving the same bytes, restart time, idle connections,
+# Snowflake ingest (tests/bench/bench.py; figures with targets, not a test).
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="-d 2 -r 2 --only serve".
+bench:
+	@$(MAKE) -s deps && $(MAKE) -s all && \
+	{ missing=$$(for p in wrk nginx; do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	  if [ -n "$$missing" ]; then \
+		echo "make bench: installing" $$missing; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			$$missing >/dev/null; \
+	  fi; } && \
+	$(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 
 schema: all
 	@$(B)/tpcd -c etc/tpcd.yaml --print-ddl $(BRAND)

@@ -323,6 +323,42 @@ key_refresh(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cau
 }
 
 static int
+key_lease_ttl(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	return key_int(d, v, k, 3, 86400, &CF(ctx)->refresh_lease_ttl, cause);
+}
+
+static int
+key_shutdown_timeout(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	return key_int(d, v, k, 0, 3600, &CF(ctx)->shutdown_timeout, cause);
+}
+
+static int
+key_log_file(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	struct config_ctx *c = ctx;
+
+	if (*ydoc_scalar(v) == '\0')
+		return ydoc_error(d, v, cause, "'%s' must not be empty", k);
+	free(c->cf->log_file);
+	c->cf->log_file = config_path(c, ydoc_scalar(v));
+	return 0;
+}
+
+static int
+key_log_max_size(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	return key_int(d, v, k, 1, 1 << 20, &CF(ctx)->log_max_size_mb, cause);
+}
+
+static int
+key_log_keep(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	return key_int(d, v, k, 0, 1000, &CF(ctx)->log_keep, cause);
+}
+
+static int
 key_log_level(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
 {
 	int lvl = log_level_parse(ydoc_scalar(v));
@@ -830,7 +866,12 @@ static const struct ykey top_keys[] = {
 	{ "source", YKEY_MAP, 1, key_source },
 	{ "catalog", YKEY_STRING, 1, key_catalog },
 	{ "refresh_interval", YKEY_INT, 0, key_refresh },
+	{ "refresh_lease_ttl", YKEY_INT, 0, key_lease_ttl },
+	{ "shutdown_timeout", YKEY_INT, 0, key_shutdown_timeout },
 	{ "log_level", YKEY_STRING, 0, key_log_level },
+	{ "log_file", YKEY_STRING, 0, key_log_file },
+	{ "log_max_size_mb", YKEY_INT, 0, key_log_max_size },
+	{ "log_keep", YKEY_INT, 0, key_log_keep },
 	{ "http", YKEY_MAP, 0, key_http },
 	{ "brands", YKEY_SEQ, 1, key_brands },
 	{ "auth", YKEY_MAP, 0, key_auth },
@@ -847,6 +888,10 @@ config_defaults(struct config *cf)
 	cf->max_readers = 4096;
 	cf->source = SOURCE_SQLITE;
 	cf->refresh_interval = 1800;
+	cf->refresh_lease_ttl = 60;
+	cf->shutdown_timeout = 10;
+	cf->log_max_size_mb = 100;
+	cf->log_keep = 5;
 	cf->log_level = LOG_INFO;
 	cf->http_timeout = 30;
 	cf->http_max_header = 8192;
@@ -924,6 +969,7 @@ config_free(struct config *cf)
 	free(cf->state_dir);
 	free(cf->sqlite_dir);
 	free(cf->catalog_path);
+	free(cf->log_file);
 	free(cf->sf.account);
 	free(cf->sf.user);
 	free(cf->sf.url);

@@ -1,11 +1,14 @@
 /*
  * http.c — the HTTP server: one event_base + evhttp per serving thread, each with its
  * own SO_REUSEPORT listening socket (or a shared inherited one), request routing, and
- * the responses that are not data (errors, health, brand lists, status, refresh).
- * Data bodies are served by http_data.c. Nothing here blocks: the store is read through
+ * the route table with each route's access level (enforced here, before any handler),
+ * the audit line of every /v1 request, and the responses that are not data (errors,
+ * health, brand lists, status, refresh). Data bodies are served by http_data.c, login
+ * and sessions by http_auth.c. Nothing here blocks: the store is read through
  * per-thread pooled read views, refreshes are only requested, never run here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -40,6 +44,7 @@ http_send_json(struct evhttp_request *req, int status, const char *reason, json_
 	    "no-store");
 	evbuffer_add(b, s, strlen(s));
 	evbuffer_add(b, "\n", 1);
+	http_note_reply(status, evbuffer_get_length(b));
 	evhttp_send_reply(req, status, reason, b);
 	evbuffer_free(b);
 	free(s);
@@ -123,32 +128,35 @@ method_is(struct evhttp_request *req, int allowed, const char *allow)
 }
 
 static void
-http_health(struct http_thread *t, struct evhttp_request *req)
+http_health(struct http_req *r)
 {
-	struct store_view *v = store_view_begin(t->rd);
+	struct store_view *v = store_view_begin(r->t->rd);
 	int have = v != NULL && store_view_colour(v) != NULL;
 	uint64_t gen = v ? store_view_generation(v) : 0;
 
 	store_view_release(v);
 	if (!have) {
-		http_send_json(req, 503, "Service Unavailable",
+		http_send_json(r->req, 503, "Service Unavailable",
 		    json_pack("{s:s, s:s}", "status", "starting", "message",
 		    "no snapshot published yet"));
 		return;
 	}
-	http_send_json(req, 200, "OK", json_pack("{s:s, s:I}", "status", "ok", "generation",
-	    (json_int_t)gen));
+	http_send_json(r->req, 200, "OK", json_pack("{s:s, s:I}", "status", "ok",
+	    "generation", (json_int_t)gen));
 }
 
+/* The brands the principal may read (all of them for an admin). */
 static void
-http_brands(struct http_thread *t, struct evhttp_request *req)
+http_brands(struct http_req *r)
 {
+	const struct config *cf = r->t->rt->cf;
 	json_t *list = json_array();
 
-	for (size_t i = 0; i < t->srv->cf->nbrands; i++)
-		json_array_append_new(list, json_pack("{s:s, s:s}", "id",
-		    t->srv->cf->brands[i].id, "name", t->srv->cf->brands[i].name));
-	http_send_json(req, 200, "OK", json_pack("{s:o}", "brands", list));
+	for (size_t i = 0; i < cf->nbrands; i++)
+		if (principal_may_read(&r->p, i))
+			json_array_append_new(list, json_pack("{s:s, s:s}", "id",
+			    cf->brands[i].id, "name", cf->brands[i].name));
+	http_send_json(r->req, 200, "OK", json_pack("{s:o}", "brands", list));
 }
 
 static json_t *
@@ -168,10 +176,11 @@ columns_json(const struct aggregate *a)
 }
 
 static void
-http_aggregates(struct http_thread *t, struct evhttp_request *req, const struct brand *b)
+http_aggregates(struct http_req *r)
 {
-	const struct catalog *cat = t->srv->cat;
-	struct store_view *v = store_view_begin(t->rd);
+	const struct catalog *cat = r->t->rt->cat;
+	const struct brand *b = r->brand;
+	struct store_view *v = store_view_begin(r->t->rd);
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < cat->naggs; i++) {
@@ -199,15 +208,15 @@ http_aggregates(struct http_thread *t, struct evhttp_request *req, const struct 
 		json_array_append_new(list, e);
 	}
 	store_view_release(v);
-	http_send_json(req, 200, "OK", json_pack("{s:s, s:s, s:o}", "brand", b->id, "name",
+	http_send_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:o}", "brand", b->id, "name",
 	    b->name, "aggregates", list));
 }
 
 static void
-http_status(struct http_thread *t, struct evhttp_request *req)
+http_status(struct http_req *r)
 {
-	struct store_view *v = store_view_begin(t->rd);
-	json_t *o = refresh_status(t->srv->rf), *snap = json_null();
+	struct store_view *v = store_view_begin(r->t->rd);
+	json_t *o = refresh_status(r->t->rt->rf), *snap = json_null();
 	const char *colour = v ? store_view_colour(v) : NULL;
 
 	if (colour != NULL) {
@@ -226,15 +235,15 @@ http_status(struct http_thread *t, struct evhttp_request *req)
 	    json_incref(json_object_get(snap, "generation")) : json_integer(0));
 	json_object_set_new(o, "snapshot", snap);
 	json_object_set_new(o, "version", json_string(TPCD_VERSION));
-	http_send_json(req, 200, "OK", o);
+	http_send_json(r->req, 200, "OK", o);
 }
 
 /* Both colours' manifests: what each holds, which one is live. */
 static void
-http_snapshots(struct http_thread *t, struct evhttp_request *req)
+http_snapshots(struct http_req *r)
 {
 	static const char *const colours[2] = { "blue", "green" };
-	struct store_view *v = store_view_begin(t->rd);
+	struct store_view *v = store_view_begin(r->t->rd);
 	json_t *list = json_array();
 	const char *active = v ? store_view_colour(v) : NULL;
 
@@ -249,87 +258,339 @@ http_snapshots(struct http_thread *t, struct evhttp_request *req)
 		    strcmp(active, colours[i]) == 0));
 		json_array_append_new(list, mj);
 	}
-	http_send_json(req, 200, "OK", json_pack("{s:s?, s:o}", "active", active,
+	http_send_json(r->req, 200, "OK", json_pack("{s:s?, s:o}", "active", active,
 	    "snapshots", list));
 	store_view_release(v);
 }
 
 static void
-http_refresh(struct http_thread *t, struct evhttp_request *req)
+http_refresh(struct http_req *r)
 {
-	int running = refresh_running(t->srv->rf);
-	uint64_t runs = refresh_request(t->srv->rf, NULL, NULL);
+	int running = refresh_running(r->t->rt->rf);
+	uint64_t runs = refresh_request(r->t->rt->rf, NULL, NULL);
 
-	http_send_json(req, 202, "Accepted", json_pack("{s:b, s:b, s:I}", "accepted", 1,
+	http_send_json(r->req, 202, "Accepted", json_pack("{s:b, s:b, s:I}", "accepted", 1,
 	    "already_running", running, "refresh_id", (json_int_t)runs + 1 + running));
+}
+
+/* ---- routing and access control ---- */
+
+#define GET_HEAD	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
+
+/*
+ * Every route, with who may use it. The router authenticates, checks the access level
+ * and the brand scope before any handler runs, so a new admin route is protected by
+ * its row alone. "*" matches one segment; brand/agg name the segments holding them.
+ */
+struct route {
+	const char	*path[HTTP_MAX_SEGS];
+	int		 nseg;
+	int		 methods;
+	const char	*allow;
+	enum http_access access;
+	int		 brand;		/* segment index of the brand id, or -1 */
+	int		 agg;		/* segment index of the aggregate name, or -1 */
+	void		(*fn)(struct http_req *);
+	const char	*action;	/* admin routes: the audit's action */
+};
+
+static const struct route routes[] = {
+	{ { "healthz" }, 1, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_health, NULL },
+	{ { "_stcore", "health" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
+	    http_health, NULL },
+	{ { "metrics" }, 1, GET_HEAD, "GET, HEAD", ACCESS_ADMIN_OR_LOOPBACK, -1, -1,
+	    http_metrics, "metrics" },
+	{ { "v1", "login" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_LOGIN, -1, -1, http_login,
+	    NULL },
+	{ { "v1", "logout" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_USER, -1, -1, http_logout,
+	    NULL },
+	{ { "v1", "brands" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1, http_brands,
+	    NULL },
+	{ { "v1", "brands", "*", "aggregates" }, 4, GET_HEAD, "GET, HEAD", ACCESS_USER, 2, -1,
+	    http_aggregates, NULL },
+	{ { "v1", "brands", "*", "aggregates", "*" }, 5, GET_HEAD, "GET, HEAD", ACCESS_USER,
+	    2, 4, http_data, NULL },
+	{ { "v1", "status" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_status,
+	    "status" },
+	{ { "v1", "snapshots" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1,
+	    http_snapshots, "snapshots" },
+	{ { "v1", "refresh" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1, http_refresh,
+	    "refresh" },
+	{ { "v1", "swap" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1, http_swap,
+	    "swap" },
+	{ { "v1", "rollback" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
+	    http_rollback, "rollback" },
+	{ { "v1", "pin" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1, http_pin, "pin" },
+	{ { "v1", "unpin" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1, http_unpin,
+	    "unpin" },
+	{ { "v1", "sessions" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_sessions,
+	    "sessions_list" },
+	{ { "v1", "sessions", "*" }, 3, EVHTTP_REQ_DELETE, "DELETE", ACCESS_ADMIN, -1, -1,
+	    http_session_delete, "session_revoke" },
+	{ { "v1", "tokens" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_tokens,
+	    "tokens_list" },
+	{ { "v1", "tokens", "*", "revoke" }, 4, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
+	    http_token_revoke, "token_revoke" },
+};
+
+static const struct route *
+route_find(const struct http_req *r)
+{
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		const struct route *rt = &routes[i];
+		int j;
+
+		if (rt->nseg != r->nseg)
+			continue;
+		for (j = 0; j < rt->nseg; j++)
+			if (strcmp(rt->path[j], "*") != 0 && strcmp(rt->path[j], r->seg[j]) != 0)
+				break;
+		if (j == rt->nseg)
+			return rt;
+	}
+	return NULL;
+}
+
+/* The reply of the request being routed on this thread, for its audit line. */
+static _Thread_local struct http_req *http_cur;
+
+void
+http_note_reply(int status, size_t bytes)
+{
+	if (http_cur != NULL) {
+		http_cur->status = status;
+		http_cur->bytes = bytes;
+	}
+}
+
+static void
+http_deny(struct http_req *r, int status, const char *reason, const char *msg)
+{
+	r->reason = reason;
+	http_error(r->req, status, status == 404 ? "not_found" : "forbidden", "%s", msg);
+}
+
+/*
+ * The brand of a brand route. A principal that may not read the brand gets 403 whether
+ * or not it exists; only an admin (who may read any) learns that it does not (404).
+ */
+static int
+route_brand(struct http_req *r, const struct route *rt)
+{
+	const struct config *cf = r->t->rt->cf;
+
+	if (rt->brand < 0)
+		return 0;
+	r->brand = config_find_brand(cf, r->seg[rt->brand]);
+	if (r->brand != NULL && principal_may_read(&r->p, (size_t)(r->brand - cf->brands)))
+		return 0;
+	if (r->brand == NULL && r->p.admin)
+		http_deny(r, 404, "no_such_brand", "no such brand");
+	else
+		http_deny(r, 403, "brand_not_permitted", "not permitted for this brand");
+	r->brand = NULL;
+	return -1;
+}
+
+/* Authenticated /v1 routing: 401, then 404, 403 (role, brand), 405, then the handler. */
+static void
+route_v1(struct http_req *r, const struct route *rt)
+{
+	struct store_view *v;
+
+	if (rt != NULL && rt->access == ACCESS_LOGIN) {
+		if (method_is(r->req, rt->methods, rt->allow))
+			rt->fn(r);
+		return;
+	}
+	if ((v = store_view_begin(r->t->rd)) == NULL) {
+		http_error(r->req, 503, "unavailable", "store busy; retry");
+		return;
+	}
+	http_authenticate(r, v);
+	store_view_release(v);
+	if (r->auth != AUTH_OK) {
+		http_unauthorized(r);
+		return;
+	}
+	if (rt == NULL) {
+		http_error(r->req, 404, "not_found", "no such resource");
+		return;
+	}
+	r->action = rt->action;
+	if (rt->access == ACCESS_ADMIN && !r->p.admin) {
+		http_deny(r, 403, "admin_only", "this needs the admin role");
+		return;
+	}
+	if (route_brand(r, rt) != 0)
+		return;
+	if (rt->agg >= 0 && (r->agg = catalog_find(r->t->rt->cat, r->seg[rt->agg])) == NULL) {
+		http_error(r->req, 404, "not_found", "no such aggregate");
+		return;
+	}
+	if (method_is(r->req, rt->methods, rt->allow))
+		rt->fn(r);
+}
+
+/* Outside /v1: health (open) and /metrics (admin, or open on the loopback). */
+static void
+route_other(struct http_req *r, const struct route *rt)
+{
+	struct store_view *v;
+
+	if (rt == NULL || rt->access == ACCESS_USER || rt->access == ACCESS_ADMIN) {
+		http_error(r->req, 404, "not_found", "no such resource");
+		return;
+	}
+	if (rt->access == ACCESS_ADMIN_OR_LOOPBACK && strcmp(r->addr, "127.0.0.1") != 0 &&
+	    strcmp(r->addr, "::1") != 0) {
+		if ((v = store_view_begin(r->t->rd)) != NULL) {
+			http_authenticate(r, v);
+			store_view_release(v);
+		}
+		if (r->auth != AUTH_OK) {
+			http_unauthorized(r);
+			return;
+		}
+		if (!r->p.admin) {
+			http_deny(r, 403, "admin_only", "this needs the admin role");
+			return;
+		}
+	}
+	if (method_is(r->req, rt->methods, rt->allow))
+		rt->fn(r);
+}
+
+static const char *
+method_name(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+/* One audit line per /v1 request, unless its handler wrote its own (login). */
+static void
+http_audit(struct http_req *r, const char *path)
+{
+	const char *event = r->event, *kind = NULL;
+	char clean[257];
+	size_t n = 0;
+	json_t *o;
+
+	if (event != NULL && *event == '\0')
+		return;
+	if (event == NULL)
+		event = r->status == 401 || r->status == 403 ? "denied" :
+		    (r->action != NULL ? "admin" : "access");
+	if (r->p.kind != PRINCIPAL_NONE)
+		kind = r->p.kind == PRINCIPAL_SESSION ? "session" : "token";
+	/* the path as asked, printable ASCII only, at most 256 bytes */
+	for (; path != NULL && path[n] != '\0' && n < sizeof clean - 1; n++)
+		clean[n] = path[n] > 0x20 && path[n] < 0x7f ? path[n] : '?';
+	clean[n] = '\0';
+	o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s%, s:i}", "event", event,
+	    "principal", r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL, "kind", kind,
+	    "session", r->p.session_id[0] ? r->p.session_id : NULL, "addr", r->addr,
+	    "method", method_name(r->req), "path", clean, n, "status", r->status);
+	if (r->brand != NULL)
+		json_object_set_new(o, "brand", json_string(r->brand->id));
+	if (r->agg != NULL)
+		json_object_set_new(o, "aggregate", json_string(r->agg->name));
+	if (r->action != NULL)
+		json_object_set_new(o, "action", json_string(r->action));
+	if (r->target[0] != '\0')
+		json_object_set_new(o, "target", json_string(r->target));
+	if (r->reason != NULL)
+		json_object_set_new(o, "reason", json_string(r->reason));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+	audit_write(o);
+}
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The metrics' name for a route (its first distinctive segment). */
+static enum metric_route
+metric_route_of(const struct route *rt)
+{
+	if (rt == NULL)
+		return ROUTE_OTHER;
+	if (rt->fn == http_health)
+		return ROUTE_HEALTH;
+	if (rt->fn == http_metrics)
+		return ROUTE_METRICS;
+	if (rt->fn == http_data)
+		return ROUTE_DATA;
+	if (rt->fn == http_aggregates)
+		return ROUTE_AGGREGATES;
+	if (rt->fn == http_brands)
+		return ROUTE_BRANDS;
+	if (rt->fn == http_status)
+		return ROUTE_STATUS;
+	if (rt->fn == http_snapshots)
+		return ROUTE_SNAPSHOTS;
+	if (rt->fn == http_refresh)
+		return ROUTE_REFRESH;
+	if (rt->access == ACCESS_LOGIN || rt->fn == http_logout)
+		return ROUTE_SESSION;
+	return ROUTE_ADMIN;
+}
+
+/* The last byte of a response has gone (or the connection died): no longer in flight. */
+static void
+http_complete_cb(struct evhttp_request *req, void *arg)
+{
+	struct http_thread *t = arg;
+
+	(void)req;
+	atomic_fetch_sub_explicit(&t->inflight, 1, memory_order_relaxed);
 }
 
 static void
 http_request_cb(struct evhttp_request *req, void *arg)
 {
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	int v1 = path != NULL && strncmp(path, "/v1", 3) == 0 &&
+	    (path[3] == '/' || path[3] == '\0');
+	int64_t t0 = mono_us();
 	struct http_thread *t = arg;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	char seg[HTTP_MAX_SEGS][HTTP_SEG_MAX];
-	int n = split_path(evhttp_uri_get_path(uri), seg, HTTP_MAX_SEGS);
-	const struct brand *b;
+	struct http_req r;
 
-	if (n < 0)
-		goto notfound;
-	if (n == 1 && strcmp(seg[0], "healthz") == 0) {
-		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
-			http_health(t, req);
-		return;
-	}
-	if (n == 2 && strcmp(seg[0], "_stcore") == 0 && strcmp(seg[1], "health") == 0) {
-		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
-			http_health(t, req);
-		return;
-	}
-	if (n < 2 || strcmp(seg[0], "v1") != 0)
-		goto notfound;
-	if (n == 2 && strcmp(seg[1], "status") == 0) {
-		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
-			http_status(t, req);
-		return;
-	}
-	if (n == 2 && strcmp(seg[1], "snapshots") == 0) {
-		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
-			http_snapshots(t, req);
-		return;
-	}
-	if (n == 2 && strcmp(seg[1], "refresh") == 0) {
-		if (method_is(req, EVHTTP_REQ_POST, "POST"))
-			http_refresh(t, req);
-		return;
-	}
-	if (strcmp(seg[1], "brands") != 0)
-		goto notfound;
-	if (n == 2) {
-		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
-			http_brands(t, req);
-		return;
-	}
-	if ((b = config_find_brand(t->srv->cf, seg[2])) == NULL) {
-		http_error(req, 404, "not_found", "no such brand");
-		return;
-	}
-	if (n == 4 && strcmp(seg[3], "aggregates") == 0) {
-		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
-			http_aggregates(t, req, b);
-		return;
-	}
-	if (n == 5 && strcmp(seg[3], "aggregates") == 0) {
-		const struct aggregate *a = catalog_find(t->srv->cat, seg[4]);
-		if (a == NULL) {
-			http_error(req, 404, "not_found", "no such aggregate");
-			return;
-		}
-		if (method_is(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD"))
-			http_data(t, req, b, a);
-		return;
-	}
-notfound:
-	http_error(req, 404, "not_found", "no such resource");
+	atomic_fetch_add_explicit(&t->inflight, 1, memory_order_relaxed);
+	evhttp_request_set_on_complete_cb(req, http_complete_cb, t);
+	/* Draining (SIGTERM): answer, then close, so clients move to the other instance. */
+	if (atomic_load_explicit(&t->srv->draining, memory_order_relaxed))
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+	memset(&r, 0, sizeof r);
+	r.t = t;
+	r.req = req;
+	r.now = time(NULL);
+	r.nseg = split_path(path, r.seg, HTTP_MAX_SEGS);
+	http_client_addr(&r);
+	http_cur = &r;
+	const struct route *rt = r.nseg >= 0 ? route_find(&r) : NULL;
+	if (v1) {
+		route_v1(&r, rt);
+		http_audit(&r, path);
+	} else
+		route_other(&r, rt);
+	http_cur = NULL;
+	metrics_request(&t->counters, metric_route_of(rt), r.status,
+	    (uint64_t)(mono_us() - t0), r.bytes);
 }
 
 static struct bufferevent *
@@ -400,12 +661,26 @@ http_thread_main(void *arg)
 	return NULL;
 }
 
+/* The loop is alive: the watchdog (main.c) pings systemd only while every loop beats. */
+static void
+http_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_thread *t = arg;
+
+	(void)fd; (void)what;
+	atomic_store(&t->beat_ms, mono_us() / 1000);
+}
+
 static int
 http_thread_init(struct http_server *s, struct http_thread *t, int fd, char **cause)
 {
 	struct event_config *ec = event_config_new();
 
+	struct timeval beat = { 0, 250000 };
+	const struct config *cf = s->rt->cf;
+
 	t->srv = s;
+	t->rt = s->rt;
 	t->fd = fd;
 	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	t->base = event_base_new_with_config(ec);
@@ -414,20 +689,23 @@ http_thread_init(struct http_server *s, struct http_thread *t, int fd, char **ca
 		*cause = xstrdup("cannot create event base");
 		return -1;
 	}
-	evhttp_set_timeout(t->http, s->cf->http_timeout);
-	evhttp_set_max_headers_size(t->http, (ev_ssize_t)s->cf->http_max_header);
-	evhttp_set_max_body_size(t->http, (ev_ssize_t)s->cf->http_max_body);
+	evhttp_set_timeout(t->http, cf->http_timeout);
+	evhttp_set_max_headers_size(t->http, (ev_ssize_t)cf->http_max_header);
+	evhttp_set_max_body_size(t->http, (ev_ssize_t)cf->http_max_body);
 	/* Let every method reach the router, so a wrong one gets a JSON 405. */
 	evhttp_set_allowed_methods(t->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	    EVHTTP_REQ_PATCH);
 	evhttp_set_bevcb(t->http, http_bev_cb, t);
 	evhttp_set_gencb(t->http, http_request_cb, t);
-	if (evhttp_accept_socket(t->http, fd) != 0) {
+	if ((t->bound = evhttp_accept_socket_with_handle(t->http, fd)) == NULL) {
 		*cause = xstrdup("evhttp_accept_socket failed");
 		return -1;
 	}
 	t->rd = store_reader_new(s->st);
+	atomic_store(&t->beat_ms, mono_us() / 1000);
+	t->beat_timer = event_new(t->base, -1, EV_PERSIST, http_beat_cb, t);
+	event_add(t->beat_timer, &beat);
 	return 0;
 }
 
@@ -436,26 +714,39 @@ http_thread_init(struct http_server *s, struct http_thread *t, int fd, char **ca
  * activation) that every thread shares. Returns the server, or NULL and *cause.
  */
 struct http_server *
-http_start(const struct config *cf, const struct catalog *cat, struct store *st,
-    struct refresher *rf, int listen_fd, char **cause)
+http_start(struct runtime *rt, struct store *st, int listen_fd, char **cause)
 {
 	struct http_server *s = xcalloc(1, sizeof *s);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	const struct config *cf = rt->cf;
 	int port = cf->listen_port;
 
-	s->cf = cf;
-	s->cat = cat;
+	s->rt = rt;
 	s->st = st;
-	s->rf = rf;
 	s->nthreads = cf->threads > 0 ? cf->threads : (ncpu > 0 ? (int)ncpu : 1);
 	s->th = xcalloc((size_t)s->nthreads, sizeof *s->th);
 	for (int i = 0; i < s->nthreads; i++) {
-		int fd = listen_fd;
-		if (fd < 0 && (fd = http_listen(cf->listen_addr, port, &port, cause)) < 0)
+		/* evhttp closes what it listens on: each thread gets its own descriptor */
+		int fd = listen_fd >= 0 ? fcntl(listen_fd, F_DUPFD_CLOEXEC, 0) :
+		    http_listen(cf->listen_addr, port, &port, cause);
+		if (fd < 0) {
+			if (listen_fd >= 0)
+				*cause = xasprintf("dup: %s", strerror(errno));
 			goto fail;
-		s->th[i].owns_fd = listen_fd < 0;
-		if (http_thread_init(s, &s->th[i], fd, cause) != 0)
+		}
+		if (http_thread_init(s, &s->th[i], fd, cause) != 0) {
+			if (s->th[i].bound == NULL)
+				close(fd);
 			goto fail;
+		}
+	}
+	if (listen_fd >= 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) == 0)
+			port = ntohs(ss.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)&ss)->sin6_port :
+			    ((struct sockaddr_in *)&ss)->sin_port);
 	}
 	s->port = port;
 	for (int i = 0; i < s->nthreads; i++) {
@@ -467,6 +758,87 @@ http_start(const struct config *cf, const struct catalog *cat, struct store *st,
 fail:
 	http_stop(s);
 	return NULL;
+}
+
+static void
+http_switch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_thread *t = arg;
+
+	(void)fd; (void)what;
+	t->rt = t->srv->rt;
+	atomic_fetch_add(&t->srv->switched, 1);
+}
+
+/*
+ * Makes rt the runtime of every serving thread, each between two requests, and returns
+ * once all have switched: the caller may then retire the old one.
+ */
+void
+http_switch(struct http_server *s, struct runtime *rt)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	atomic_store(&s->switched, 0);
+	s->rt = rt;
+	for (int i = 0; i < s->nthreads; i++)
+		event_base_once(s->th[i].base, -1, EV_TIMEOUT, http_switch_cb, &s->th[i], NULL);
+	while (atomic_load(&s->switched) < s->nthreads)
+		nanosleep(&ms, NULL);
+}
+
+static void
+http_unlisten_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_thread *t = arg;
+
+	(void)fd; (void)what;
+	if (t->bound != NULL)
+		evhttp_del_accept_socket(t->http, t->bound);	/* closes the socket */
+	t->bound = NULL;
+	atomic_fetch_add(&t->srv->switched, 1);
+}
+
+/*
+ * SIGTERM: stops accepting, marks every later response "Connection: close", and waits
+ * (at most timeout_s) until no request is in flight. Keep-alive connections that stay
+ * idle are closed by http_stop after this.
+ */
+void
+http_drain(struct http_server *s, int timeout_s)
+{
+	struct timespec ms = { 0, 10000000 };
+	int64_t end = mono_us() + (int64_t)timeout_s * 1000000;
+	int busy;
+
+	atomic_store(&s->draining, 1);
+	atomic_store(&s->switched, 0);
+	for (int i = 0; i < s->nthreads; i++)
+		event_base_once(s->th[i].base, -1, EV_TIMEOUT, http_unlisten_cb, &s->th[i], NULL);
+	while (atomic_load(&s->switched) < s->nthreads && mono_us() < end)
+		nanosleep(&ms, NULL);
+	do {
+		busy = 0;
+		for (int i = 0; i < s->nthreads; i++)
+			busy += atomic_load_explicit(&s->th[i].inflight, memory_order_relaxed);
+		if (busy == 0)
+			break;
+		nanosleep(&ms, NULL);
+	} while (mono_us() < end);
+	if (busy > 0)
+		log_warn("shutdown: %d requests still in flight after %d s", busy, timeout_s);
+}
+
+/* Has every serving loop beaten within max_silence_ms? (the systemd watchdog's test) */
+int
+http_alive(struct http_server *s, int64_t max_silence_ms)
+{
+	int64_t now = mono_us() / 1000;
+
+	for (int i = 0; i < s->nthreads; i++)
+		if (now - atomic_load(&s->th[i].beat_ms) > max_silence_ms)
+			return 0;
+	return 1;
 }
 
 int
@@ -487,13 +859,13 @@ http_stop(struct http_server *s)
 		struct http_thread *t = &s->th[i];
 		if (t->started)
 			pthread_join(t->thread, NULL);
+		if (t->beat_timer != NULL)
+			event_free(t->beat_timer);
 		if (t->http != NULL)
 			evhttp_free(t->http);
 		store_reader_free(t->rd);
 		if (t->base != NULL)
 			event_base_free(t->base);
-		if (t->owns_fd && t->fd > 0)
-			close(t->fd);
 	}
 	free(s->th);
 	free(s);

@@ -2,10 +2,13 @@
 #ifndef HTTP_H
 #define HTTP_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 
 #include <event2/http.h>
 #include <jansson.h>
+
+#include "tpcd.h"
 
 #define HTTP_MAX_SEGS	6
 #define HTTP_SEG_MAX	72
@@ -14,31 +17,83 @@ struct http_server;
 
 struct http_thread {
 	struct http_server	*srv;
+	struct runtime		*rt;		/* this thread's view; switched between requests */
 	pthread_t		 thread;
 	int			 started;
 	struct event_base	*base;
 	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	struct event		*beat_timer;
 	struct store_reader	*rd;
 	int			 fd;
-	int			 owns_fd;
+	_Atomic int64_t		 beat_ms;	/* the loop's last heartbeat (watchdog) */
+	_Atomic int		 inflight;	/* requests not yet fully sent (drain) */
+	struct http_counters	 counters;
 };
 
 struct http_server {
-	const struct config	*cf;
-	const struct catalog	*cat;
+	struct runtime		*rt;		/* the newest */
 	struct store		*st;
-	struct refresher	*rf;
 	struct http_thread	*th;
 	int			 nthreads;
 	int			 port;
+	_Atomic int		 draining;
+	_Atomic int		 switched;	/* threads that took the newest runtime */
+};
+
+/* Who may use a route; the router checks it before any handler runs. */
+enum http_access {
+	ACCESS_OPEN,		/* health: anyone */
+	ACCESS_LOGIN,		/* POST /v1/login: anyone, throttled */
+	ACCESS_USER,		/* any valid credential; brand routes: that brand's readers */
+	ACCESS_ADMIN,		/* role admin */
+	ACCESS_ADMIN_OR_LOOPBACK	/* /metrics: admin, or any client on the loopback */
+};
+
+/* One request as routed: who asks, from where, for what; what the audit line records. */
+struct http_req {
+	struct http_thread	*t;
+	struct evhttp_request	*req;
+	char			 seg[HTTP_MAX_SEGS][HTTP_SEG_MAX];
+	int			 nseg;		/* -1: a path the router refuses */
+	char			 addr[INET6_ADDRSTRLEN];	/* the client, see http_auth.c */
+	struct principal	 p;
+	enum auth_result	 auth;
+	const struct brand	*brand;
+	const struct aggregate	*agg;
+	const char		*action;	/* admin routes: what was done */
+	const char		*event;		/* NULL: access/denied/admin; "": audited already */
+	const char		*reason;	/* why it was denied */
+	char			 target[HTTP_SEG_MAX];	/* what an admin action touched */
+	int			 status;	/* of the reply sent */
+	size_t			 bytes;		/* of the body sent */
+	int64_t			 now;
 };
 
 void	http_send_json(struct evhttp_request *, int status, const char *reason, json_t *);
+void	http_note_reply(int status, size_t bytes);
 void	http_error(struct evhttp_request *, int status, const char *code, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5)));
 
 /* http_data.c */
-void	http_data(struct http_thread *, struct evhttp_request *, const struct brand *,
-	    const struct aggregate *);
+void	http_data(struct http_req *);
+
+/* http_admin.c */
+void	http_swap(struct http_req *);
+void	http_rollback(struct http_req *);
+void	http_pin(struct http_req *);
+void	http_unpin(struct http_req *);
+void	http_metrics(struct http_req *);
+
+/* http_auth.c */
+void	http_client_addr(struct http_req *);
+void	http_authenticate(struct http_req *, struct store_view *);
+void	http_unauthorized(struct http_req *);
+void	http_login(struct http_req *);
+void	http_logout(struct http_req *);
+void	http_sessions(struct http_req *);
+void	http_session_delete(struct http_req *);
+void	http_tokens(struct http_req *);
+void	http_token_revoke(struct http_req *);
 
 #endif

@@ -49,7 +49,7 @@ header_has(const char *h, const char *token)
 
 /* Format from the query (?format=) or Accept. Returns -1 on a bad query (400 sent). */
 static int
-pick_format(struct evhttp_request *req, enum fmt *out)
+pick_format(struct evhttp_request *req, enum fmt *out, char colour[8])
 {
 	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	struct evkeyvalq params;
@@ -66,6 +66,15 @@ pick_format(struct evhttp_request *req, enum fmt *out)
 	TAILQ_FOREACH(kv, &params, next) {
 		if (strcmp(kv->key, "_") == 0)	/* dashboards' cache busters */
 			continue;
+		if (strcmp(kv->key, "colour") == 0) {	/* a given snapshot (tpcctl diff) */
+			if (strcmp(kv->value, "blue") != 0 && strcmp(kv->value, "green") != 0) {
+				http_error(req, 400, "bad_parameter",
+				    "colour must be blue or green");
+				goto fail;
+			}
+			snprintf(colour, 8, "%s", kv->value);
+			continue;
+		}
 		if (strcmp(kv->key, "format") != 0) {
 			http_error(req, 400, "bad_parameter", "unknown parameter '%.64s'",
 			    kv->key);
@@ -134,7 +143,7 @@ static void
 add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct record_meta *m,
     const char *etag)
 {
-	int64_t now = time(NULL), maxage = refresh_next_due(t->srv->rf) - now;
+	int64_t now = time(NULL), maxage = refresh_next_due(t->rt->rf) - now;
 	char tmp[64];
 
 	if (maxage < 0)
@@ -150,10 +159,14 @@ add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct recor
 	evhttp_add_header(h, "Vary", "Accept, Accept-Encoding");
 }
 
+/* The router has checked that r->p may read r->brand and that r->agg exists. */
 void
-http_data(struct http_thread *t, struct evhttp_request *req, const struct brand *b,
-    const struct aggregate *a)
+http_data(struct http_req *r)
 {
+	struct http_thread *t = r->t;
+	struct evhttp_request *req = r->req;
+	const struct brand *b = r->brand;
+	const struct aggregate *a = r->agg;
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	const char *ae = evhttp_find_header(in, "Accept-Encoding");
@@ -165,15 +178,29 @@ http_data(struct http_thread *t, struct evhttp_request *req, const struct brand 
 	const void *rec;
 	size_t len, blen;
 	enum fmt f;
-	char tmp[32];
+	char tmp[32], colour[8] = "";
 
-	if (pick_format(req, &f) != 0)
+	if (pick_format(req, &f, colour) != 0)
 		return;
+	if (colour[0] != '\0' && !r->p.admin) {
+		r->reason = "admin_only";
+		http_error(req, 403, "forbidden", "reading a given colour needs the admin role");
+		return;
+	}
 	if ((v = store_view_begin(t->rd)) == NULL) {
 		http_error(req, 503, "unavailable", "store busy; retry");
 		return;
 	}
-	if (store_view_colour(v) == NULL || store_view_get(v, b->id, a->name, &rec, &len) != 0 ||
+	if (colour[0] != '\0') {
+		if (store_view_get_colour(v, colour, b->id, a->name, &rec, &len) != 0 ||
+		    record_parse(rec, len, &m) != 0) {
+			store_view_release(v);
+			http_error(req, 404, "not_found", "the %s colour holds no such aggregate",
+			    colour);
+			return;
+		}
+	} else if (store_view_colour(v) == NULL ||
+	    store_view_get(v, b->id, a->name, &rec, &len) != 0 ||
 	    record_parse(rec, len, &m) != 0) {
 		store_view_release(v);
 		http_error(req, 503, "not_ready", "aggregate not available yet");
@@ -189,9 +216,10 @@ http_data(struct http_thread *t, struct evhttp_request *req, const struct brand 
 	add_cache_headers(t, out, &m, etag);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(v));
 	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
-	evhttp_add_header(out, "X-Tpcd-Colour", store_view_colour(v));
+	evhttp_add_header(out, "X-Tpcd-Colour", colour[0] ? colour : store_view_colour(v));
 	if (etag_matches(evhttp_find_header(in, "If-None-Match"), etag)) {
 		store_view_release(v);
+		http_note_reply(304, 0);
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return;
 	}
@@ -200,6 +228,7 @@ http_data(struct http_thread *t, struct evhttp_request *req, const struct brand 
 		evhttp_add_header(out, "Content-Encoding", "gzip");
 	struct evbuffer *eb = evbuffer_new();
 	evbuffer_add_reference(eb, body, blen, view_release_cb, v);
+	http_note_reply(200, blen);
 	evhttp_send_reply(req, 200, "OK", eb);
 	evbuffer_free(eb);
 }

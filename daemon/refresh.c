@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -44,6 +45,8 @@ struct refresher {
 	struct event		*wake;
 	struct event		*stop;
 	struct event		*stop_deadline;
+	struct event		*lease_timer;
+	char			*owner;		/* "<pid>@<host>": this process, for the lease */
 	atomic_int		 stopping;
 	atomic_llong		 next_due;
 
@@ -67,6 +70,8 @@ struct refresher {
 	int64_t			 last_duration_ms;
 	struct agg_status	*aggs;		/* brand-major, like pulls */
 	size_t			 naggs;
+	int			 lease_mine;
+	char			*lease_holder;	/* another process, when it holds the lease */
 };
 
 static int64_t
@@ -326,6 +331,34 @@ fail:
 
 static void cycle_start(struct refresher *);
 
+/* Takes or renews the refresh lease; returns 1 when this process may refresh. */
+static int
+lease_check(struct refresher *r)
+{
+	char *holder = NULL;
+	int rc = store_lease(r->st, r->owner, r->cf->refresh_lease_ttl, &holder);
+
+	pthread_mutex_lock(&r->mu);
+	if (rc == 1 && !r->lease_mine)
+		log_info("refresh: this instance (%s) holds the refresh lease", r->owner);
+	if (rc == 0 && (r->lease_holder == NULL || strcmp(r->lease_holder, holder) != 0))
+		log_info("refresh: instance %s holds the refresh lease; not refreshing", holder);
+	r->lease_mine = rc == 1;
+	free(r->lease_holder);
+	r->lease_holder = holder;
+	pthread_mutex_unlock(&r->mu);
+	if (rc < 0)
+		log_warn("refresh: cannot read the refresh lease");
+	return rc == 1;
+}
+
+static void
+lease_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	lease_check(arg);
+}
+
 static void
 schedule(struct refresher *r, int64_t delay_s)
 {
@@ -372,6 +405,20 @@ cycle_start(struct refresher *r)
 	r->req_brand = r->req_agg = NULL;
 	pthread_mutex_unlock(&r->mu);
 	r->started_ms = now_ms();
+	if (!lease_check(r)) {
+		char *who = xstrdup(r->lease_holder ? r->lease_holder : "another instance");
+		if (brand == NULL && agg == NULL)
+			schedule(r, r->cf->refresh_interval);
+		free(brand);
+		free(agg);
+		cycle_finish(r, 1, 0, NULL);
+		pthread_mutex_lock(&r->mu);
+		free(r->last_error);
+		r->last_error = xasprintf("skipped: %s holds the refresh lease", who);
+		pthread_mutex_unlock(&r->mu);
+		free(who);
+		return;
+	}
 	cycle_prepare(r, brand, agg);
 	if (brand == NULL && agg == NULL)	/* a full cycle resets the schedule */
 		schedule(r, r->cf->refresh_interval);
@@ -466,6 +513,16 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	r->wake = event_new(r->base, -1, 0, refresh_wake_cb, r);
 	r->stop = event_new(r->base, -1, 0, refresh_stop_cb, r);
 	r->stop_deadline = evtimer_new(r->base, stop_deadline_cb, r);
+	r->lease_timer = event_new(r->base, -1, EV_PERSIST, lease_timer_cb, r);
+	{
+		char host[256] = "localhost";
+		struct timeval ltv = { cf->refresh_lease_ttl / 3, 0 };
+		gethostname(host, sizeof host - 1);
+		r->owner = xasprintf("%ld@%s", (long)getpid(), host);
+		if (ltv.tv_sec == 0)
+			ltv.tv_sec = 1;
+		evtimer_add(r->lease_timer, &ltv);
+	}
 	src->stopping = &r->stopping;
 	if (last_publish > 0) {
 		delay = last_publish + cf->refresh_interval - (int64_t)time(NULL);
@@ -536,6 +593,11 @@ refresh_stop(struct refresher *r)
 	event_free(r->wake);
 	event_free(r->stop);
 	event_free(r->stop_deadline);
+	event_free(r->lease_timer);
+	if (r->lease_mine)
+		store_lease_release(r->st, r->owner);
+	free(r->owner);
+	free(r->lease_holder);
 	pulls_free(r->pulls, r->npulls);
 	r->src->free(r->src);
 	store_reader_free(r->rd);
@@ -599,12 +661,15 @@ refresh_status(struct refresher *r)
 		json_object_set_new(last, "error",
 		    r->last_error ? json_string(r->last_error) : json_null());
 	}
+	json_t *lease = json_pack("{s:s, s:b, s:s?}", "owner", r->owner, "held",
+	    r->lease_mine, "holder", r->lease_mine ? r->owner : r->lease_holder);
 	iso8601(atomic_load(&r->next_due), ts);
 	o = json_pack("{s:b, s:b, s:I, s:o, s:s, s:s, s:I, s:I, s:o}", "refreshing",
 	    r->running, "pinned", r->pinned, "refreshes", (json_int_t)r->runs,
 	    "last_refresh", last, "next_refresh_at", ts, "source", r->src->name,
 	    "statements", (json_int_t)r->src->statements, "upstream_retries",
 	    (json_int_t)r->src->retries, "aggregates", aggs);
+	json_object_set_new(o, "lease", lease);
 	pthread_mutex_unlock(&r->mu);
 	return o;
 }

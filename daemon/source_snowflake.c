@@ -664,9 +664,10 @@ stmt_cb(struct up_req *req, struct up_resp *resp, void *arg)
 	if (resp->status == 200 || resp->status == 202) {
 		j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
 		if (j == NULL) {
+			const char *what = resp->status == 200 ? "malformed result body" :
+			    "malformed 202 body";
 			up_req_free(req);
-			stmt_retry(st, resp->status == 200 ? "malformed result body" :
-			    "malformed 202 body", NULL);
+			stmt_retry(st, what, NULL);
 			return;
 		}
 		if (st->handle == NULL &&
@@ -702,11 +703,12 @@ stmt_cb(struct up_req *req, struct up_resp *resp, void *arg)
 	default: {
 		char *e = sf_error(resp->status, &resp->body);
 		char *ra = resp->retry_after ? xstrdup(resp->retry_after) : NULL;
+		long status = resp->status;	/* resp dies with req */
 		up_req_free(req);
-		if (retryable_status(resp->status)) {
+		if (retryable_status(status)) {
 			stmt_retry(st, e, ra);
 			free(e);
-		} else if (resp->status == 408) {
+		} else if (status == 408) {
 			char *m = xasprintf("%s (cancelled by Snowflake)", e);
 			free(e);
 			stmt_fail(st, m);

@@ -4,6 +4,8 @@
  * generation). A publish writes the inactive colour and its manifest in one write
  * transaction, checks it, then flips "active" in a second, tiny one; a reader takes one
  * read transaction and so sees one whole snapshot. This file knows records only as bytes.
+ * A third db, "sessions", holds auth.c's login sessions and token revocations, also
+ * as opaque bytes.
  *
  * Threads: one publisher at a time (LMDB's writer lock enforces it even across
  * processes); read views belong to the thread that made them (MDB_NOTLS lets a thread
@@ -13,7 +15,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <lmdb.h>
@@ -24,6 +29,7 @@ struct store {
 	MDB_env		*env;
 	MDB_dbi		 meta;
 	MDB_dbi		 colour[2];	/* 0 blue, 1 green */
+	MDB_dbi		 sessions;
 };
 
 static const char *const colour_names[2] = { "blue", "green" };
@@ -128,7 +134,8 @@ store_open(struct store **out, const char *dir, size_t map_size_mb, int max_read
 		goto fail;
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "blue", MDB_CREATE, &st->colour[0])) != 0 ||
-	    (rc = mdb_dbi_open(txn, "green", MDB_CREATE, &st->colour[1])) != 0)
+	    (rc = mdb_dbi_open(txn, "green", MDB_CREATE, &st->colour[1])) != 0 ||
+	    (rc = mdb_dbi_open(txn, "sessions", MDB_CREATE, &st->sessions)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
@@ -520,6 +527,27 @@ store_view_get(struct store_view *v, const char *brand, const char *agg, const v
 	return 0;
 }
 
+/* Like store_view_get, from the named colour whether or not it is active (diff). */
+int
+store_view_get_colour(struct store_view *v, const char *colour, const char *brand,
+    const char *agg, const void **rec, size_t *len)
+{
+	MDB_val k, val;
+	char *key;
+	int c = strcmp(colour, "blue") == 0 ? 0 : strcmp(colour, "green") == 0 ? 1 : -1, rc;
+
+	if (c < 0)
+		return -1;
+	key = record_key(brand, agg, &k);
+	rc = mdb_get(v->txn, v->rd->st->colour[c], &k, &val);
+	free(key);
+	if (rc != 0)
+		return -1;
+	*rec = val.mv_data;
+	*len = val.mv_size;
+	return 0;
+}
+
 /* The manifest JSON of a colour ("blue"/"green"), or NULL; caller frees. */
 char *
 store_view_manifest(struct store_view *v, const char *colour)
@@ -531,4 +559,179 @@ store_view_manifest(struct store_view *v, const char *colour)
 	if (meta_get(v->txn, v->rd->st->meta, mkey, &val) != 0)
 		return NULL;
 	return xstrndup(val.mv_data, val.mv_size);
+}
+
+/* ---- sessions: a few small records, written in tiny transactions ---- */
+
+int
+store_session_put(struct store *st, const void *key, size_t klen, const void *val,
+    size_t vlen, char **cause)
+{
+	MDB_val k = { klen, (void *)(uintptr_t)key }, v = { vlen, (void *)(uintptr_t)val };
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_put(txn, st->sessions, &k, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	*cause = xasprintf("store: writing a session: %s", mdb_strerror(rc));
+	return -1;
+}
+
+/* Returns 0 when the record was there and is gone, -1 otherwise. */
+int
+store_session_del(struct store *st, const void *key, size_t klen)
+{
+	MDB_val k = { klen, (void *)(uintptr_t)key };
+	MDB_txn *txn;
+	int rc;
+
+	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
+		return -1;
+	if ((rc = mdb_del(txn, st->sessions, &k, NULL)) != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	return mdb_txn_commit(txn) == 0 ? 0 : -1;
+}
+
+/* Points *val into the map (valid until the view is released); 0, or -1 if absent. */
+int
+store_view_session(struct store_view *v, const void *key, size_t klen, const void **val,
+    size_t *vlen)
+{
+	MDB_val k = { klen, (void *)(uintptr_t)key }, d;
+
+	if (mdb_get(v->txn, v->rd->st->sessions, &k, &d) != 0)
+		return -1;
+	*val = d.mv_data;
+	*vlen = d.mv_size;
+	return 0;
+}
+
+/*
+ * Calls cb for every record, in a read transaction, or in a write transaction when
+ * writable (then cb returning 1 deletes the record). Returns 0, or -1 and *cause.
+ */
+int
+store_session_scan(struct store *st, int writable, store_session_cb cb, void *arg,
+    char **cause)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, writable ? 0 : MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_cursor_open(txn, st->sessions, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((r = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) < 0)
+			break;
+		if (r == 1 && writable && (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if (!writable) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	*cause = xasprintf("store: sessions: %s", mdb_strerror(rc));
+	return -1;
+}
+
+/*
+ * The refresh lease: one process at a time refreshes a shared store (two instances,
+ * blue and green, serve it). meta "lease" holds "<owner> <expiry unix seconds>"; owner
+ * is "<pid>@<host>". A holder renews it each cycle; another process takes it over once
+ * it has expired, or at once when the holder is a dead process on this host.
+ */
+static int
+lease_holder_alive(const char *owner)
+{
+	char host[256];
+	const char *at = strchr(owner, '@');
+	long pid = strtol(owner, NULL, 10);
+
+	if (at == NULL || pid <= 0 || gethostname(host, sizeof host) != 0)
+		return 1;
+	host[sizeof host - 1] = '\0';
+	if (strcmp(at + 1, host) != 0)
+		return 1;		/* another host: only expiry tells */
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Takes or renews the lease for owner for ttl seconds. Returns 1 when owner holds it,
+ * 0 when another live process does (*holder, caller frees), -1 on a store error.
+ */
+int
+store_lease(struct store *st, const char *owner, int ttl, char **holder)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	char cur[300], val[320];
+	int64_t now = time(NULL), exp = 0;
+	int rc;
+
+	*holder = NULL;
+	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
+		return -1;
+	if (meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
+		memcpy(cur, v.mv_data, v.mv_size);
+		cur[v.mv_size] = '\0';
+		char *sp = strrchr(cur, ' ');
+		if (sp != NULL) {
+			*sp = '\0';
+			exp = strtoll(sp + 1, NULL, 10);
+			if (strcmp(cur, owner) != 0 && exp > now && lease_holder_alive(cur)) {
+				mdb_txn_abort(txn);
+				*holder = xstrdup(cur);
+				return 0;
+			}
+		}
+	}
+	snprintf(val, sizeof val, "%s %lld", owner, (long long)(now + ttl));
+	rc = meta_put(txn, st->meta, "lease", val, strlen(val));
+	if (rc != 0 || mdb_txn_commit(txn) != 0) {
+		if (rc != 0)
+			mdb_txn_abort(txn);
+		return -1;
+	}
+	return 1;
+}
+
+/* Gives the lease up (at shutdown) so the other instance need not wait for expiry. */
+void
+store_lease_release(struct store *st, const char *owner)
+{
+	MDB_txn *txn;
+	MDB_val v, k = { 5, (void *)(uintptr_t)"lease" };
+
+	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
+		return;
+	if (meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size > strlen(owner) &&
+	    memcmp(v.mv_data, owner, strlen(owner)) == 0 &&
+	    ((char *)v.mv_data)[strlen(owner)] == ' ')
+		mdb_del(txn, st->meta, &k, NULL);
+	mdb_txn_commit(txn);
 }

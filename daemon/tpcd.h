@@ -15,11 +15,16 @@
 
 #define TPCD_VERSION "0.1.0"
 
+struct json_t;			/* jansson's, for the few prototypes that pass JSON */
+struct event_base;
+
 /* log.c */
 enum log_level { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
 void	log_init(int level);
 void	log_set_level(int level);
 int	log_level_parse(const char *name);
+int	log_open_file(const char *path, int max_mb, int keep);
+void	log_close_file(void);
 void	log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_err(...)	log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARNING, __VA_ARGS__)
@@ -131,6 +136,11 @@ struct config {
 	size_t		 nbrands;
 	char		*catalog_path;
 	int		 refresh_interval;	/* seconds */
+	int		 refresh_lease_ttl;	/* seconds; the lease between instances */
+	int		 shutdown_timeout;	/* seconds SIGTERM waits for connections */
+	char		*log_file;		/* NULL: stderr only */
+	int		 log_max_size_mb;
+	int		 log_keep;
 	int		 log_level;
 	/* HTTP limits */
 	int		 http_timeout;		/* seconds, per connection read/write */
@@ -305,6 +315,35 @@ struct up_req *upstream_request(struct upstream *, const char *method, const cha
 	    const char *body, const char *const *headers, long timeout_ms, up_cb, void *arg);
 void	up_req_free(struct up_req *);
 
+/* sdnotify.c: systemd readiness, status, watchdog, socket activation */
+void	 notify_ready(void);
+void	 notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	 notify_reloading(void);
+void	 notify_stopping(void);
+void	 notify_watchdog(void);
+uint64_t notify_watchdog_usec(void);
+int	 notify_listen_fd(char **cause);
+
+/* metrics.c: Prometheus counters, one set per serving thread */
+enum metric_route {
+	ROUTE_HEALTH, ROUTE_BRANDS, ROUTE_AGGREGATES, ROUTE_DATA, ROUTE_STATUS,
+	ROUTE_SNAPSHOTS, ROUTE_REFRESH, ROUTE_SESSION, ROUTE_ADMIN, ROUTE_METRICS,
+	ROUTE_OTHER, ROUTE_COUNT
+};
+#define STATUS_SLOTS	15	/* the codes metrics.c names, and "other" */
+#define LATENCY_BUCKETS	14
+struct http_counters {
+	_Atomic uint64_t requests[ROUTE_COUNT][STATUS_SLOTS];
+	_Atomic uint64_t latency[LATENCY_BUCKETS];
+	_Atomic uint64_t latency_sum_us;
+	_Atomic uint64_t bytes_out;
+};
+void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
+	    size_t bytes);
+void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
+	    int64_t open_conns, struct json_t *refresh_status, uint64_t generation,
+	    int64_t created_at);
+
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
 
@@ -348,6 +387,8 @@ int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 int	store_pub_commit(struct store_pub *, const char *manifest_json, char **cause);
 void	store_pub_abort(struct store_pub *);
 int	store_swap(struct store *, char **cause);
+int	store_lease(struct store *, const char *owner, int ttl, char **holder);
+void	store_lease_release(struct store *, const char *owner);
 /* Read: any thread; a view is one read transaction, owned by the calling thread. */
 struct store_reader;
 struct store_reader *store_reader_new(struct store *);
@@ -358,6 +399,8 @@ const char *store_view_colour(const struct store_view *);	/* NULL: no snapshot y
 uint64_t store_view_generation(const struct store_view *);
 int	store_view_get(struct store_view *, const char *brand, const char *agg,
 	    const void **rec, size_t *len);
+int	store_view_get_colour(struct store_view *, const char *colour, const char *brand,
+	    const char *agg, const void **rec, size_t *len);
 char	*store_view_manifest(struct store_view *, const char *colour);	/* caller frees */
 /*
  * Sessions db: small opaque records under opaque keys (auth.c owns the format), written
@@ -423,7 +466,7 @@ void	auth_sessions_purge(struct auth *, int64_t now);
 struct json_t *auth_sessions_list(struct auth *, int64_t now);
 int	auth_session_revoke(struct auth *, const char *id_prefix, char *user_out,
 	    char **cause);
-struct json_t *auth_tokens_list(struct auth *);
+struct json_t *auth_tokens_list(struct auth *, struct store_view *);
 int	auth_token_revoke(struct auth *, const char *name, const char *by, int64_t now,
 	    char **cause);
 int64_t	auth_throttle_wait(struct auth *, const char *user, const char *addr);
@@ -440,8 +483,18 @@ void	audit_config_reload(const char *path, int ok, const char *error);
 
 /* http.c */
 struct http_server;
-struct http_server *http_start(const struct config *, const struct catalog *, struct store *,
-	    struct refresher *, int listen_fd, char **cause);
+/* What one configuration brings up; a reload builds a new one and switches to it. */
+struct runtime {
+	struct config		*cf;
+	struct catalog		*cat;
+	struct auth		*auth;
+	struct refresher	*rf;
+	struct event_base	*rbase;		/* the refresh thread's loop */
+};
+struct http_server *http_start(struct runtime *, struct store *, int listen_fd, char **cause);
+void	http_switch(struct http_server *, struct runtime *);
+void	http_drain(struct http_server *, int timeout_s);
+int	http_alive(struct http_server *, int64_t max_silence_ms);
 int	http_port(const struct http_server *);
 void	http_stop(struct http_server *);
 

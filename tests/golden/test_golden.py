@@ -17,7 +17,7 @@ sys.path.insert(0, HERE)
 
 import golden  # noqa: E402
 from harness import (CATALOG, ROOT, TPCCTL, TPCD, Tpcd, check, eq, make_demo,  # noqa: E402
-                     run_tests, test)
+                     run_tests, test, tpcctl_env)
 
 AGGREGATES = [
     "user_counts", "mau_users", "user_segments", "new_members", "age_group_analysis",
@@ -114,7 +114,7 @@ def test_tpcctl_prints_every_demo_aggregate():
         for name in AGGREGATES:
             body = t.get_json("/v1/brands/a/aggregates/%s" % name)
             out = subprocess.run([TPCCTL, "-s", url, "get", "a", name],
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env=tpcctl_env())
             eq(out.returncode, 0, "tpcctl get a %s: %s" % (name, out.stderr))
             lines = out.stdout.splitlines()
             header = lines[0].split()

@@ -4,6 +4,7 @@ store, talks real HTTP to it, and stops it. Tests are plain functions registered
 Nothing here sleeps-and-hopes: every wait polls a condition until a deadline."""
 
 import gzip
+import hashlib
 import http.client
 import json
 import os
@@ -21,6 +22,24 @@ TPCD = os.path.join(ROOT, os.environ.get("TPCD_BIN", "build/tpcd"))
 TPCCTL = os.path.join(ROOT, os.environ.get("TPCCTL_BIN", "build/tpcctl"))
 CATALOG = os.environ.get("TPCD_CATALOG", os.path.join(ROOT, "schema", "aggregates.yaml"))
 DEADLINE = float(os.environ.get("TPCD_TEST_DEADLINE", "60"))
+
+# Every daemon the harness starts knows this admin API token (only its SHA-256 is in the
+# configuration), and requests send it unless a test says otherwise: tests that are not
+# about access control stay as they were. TPCD_TOKEN passes it to tpcctl.
+ADMIN_TOKEN = "tpcdt_harness_" + os.urandom(24).hex()
+ADMIN_AUTH = ("auth:\n  tokens:\n    - name: harness_admin\n      sha256: %s\n"
+              "      role: admin\n" % hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest())
+
+
+# tpcctl run by any test (directly or through bash completion) is the harness admin too.
+os.environ["TPCD_TOKEN"] = ADMIN_TOKEN
+
+
+def tpcctl_env(token=ADMIN_TOKEN, **extra):
+    """The environment for running tpcctl as the harness admin."""
+    env = dict(os.environ, TPCD_TOKEN=token)
+    env.update(extra)
+    return env
 
 _tests = []
 
@@ -111,8 +130,9 @@ def make_demo(source_dir, brands=(("a", "brand_a"), ("b", "brand_b")), seed=1):
 
 
 def write_config(path, port, state_dir, source_dir, brands, catalog=CATALOG,
-                 refresh_interval=3600, threads=2, extra="", source=None):
-    """source: a YAML block replacing the default sqlite source (e.g. snowflake)."""
+                 refresh_interval=3600, threads=2, extra="", source=None, auth=ADMIN_AUTH):
+    """source: a YAML block replacing the default sqlite source (e.g. snowflake).
+    auth: the auth: block (default: the harness admin token)."""
     lines = [
         "listen:",
         "  address: 127.0.0.1",
@@ -134,7 +154,7 @@ def write_config(path, port, state_dir, source_dir, brands, catalog=CATALOG,
         lines += ["  - id: %s" % bid, "    name: Brand %s" % bid.upper(),
                   "    schema: %s" % schema]
     with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n" + extra)
+        f.write("\n".join(lines) + "\n" + auth + extra)
 
 
 class Tpcd:
@@ -142,8 +162,9 @@ class Tpcd:
 
     def __init__(self, workdir=None, source_dir=None,
                  brands=(("a", "brand_a"), ("b", "brand_b")), refresh_interval=3600,
-                 threads=2, extra="", source=None):
+                 threads=2, extra="", source=None, auth=ADMIN_AUTH, catalog=CATALOG):
         self.own_workdir = True		# removed at close(), whoever made it
+        self.catalog = catalog
         self.workdir = workdir or tempfile.mkdtemp(prefix="tpcd-test-")
         self.source_dir = source_dir or os.path.join(self.workdir, "source")
         self.brands = brands
@@ -151,6 +172,7 @@ class Tpcd:
         self.threads = threads
         self.extra = extra
         self.source = source
+        self.auth = auth
         self.port = None
         self.proc = None
         self.config = os.path.join(self.workdir, "tpcd.yaml")
@@ -159,7 +181,8 @@ class Tpcd:
     def write_config(self):
         write_config(self.config, self.port, os.path.join(self.workdir, "store"),
                      self.source_dir, self.brands, refresh_interval=self.refresh_interval,
-                     threads=self.threads, extra=self.extra, source=self.source)
+                     threads=self.threads, extra=self.extra, source=self.source,
+                     auth=self.auth, catalog=self.catalog)
 
     def start(self, wait_healthy=True):
         if self.port is None:
@@ -238,26 +261,31 @@ class Tpcd:
         self.close()
         return False
 
-    def request(self, method, path, headers=None, body=None, conn=None):
+    def request(self, method, path, headers=None, body=None, conn=None, token=ADMIN_TOKEN):
+        """token: sent as a bearer token unless None or headers carry a credential."""
         c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=DEADLINE)
+        headers = dict(headers or {})
+        if token is not None and not any(k.lower() in ("authorization", "cookie")
+                                         for k in headers):
+            headers["Authorization"] = "Bearer " + token
         try:
-            c.request(method, path, body=body, headers=headers or {})
+            c.request(method, path, body=body, headers=headers)
             r = c.getresponse()
             return Response(r.status, r.getheaders(), r.read())
         finally:
             if conn is None:
                 c.close()
 
-    def get(self, path, headers=None, conn=None):
-        return self.request("GET", path, headers=headers, conn=conn)
+    def get(self, path, headers=None, conn=None, token=ADMIN_TOKEN):
+        return self.request("GET", path, headers=headers, conn=conn, token=token)
 
-    def get_json(self, path, status=200):
-        r = self.get(path)
+    def get_json(self, path, status=200, token=ADMIN_TOKEN):
+        r = self.get(path, token=token)
         eq(r.status, status, "GET %s status (body %r)" % (path, r.body[:300]))
         return r.json()
 
-    def post(self, path, body=None, headers=None):
-        return self.request("POST", path, headers=headers, body=body)
+    def post(self, path, body=None, headers=None, token=ADMIN_TOKEN):
+        return self.request("POST", path, headers=headers, body=body, token=token)
 
     def status(self):
         return self.get_json("/v1/status")

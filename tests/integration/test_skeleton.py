@@ -12,8 +12,8 @@ import threading
 
 import msgpack
 
-from harness import (Tpcd, check, eq, make_demo, run_tests, test, wait_for, TPCCTL,
-                     TPCD, DEADLINE)
+from harness import (Tpcd, check, eq, make_demo, run_tests, test, tpcctl_env, wait_for,
+                     TPCCTL, TPCD, DEADLINE)
 
 _demo_dir = None
 
@@ -265,34 +265,34 @@ def test_tpcctl_get_prints_the_same_numbers():
         url = "http://127.0.0.1:%d" % t.port
         body = t.get_json("/v1/brands/a/aggregates/mau_users")
         out = subprocess.run([TPCCTL, "-s", url, "get", "a", "mau_users"],
-                             capture_output=True, text=True, timeout=DEADLINE)
+                             capture_output=True, text=True, timeout=DEADLINE, env=tpcctl_env())
         eq(out.returncode, 0, "tpcctl exit (stderr %s)" % out.stderr)
         lines = [l.split() for l in out.stdout.splitlines()]
         for row in body["rows"]:
             want = [str(v) for v in row]
             check(want in lines, "row %r in tpcctl output:\n%s" % (want, out.stdout))
         out = subprocess.run([TPCCTL, "-s", url, "-o", "csv", "get", "a", "mau_users"],
-                             capture_output=True, text=True, timeout=DEADLINE)
+                             capture_output=True, text=True, timeout=DEADLINE, env=tpcctl_env())
         eq(out.returncode, 0)
         eq(out.stdout.replace("\r\n", "\n"),
            t.get("/v1/brands/a/aggregates/mau_users?format=csv").body.decode()
            .replace("\r\n", "\n"), "tpcctl csv = server csv")
         out = subprocess.run([TPCCTL, "-s", url, "get", "a", "nope"],
-                             capture_output=True, text=True, timeout=DEADLINE)
+                             capture_output=True, text=True, timeout=DEADLINE, env=tpcctl_env())
         eq(out.returncode, 1, "server-side error exit code")
         out = subprocess.run([TPCCTL, "-s", url, "frobnicate"], capture_output=True,
-                             text=True, timeout=DEADLINE)
+                             text=True, timeout=DEADLINE, env=tpcctl_env())
         eq(out.returncode, 2, "usage exit code")
         out = subprocess.run([TPCCTL, "-s", url, "status"], capture_output=True,
-                             text=True, timeout=DEADLINE)
+                             text=True, timeout=DEADLINE, env=tpcctl_env())
         eq(out.returncode, 0, "status exit code")
         check(t.status()["active"] in out.stdout, "status shows the active colour")
         out = subprocess.run([TPCCTL, "-s", url, "refresh"], capture_output=True,
-                             text=True, timeout=DEADLINE)
+                             text=True, timeout=DEADLINE, env=tpcctl_env())
         eq(out.returncode, 0, "refresh exit code")
     # tpcd has stopped: nothing listens on its port any more
     out = subprocess.run([TPCCTL, "-s", url, "status"], capture_output=True, text=True,
-                         timeout=DEADLINE)
+                         timeout=DEADLINE, env=tpcctl_env())
     eq(out.returncode, 3, "unreachable exit code")
 
 

@@ -1,0 +1,159 @@
+/*
+ * audit.c — the security audit log: one JSON object per line (logins, logouts, session
+ * expiry, data access, admin actions, denials, config reloads), appended to one file and
+ * rotated by size, keeping FILE.1 .. FILE.keep. Any thread may write; one mutex covers
+ * write and rotate. Callers never pass secrets: this file does not know what they are.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tpcd.h"
+
+#define AUDIT_LINE_MAX	8192	/* a longer event is cut to its essentials */
+
+static struct {
+	pthread_mutex_t	 mu;
+	char		*path;
+	int		 fd;
+	size_t		 size;
+	size_t		 max_bytes;
+	int		 keep;
+} audit = { PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0, 0, 0 };
+
+static int
+audit_reopen(char **cause)
+{
+	struct stat sb;
+	int fd = open(audit.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0) {
+		*cause = xasprintf("audit log %s: %s", audit.path, strerror(errno));
+		return -1;
+	}
+	if (audit.fd >= 0)
+		close(audit.fd);
+	audit.fd = fd;
+	audit.size = fstat(fd, &sb) == 0 ? (size_t)sb.st_size : 0;
+	return 0;
+}
+
+/* FILE.keep-1 → FILE.keep, ..., FILE → FILE.1, then a fresh FILE. Under the mutex. */
+static void
+audit_rotate(void)
+{
+	char *cause = NULL;
+
+	for (int i = audit.keep - 1; i >= 0; i--) {
+		char *from = i == 0 ? xstrdup(audit.path) : xasprintf("%s.%d", audit.path, i);
+		char *to = xasprintf("%s.%d", audit.path, i + 1);
+		if (rename(from, to) != 0 && errno != ENOENT)
+			log_warn("audit: rotating %s: %s", from, strerror(errno));
+		free(from);
+		free(to);
+	}
+	if (audit_reopen(&cause) != 0) {
+		/* keep writing to the renamed file rather than losing events */
+		log_err("%s", cause);
+		free(cause);
+	}
+}
+
+/* Opens (appends to) the audit log. max_bytes 0: never rotate. Returns 0 or -1, *cause. */
+int
+audit_open(const char *path, size_t max_bytes, int keep, char **cause)
+{
+	int rc;
+
+	pthread_mutex_lock(&audit.mu);
+	free(audit.path);
+	audit.path = xstrdup(path);
+	audit.max_bytes = max_bytes;
+	audit.keep = keep < 1 ? 1 : keep;
+	rc = audit_reopen(cause);
+	pthread_mutex_unlock(&audit.mu);
+	return rc;
+}
+
+void
+audit_close(void)
+{
+	pthread_mutex_lock(&audit.mu);
+	if (audit.fd >= 0)
+		close(audit.fd);
+	audit.fd = -1;
+	free(audit.path);
+	audit.path = NULL;
+	pthread_mutex_unlock(&audit.mu);
+}
+
+static void
+audit_timestamp(char out[40])
+{
+	struct timeval tv;
+	struct tm tm;
+	time_t t;
+	size_t n;
+
+	gettimeofday(&tv, NULL);
+	t = tv.tv_sec;
+	gmtime_r(&t, &tm);
+	n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 40 - n, ".%03dZ", (int)(tv.tv_usec / 1000) % 1000);
+}
+
+/*
+ * Writes one event: {"ts": ..., <the event's keys>} and a newline, in one write(2) so
+ * that lines never interleave. Steals the reference. A no-op when no log is open.
+ */
+void
+audit_write(json_t *ev)
+{
+	char line[AUDIT_LINE_MAX], ts[40];
+	json_t *o;
+	size_t n;
+
+	if (ev == NULL)
+		return;
+	audit_timestamp(ts);
+	o = json_pack("{s:s}", "ts", ts);
+	json_object_update(o, ev);
+	n = json_dumpb(o, line, sizeof line - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (n == 0 || n > sizeof line - 1) {
+		/* too long (a huge path?): keep what an auditor needs, drop the rest */
+		json_t *slim = json_pack("{s:s, s:O, s:b}", "ts", ts, "event",
+		    json_object_get(ev, "event"), "truncated", 1);
+		n = json_dumpb(slim, line, sizeof line - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(slim);
+	}
+	json_decref(o);
+	json_decref(ev);
+	line[n++] = '\n';
+	pthread_mutex_lock(&audit.mu);
+	if (audit.fd >= 0) {
+		if (audit.max_bytes > 0 && audit.size > 0 && audit.size + n > audit.max_bytes)
+			audit_rotate();
+		if (write(audit.fd, line, n) != (ssize_t)n)
+			log_err("audit: write %s: %s", audit.path, strerror(errno));
+		else
+			audit.size += n;
+	}
+	pthread_mutex_unlock(&audit.mu);
+}
+
+/* For main on SIGHUP: whether the new configuration was taken, and why not. */
+void
+audit_config_reload(const char *path, int ok, const char *error)
+{
+	audit_write(json_pack("{s:s, s:s, s:s, s:s*}", "event", "config_reload", "file", path,
+	    "result", ok ? "ok" : "refused", "error", error));
+}

@@ -1,0 +1,178 @@
+/*
+ * metrics.c — Prometheus text exposition (format 0.0.4) of tpcd's counters. Serving
+ * threads count into their own struct http_counters (single writer, relaxed atomics: no
+ * lock, no shared cache line on the hot path); a scrape sums them, adds the refresh
+ * thread's state and the snapshot's generation and age. It owns names and help texts.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "tpcd.h"
+
+static const char *const route_names[ROUTE_COUNT] = {
+	[ROUTE_HEALTH] = "health", [ROUTE_BRANDS] = "brands",
+	[ROUTE_AGGREGATES] = "aggregates", [ROUTE_DATA] = "data", [ROUTE_STATUS] = "status",
+	[ROUTE_SNAPSHOTS] = "snapshots", [ROUTE_REFRESH] = "refresh",
+	[ROUTE_SESSION] = "session", [ROUTE_ADMIN] = "admin", [ROUTE_METRICS] = "metrics",
+	[ROUTE_OTHER] = "other",
+};
+
+static const int status_codes[STATUS_SLOTS - 1] = {
+	200, 202, 204, 304, 400, 401, 403, 404, 405, 409, 413, 429, 500, 503,
+};
+
+/* Upper bounds of the latency buckets, in µs (the last bucket is +Inf). */
+static const uint64_t latency_le_us[LATENCY_BUCKETS - 1] = {
+	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
+};
+
+#define CTR_ADD(c, n)	atomic_store_explicit(&(c), \
+	atomic_load_explicit(&(c), memory_order_relaxed) + (n), memory_order_relaxed)
+#define CTR_GET(c)	atomic_load_explicit(&(c), memory_order_relaxed)
+
+static int
+status_slot(int status)
+{
+	for (int i = 0; i < STATUS_SLOTS - 1; i++)
+		if (status_codes[i] == status)
+			return i;
+	return STATUS_SLOTS - 1;	/* "other" */
+}
+
+/* One finished request, counted by the serving thread that owns c. */
+void
+metrics_request(struct http_counters *c, enum metric_route r, int status, uint64_t usec,
+    size_t bytes)
+{
+	int b = 0;
+
+	CTR_ADD(c->requests[r][status_slot(status)], 1);
+	while (b < LATENCY_BUCKETS - 1 && usec > latency_le_us[b])
+		b++;
+	CTR_ADD(c->latency[b], 1);
+	CTR_ADD(c->latency_sum_us, usec);
+	CTR_ADD(c->bytes_out, bytes);
+}
+
+static void
+help(struct buf *o, const char *name, const char *type, const char *text)
+{
+	buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void
+render_http(struct buf *o, struct http_counters *const *th, int n)
+{
+	uint64_t sum, cum = 0, count = 0;
+
+	help(o, "tpcd_http_requests_total", "counter", "HTTP requests by route and status.");
+	for (int r = 0; r < ROUTE_COUNT; r++) {
+		for (int s = 0; s < STATUS_SLOTS; s++) {
+			sum = 0;
+			for (int t = 0; t < n; t++)
+				sum += CTR_GET(th[t]->requests[r][s]);
+			if (sum == 0)
+				continue;
+			if (s < STATUS_SLOTS - 1)
+				buf_printf(o, "tpcd_http_requests_total{route=\"%s\",status=\"%d\"} "
+				    "%" PRIu64 "\n", route_names[r], status_codes[s], sum);
+			else
+				buf_printf(o, "tpcd_http_requests_total{route=\"%s\",status="
+				    "\"other\"} %" PRIu64 "\n", route_names[r], sum);
+		}
+	}
+	help(o, "tpcd_http_request_duration_seconds", "histogram",
+	    "Time from a complete request to its response being queued.");
+	for (int b = 0; b < LATENCY_BUCKETS; b++) {
+		for (int t = 0; t < n; t++)
+			cum += CTR_GET(th[t]->latency[b]);
+		if (b < LATENCY_BUCKETS - 1)
+			buf_printf(o, "tpcd_http_request_duration_seconds_bucket{le=\"%g\"} "
+			    "%" PRIu64 "\n", (double)latency_le_us[b] / 1e6, cum);
+		else
+			buf_printf(o, "tpcd_http_request_duration_seconds_bucket{le=\"+Inf\"} "
+			    "%" PRIu64 "\n", cum);
+	}
+	count = cum;
+	sum = 0;
+	for (int t = 0; t < n; t++)
+		sum += CTR_GET(th[t]->latency_sum_us);
+	buf_printf(o, "tpcd_http_request_duration_seconds_sum %.6f\n", (double)sum / 1e6);
+	buf_printf(o, "tpcd_http_request_duration_seconds_count %" PRIu64 "\n", count);
+	sum = 0;
+	for (int t = 0; t < n; t++)
+		sum += CTR_GET(th[t]->bytes_out);
+	help(o, "tpcd_http_response_bytes_total", "counter", "Response body bytes sent.");
+	buf_printf(o, "tpcd_http_response_bytes_total %" PRIu64 "\n", sum);
+}
+
+static void
+render_refresh(struct buf *o, json_t *st)
+{
+	json_t *a, *last = json_object_get(st, "last_refresh");
+	size_t i;
+
+	help(o, "tpcd_refreshes_total", "counter", "Aggregate refreshes by result.");
+	json_array_foreach(json_object_get(st, "aggregates"), i, a) {
+		const char *b = json_string_value(json_object_get(a, "brand"));
+		const char *n = json_string_value(json_object_get(a, "aggregate"));
+		buf_printf(o, "tpcd_refreshes_total{brand=\"%s\",aggregate=\"%s\",result=\"ok\"} "
+		    "%" JSON_INTEGER_FORMAT "\n", b, n,
+		    json_integer_value(json_object_get(a, "refreshes_ok")));
+		buf_printf(o, "tpcd_refreshes_total{brand=\"%s\",aggregate=\"%s\","
+		    "result=\"error\"} %" JSON_INTEGER_FORMAT "\n", b, n,
+		    json_integer_value(json_object_get(a, "refreshes_failed")));
+	}
+	help(o, "tpcd_aggregate_rows", "gauge", "Rows of each published aggregate.");
+	json_array_foreach(json_object_get(st, "aggregates"), i, a)
+		buf_printf(o, "tpcd_aggregate_rows{brand=\"%s\",aggregate=\"%s\"} "
+		    "%" JSON_INTEGER_FORMAT "\n",
+		    json_string_value(json_object_get(a, "brand")),
+		    json_string_value(json_object_get(a, "aggregate")),
+		    json_integer_value(json_object_get(a, "rows")));
+	help(o, "tpcd_aggregate_up", "gauge", "1 when the aggregate's last refresh worked.");
+	json_array_foreach(json_object_get(st, "aggregates"), i, a)
+		buf_printf(o, "tpcd_aggregate_up{brand=\"%s\",aggregate=\"%s\"} %d\n",
+		    json_string_value(json_object_get(a, "brand")),
+		    json_string_value(json_object_get(a, "aggregate")),
+		    json_is_false(json_object_get(a, "ok")) ? 0 : 1);
+	help(o, "tpcd_refresh_runs_total", "counter", "Refresh cycles completed.");
+	buf_printf(o, "tpcd_refresh_runs_total %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(st, "refreshes")));
+	help(o, "tpcd_refresh_duration_seconds", "gauge", "Duration of the last refresh cycle.");
+	buf_printf(o, "tpcd_refresh_duration_seconds %.3f\n",
+	    (double)json_integer_value(json_object_get(last, "duration_ms")) / 1e3);
+	help(o, "tpcd_refresh_last_ok", "gauge", "1 when the last refresh cycle worked.");
+	buf_printf(o, "tpcd_refresh_last_ok %d\n", json_is_object(last) &&
+	    strcmp(json_string_value(json_object_get(last, "result")), "ok") == 0);
+	help(o, "tpcd_refresh_in_progress", "gauge", "1 while a refresh runs.");
+	buf_printf(o, "tpcd_refresh_in_progress %d\n",
+	    json_is_true(json_object_get(st, "refreshing")));
+	help(o, "tpcd_upstream_statements_total", "counter", "Statements sent upstream.");
+	buf_printf(o, "tpcd_upstream_statements_total %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(st, "statements")));
+	help(o, "tpcd_upstream_retries_total", "counter", "Upstream requests retried.");
+	buf_printf(o, "tpcd_upstream_retries_total %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(st, "upstream_retries")));
+}
+
+/* The whole exposition into o; refresh_status is refresh_status()'s object. */
+void
+metrics_render(struct buf *o, struct http_counters *const *th, int nthreads,
+    int64_t open_conns, json_t *refresh_st, uint64_t generation, int64_t created_at)
+{
+	int64_t now = time(NULL);
+
+	render_http(o, th, nthreads);
+	help(o, "tpcd_http_connections_open", "gauge", "Client connections open now.");
+	buf_printf(o, "tpcd_http_connections_open %" PRId64 "\n", open_conns);
+	render_refresh(o, refresh_st);
+	help(o, "tpcd_snapshot_generation", "gauge", "Generation of the active snapshot.");
+	buf_printf(o, "tpcd_snapshot_generation %" PRIu64 "\n", generation);
+	help(o, "tpcd_snapshot_age_seconds", "gauge", "Age of the active snapshot.");
+	buf_printf(o, "tpcd_snapshot_age_seconds %" PRId64 "\n",
+	    created_at > 0 ? now - created_at : 0);
+}
