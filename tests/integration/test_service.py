@@ -212,21 +212,23 @@ def test_sigterm_during_refresh_keeps_the_store():
 def test_swap_rollback_pin_and_tpcctl_ops():
     import sqlite3
     from harness import TPCCTL, tpcctl_env
-    work = demo_copy()
-    with Tpcd(workdir=work).start() as t:
+    work = tempfile.mkdtemp(prefix="tpcd-test-")
+    small = (("c", "brand_c"),)		# a small brand: quick refreshes
+    make_demo(os.path.join(work, "source"), brands=small)
+    with Tpcd(workdir=work, brands=small).start() as t:
         url = "http://127.0.0.1:%d" % t.port
         ctl = lambda *a: subprocess.run([TPCCTL, "-s", url] + list(a), capture_output=True,
                                         text=True, env=tpcctl_env(), timeout=DEADLINE)
         eq(t.post("/v1/swap").status, 409, "nothing to swap to yet")
         g1 = t.status()["generation"]
-        db = sqlite3.connect(os.path.join(work, "source", "brand_a.db"))
+        db = sqlite3.connect(os.path.join(work, "source", "brand_c.db"))
         db.execute("UPDATE order_lines SET qty = qty + 1 WHERE rowid = 1")
         db.commit()
         s = t.refresh_and_wait()
         eq(s["generation"], g1 + 1)
         new_colour = s["active"]
         # diff: blue against green shows the changed aggregate
-        out = ctl("-o", "json", "diff", "a", "sales_by_category")
+        out = ctl("-o", "json", "diff", "c", "sales_by_category")
         eq(out.returncode, 0, out.stderr)
         d = json.loads(out.stdout)
         check("changed" in out.stdout and any(

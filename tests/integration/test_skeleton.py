@@ -29,6 +29,15 @@ def demo_source():
     return work
 
 
+SMALL = (("c", "brand_c"),)	# the generator's small generic profile: quick refreshes
+
+
+def small_source():
+    work = tempfile.mkdtemp(prefix="tpcd-test-")
+    make_demo(os.path.join(work, "source"), brands=SMALL)
+    return work
+
+
 @test
 def test_api_shapes_and_formats():
     with Tpcd(workdir=demo_source()).start() as t:
@@ -102,11 +111,11 @@ def test_errors_are_json():
 def test_refresh_under_concurrent_readers():
     """Acceptance 3: refreshes while many clients read; every response is a whole
     snapshot whose generation matches the manifest; no 5xx; the colour flips."""
-    work = demo_source()
-    with Tpcd(workdir=work, threads=2).start() as t:
+    work = small_source()
+    with Tpcd(workdir=work, threads=2, brands=SMALL).start() as t:
         st = t.status()
         g0 = st["generation"]
-        rows0 = len(t.get_json("/v1/brands/a/aggregates/mau_users")["rows"])
+        rows0 = len(t.get_json("/v1/brands/c/aggregates/mau_users")["rows"])
         expected_rows = {g0: rows0}
         colours = {g0: st["active"]}
         stop = threading.Event()
@@ -117,8 +126,8 @@ def test_refresh_under_concurrent_readers():
             conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
             try:
                 while not stop.is_set():
-                    path = ("/v1/brands/a/aggregates/mau_users" if n % 2 == 0
-                            else "/v1/brands/a/aggregates")
+                    path = ("/v1/brands/c/aggregates/mau_users" if n % 2 == 0
+                            else "/v1/brands/c/aggregates")
                     r = t.get(path, conn=conn)
                     if r.status != 200:
                         errors.append((path, r.status, r.body[:200]))
@@ -141,7 +150,7 @@ def test_refresh_under_concurrent_readers():
         threads = [threading.Thread(target=reader, args=(i,)) for i in range(8)]
         for th in threads:
             th.start()
-        db = sqlite3.connect(os.path.join(work, "source", "brand_a.db"))
+        db = sqlite3.connect(os.path.join(work, "source", "brand_c.db"))
         try:
             for i in range(1, 6):
                 # one order in a month of its own: mau_users gains exactly one row
@@ -163,7 +172,7 @@ def test_refresh_under_concurrent_readers():
                 live = [m for m in snaps["snapshots"] if m["active"]][0]
                 eq(live["generation"], g0 + i, "manifest generation")
                 entry = [e for e in live["aggregates"]
-                         if e["brand"] == "a" and e["aggregate"] == "mau_users"][0]
+                         if e["brand"] == "c" and e["aggregate"] == "mau_users"][0]
                 eq(entry["rows"], rows0 + i, "manifest rows")
                 eq(entry["generation"], g0 + i, "manifest content generation")
                 # let the readers see this generation before the next publish
@@ -237,7 +246,7 @@ def test_empty_store_is_503_until_first_snapshot():
 
 def aggregate_bodies(t):
     out = {}
-    for b in ("a", "b"):
+    for b in [b for b, _ in SMALL]:
         for a in t.get_json("/v1/brands/%s/aggregates" % b)["aggregates"]:
             body = t.get_json("/v1/brands/%s/aggregates/%s" % (b, a["name"]))
             out[(b, a["name"])] = (body["columns"], body["rows"])
@@ -250,8 +259,8 @@ def test_demo_generator_is_deterministic():
     results = []
     for seed in (7, 7, 8):
         work = tempfile.mkdtemp(prefix="tpcd-test-")
-        make_demo(os.path.join(work, "source"), seed=seed)
-        with Tpcd(workdir=work).start() as t:
+        make_demo(os.path.join(work, "source"), seed=seed, brands=SMALL)
+        with Tpcd(workdir=work, brands=SMALL).start() as t:
             results.append(aggregate_bodies(t))
     check(len(results[0]) >= 4, "aggregates compared")
     eq(results[0], results[1], "seed 7 twice")
