@@ -13,7 +13,7 @@ BRAND	?= a
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
 	zlib1g-dev libcrypt-dev libcmocka-dev python3 python3-msgpack python3-yaml curl \
-	groff-base nginx
+	groff-base nginx valgrind
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
 	jansson openssl zlib libcrypt
 
