@@ -623,14 +623,6 @@ auth_token_revoke(struct auth *a, const char *name, const char *by, int64_t now,
  * The per-user rule has a short cap: an attacker elsewhere cannot lock the admin out.
  */
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t
 fnv1a(const char *s)

@@ -514,14 +514,6 @@ http_audit(struct http_req *r, const char *path)
 	audit_write(o);
 }
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The metrics' name for a route (its first distinctive segment). */
 static enum metric_route

@@ -74,14 +74,6 @@ struct refresher {
 	char			*lease_holder;	/* another process, when it holds the lease */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *
 dup_or_null(const char *s)
@@ -245,7 +237,7 @@ cycle_finish(struct refresher *r, int ok, int published, char *error)
 	free(r->last_error);
 	r->last_error = error;
 	r->last_started = r->started_ms;
-	r->last_finished = now_ms();
+	r->last_finished = wall_ms();
 	r->last_duration_ms = r->last_finished - r->started_ms;
 	pthread_mutex_unlock(&r->mu);
 	if (error != NULL)
@@ -307,7 +299,7 @@ cycle_publish(struct refresher *r)
 	manifest = json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:o}", "generation",
 	    (json_int_t)gen, "colour", store_pub_colour(pub), "created_at", ts,
 	    "created_at_unix", (json_int_t)(r->started_ms / 1000), "source", r->src->name,
-	    "duration_ms", (json_int_t)(now_ms() - r->started_ms), "aggregates", entries);
+	    "duration_ms", (json_int_t)(wall_ms() - r->started_ms), "aggregates", entries);
 	entries = NULL;
 	js = json_dumps(manifest, JSON_COMPACT);
 	json_decref(manifest);
@@ -404,7 +396,7 @@ cycle_start(struct refresher *r)
 	agg = r->req_agg;
 	r->req_brand = r->req_agg = NULL;
 	pthread_mutex_unlock(&r->mu);
-	r->started_ms = now_ms();
+	r->started_ms = wall_ms();
 	if (!lease_check(r)) {
 		char *who = xstrdup(r->lease_holder ? r->lease_holder : "another instance");
 		if (brand == NULL && agg == NULL)

@@ -114,14 +114,6 @@ static const struct column fresh_cols[] = {
 	{ "state_message", COL_STRING, NULL, NULL, NULL, NULL },
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t
 rng_next(struct sf_source *s)
@@ -238,7 +230,7 @@ stmt_new(struct sf_source *s, enum stmt_kind kind, size_t brand)
 	st->kind = kind;
 	st->brand = brand;
 	uuid4(st->request_id);
-	st->started_ms = now_ms();
+	st->started_ms = mono_ms();
 	st->deadline_ms = st->started_ms + (int64_t)s->sc->deadline * 1000;
 	st->sleep_ms = s->sc->retry_base_ms;
 	st->next = s->stmts;
@@ -327,7 +319,7 @@ next_sleep(struct sf_source *s, int *attempt, int64_t *sleep_ms, int64_t deadlin
 		ms = sc->retry_cap_ms;
 	if (retry_after != NULL && atoi(retry_after) > 0)
 		ms = (int64_t)atoi(retry_after) * 1000;
-	if (now_ms() + ms > deadline)
+	if (mono_ms() + ms > deadline)
 		return -1;
 	*sleep_ms = ms;
 	(*attempt)++;
@@ -363,7 +355,7 @@ poll_later(struct stmt *st)
 
 	if (ms > st->s->sc->poll_max_ms)
 		ms = st->s->sc->poll_max_ms;
-	if (now_ms() + ms > st->deadline_ms) {
+	if (mono_ms() + ms > st->deadline_ms) {
 		stmt_fail(st, xstrdup("statement still running at the deadline"));
 		return;
 	}
@@ -856,7 +848,7 @@ stmt_finish(struct stmt *st, int ok, char *error)
 		s->fresh_pending--;
 	} else {
 		struct pull *p = st->pull;
-		p->duration_ms = now_ms() - st->started_ms;
+		p->duration_ms = mono_ms() - st->started_ms;
 		free(p->handle);
 		p->handle = st->handle ? xstrdup(st->handle) : NULL;
 		if (ok) {

@@ -506,19 +506,18 @@ store_view_generation(const struct store_view *v)
 	return v->generation;
 }
 
-/* Points *rec into the map (valid until the view is released); 0, or -1 if absent. */
-int
-store_view_get(struct store_view *v, const char *brand, const char *agg, const void **rec,
-    size_t *len)
+static int
+view_get(struct store_view *v, int colour, const char *brand, const char *agg,
+    const void **rec, size_t *len)
 {
 	MDB_val k, val;
 	char *key;
 	int rc;
 
-	if (v->colour < 0)
+	if (colour < 0)
 		return -1;
 	key = record_key(brand, agg, &k);
-	rc = mdb_get(v->txn, v->rd->st->colour[v->colour], &k, &val);
+	rc = mdb_get(v->txn, v->rd->st->colour[colour], &k, &val);
 	free(key);
 	if (rc != 0)
 		return -1;
@@ -527,25 +526,22 @@ store_view_get(struct store_view *v, const char *brand, const char *agg, const v
 	return 0;
 }
 
+/* Points *rec into the map (valid until the view is released); 0, or -1 if absent. */
+int
+store_view_get(struct store_view *v, const char *brand, const char *agg, const void **rec,
+    size_t *len)
+{
+	return view_get(v, v->colour, brand, agg, rec, len);
+}
+
 /* Like store_view_get, from the named colour whether or not it is active (diff). */
 int
 store_view_get_colour(struct store_view *v, const char *colour, const char *brand,
     const char *agg, const void **rec, size_t *len)
 {
-	MDB_val k, val;
-	char *key;
-	int c = strcmp(colour, "blue") == 0 ? 0 : strcmp(colour, "green") == 0 ? 1 : -1, rc;
+	int c = strcmp(colour, "blue") == 0 ? 0 : strcmp(colour, "green") == 0 ? 1 : -1;
 
-	if (c < 0)
-		return -1;
-	key = record_key(brand, agg, &k);
-	rc = mdb_get(v->txn, v->rd->st->colour[c], &k, &val);
-	free(key);
-	if (rc != 0)
-		return -1;
-	*rec = val.mv_data;
-	*len = val.mv_size;
-	return 0;
+	return view_get(v, c, brand, agg, rec, len);
 }
 
 /* The manifest JSON of a colour ("blue"/"green"), or NULL; caller frees. */

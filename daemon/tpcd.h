@@ -32,6 +32,11 @@ void	log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define log_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* clock.c */
+int64_t	mono_us(void);
+int64_t	mono_ms(void);
+int64_t	wall_ms(void);
+
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);

@@ -63,6 +63,8 @@ def run_tests():
         except Exception:
             failed += 1
             print("FAIL %s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
+    for d in _demo_cache.values():
+        shutil.rmtree(d, ignore_errors=True)
     print("RESULT passed=%d failed=%d" % (passed, failed))
     sys.exit(1 if failed else 0)
 
@@ -127,6 +129,21 @@ def make_demo(source_dir, brands=(("a", "brand_a"), ("b", "brand_b")), seed=1):
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     finally:
         shutil.rmtree(tmp)
+
+
+_demo_cache = {}
+
+
+def demo_workdir(brands=(("a", "brand_a"), ("b", "brand_b")), seed=1):
+    """A fresh work directory whose source/ holds demo data: generated once per test
+    process for each (brands, seed) and copied, since tests may change their copy."""
+    key = (tuple(brands), seed)
+    if key not in _demo_cache:
+        _demo_cache[key] = tempfile.mkdtemp(prefix="tpcd-demo-src-")
+        make_demo(_demo_cache[key], brands=brands, seed=seed)
+    work = tempfile.mkdtemp(prefix="tpcd-test-")
+    shutil.copytree(_demo_cache[key], os.path.join(work, "source"))
+    return work
 
 
 def write_config(path, port, state_dir, source_dir, brands, catalog=CATALOG,

@@ -16,22 +16,13 @@ import subprocess
 import tempfile
 import time
 
-from harness import (ADMIN_AUTH, ADMIN_TOKEN, DEADLINE, TPCCTL, TPCD, Tpcd, check, eq,
+from harness import (demo_workdir as demo_work, ADMIN_AUTH, ADMIN_TOKEN, DEADLINE, TPCCTL, TPCD, Tpcd, check, eq,
                      make_demo, run_tests, test, wait_for)
 
 BRANDS = ("a", "b")
-_demo_dir = None
 SECRETS = set()		# every password and token a test used: none may reach a log
 
 
-def demo_work():
-    global _demo_dir
-    if _demo_dir is None:
-        _demo_dir = tempfile.mkdtemp(prefix="tpcd-demo-src-")
-        make_demo(_demo_dir)
-    work = tempfile.mkdtemp(prefix="tpcd-access-")
-    shutil.copytree(_demo_dir, os.path.join(work, "source"))
-    return work
 
 
 def hash_password(pw):
@@ -582,8 +573,4 @@ def test_demo_accounts():
 
 
 if __name__ == "__main__":
-    try:
-        run_tests()
-    finally:
-        if _demo_dir:
-            shutil.rmtree(_demo_dir, ignore_errors=True)
+    run_tests()

@@ -12,20 +12,11 @@ import socket
 import sqlite3
 import tempfile
 
-from harness import (DEADLINE, Tpcd, check, eq, make_demo, run_tests, test, wait_for)
+from harness import (demo_workdir as demo_copy, DEADLINE, Tpcd, check, eq, make_demo, run_tests, test, wait_for)
 import harness
 
-_demo = None
 
 
-def demo_copy():
-    global _demo
-    if _demo is None:
-        _demo = tempfile.mkdtemp(prefix="tpcd-cache-demo-")
-        make_demo(_demo)
-    work = tempfile.mkdtemp(prefix="tpcd-test-")
-    shutil.copytree(_demo, os.path.join(work, "source"))
-    return work
 
 
 @test
@@ -186,8 +177,4 @@ def test_slow_client_keeps_a_whole_body_across_publishes():
 
 
 if __name__ == "__main__":
-    try:
-        run_tests()
-    finally:
-        if _demo:
-            shutil.rmtree(_demo, ignore_errors=True)
+    run_tests()

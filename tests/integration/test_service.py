@@ -16,20 +16,11 @@ import threading
 import time
 
 import harness
-from harness import (DEADLINE, TPCD, Tpcd, check, eq, free_port, make_demo, run_tests,
+from harness import (demo_workdir as demo_copy, DEADLINE, TPCD, Tpcd, check, eq, free_port, make_demo, run_tests,
                      test, wait_for)
 
-_demo = None
 
 
-def demo_copy():
-    global _demo
-    if _demo is None:
-        _demo = tempfile.mkdtemp(prefix="tpcd-svc-demo-")
-        make_demo(_demo)
-    work = tempfile.mkdtemp(prefix="tpcd-test-")
-    shutil.copytree(_demo, os.path.join(work, "source"))
-    return work
 
 
 class Notify:
@@ -506,8 +497,4 @@ http {
 
 
 if __name__ == "__main__":
-    try:
-        run_tests()
-    finally:
-        if _demo:
-            shutil.rmtree(_demo, ignore_errors=True)
+    run_tests()

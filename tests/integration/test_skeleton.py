@@ -12,21 +12,11 @@ import threading
 
 import msgpack
 
-from harness import (Tpcd, check, eq, make_demo, run_tests, test, tpcctl_env, wait_for,
+from harness import (demo_workdir as demo_source, Tpcd, check, eq, make_demo, run_tests, test, tpcctl_env, wait_for,
                      TPCCTL, TPCD, DEADLINE)
 
-_demo_dir = None
 
 
-def demo_source():
-    """One demo source (seed 1) shared by the tests that only read it; copied per test."""
-    global _demo_dir
-    if _demo_dir is None:
-        _demo_dir = tempfile.mkdtemp(prefix="tpcd-demo-src-")
-        make_demo(_demo_dir)
-    work = tempfile.mkdtemp(prefix="tpcd-test-")
-    shutil.copytree(_demo_dir, os.path.join(work, "source"))
-    return work
 
 
 SMALL = (("c", "brand_c"),)	# the generator's small generic profile: quick refreshes
@@ -326,8 +316,4 @@ def test_config_check_flag():
 
 
 if __name__ == "__main__":
-    try:
-        run_tests()
-    finally:
-        if _demo_dir:
-            shutil.rmtree(_demo_dir, ignore_errors=True)
+    run_tests()
