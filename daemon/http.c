@@ -567,6 +567,16 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	/* Draining (SIGTERM): answer, then close, so clients move to the other instance. */
 	if (atomic_load_explicit(&t->srv->draining, memory_order_relaxed))
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+	if (http_conn_admit(t, req) != 0) {
+		/* over http.max_connections: one clean refusal, then the connection closes */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		http_cur = NULL;
+		http_error(req, 503, "too_many_connections", "the server is at its connection "
+		    "limit; retry");
+		metrics_request(&t->counters, ROUTE_OTHER, 503, (uint64_t)(mono_us() - t0), 0);
+		return;
+	}
 	memset(&r, 0, sizeof r);
 	r.t = t;
 	r.req = req;
@@ -855,6 +865,7 @@ http_stop(struct http_server *s)
 			event_free(t->beat_timer);
 		if (t->http != NULL)
 			evhttp_free(t->http);
+		http_conn_free(t);
 		store_reader_free(t->rd);
 		if (t->base != NULL)
 			event_base_free(t->base);

@@ -15,6 +15,14 @@
 
 struct http_server;
 
+/* http_conn.c: the connections a thread serves, for the cap */
+struct conn_set {
+	struct evhttp_connection **slot;
+	size_t			 cap;		/* a power of two */
+	size_t			 used;		/* live + tombstones */
+	size_t			 count;		/* live */
+};
+
 struct http_thread {
 	struct http_server	*srv;
 	struct runtime		*rt;		/* this thread's view; switched between requests */
@@ -29,6 +37,7 @@ struct http_thread {
 	_Atomic int64_t		 beat_ms;	/* the loop's last heartbeat (watchdog) */
 	_Atomic int		 inflight;	/* requests not yet fully sent (drain) */
 	struct http_counters	 counters;
+	struct conn_set		 conns;
 };
 
 struct http_server {
@@ -77,6 +86,10 @@ void	http_error(struct evhttp_request *, int status, const char *code, const cha
 
 /* http_data.c */
 void	http_data(struct http_req *);
+
+int	http_conn_admit(struct http_thread *, struct evhttp_request *);
+size_t	http_conn_count(const struct http_thread *);
+void	http_conn_free(struct http_thread *);
 
 /* http_admin.c */
 void	http_swap(struct http_req *);
