@@ -866,9 +866,14 @@ http_stop(struct http_server *s)
 		if (t->http != NULL)
 			evhttp_free(t->http);
 		http_conn_free(t);
-		store_reader_free(t->rd);
+		/*
+		 * libevent finalizes some bufferevents only in event_base_free, and with
+		 * them the zero-copy bodies whose cleanup releases a read view: the
+		 * reader goes last.
+		 */
 		if (t->base != NULL)
 			event_base_free(t->base);
+		store_reader_free(t->rd);
 	}
 	free(s->th);
 	free(s);
