@@ -28,7 +28,45 @@ static struct {
 	size_t		 size;
 	size_t		 max_bytes;
 	int		 keep;
-} audit = { PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0, 0, 0 };
+	struct buf	 pending;	/* data-access lines not yet written */
+} audit = { PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0, 0, 0, { NULL, 0, 0 } };
+
+/*
+ * Data-access lines (one per request, the hot path) are batched: written when 64 KiB
+ * are pending, at the latest by the next audit_flush (every serving loop calls it 4
+ * times a second), and before any other event, so the file keeps the order. Security
+ * events — logins, denials, admin actions, reloads — are written at once.
+ */
+#define AUDIT_BATCH	(64 * 1024)
+
+static void audit_rotate(void);
+
+/* Writes what is pending; audit.mu held. */
+static void
+audit_flush_locked(void)
+{
+	if (audit.pending.len == 0)
+		return;
+	if (audit.fd >= 0) {
+		if (audit.max_bytes > 0 && audit.size > 0 &&
+		    audit.size + audit.pending.len > audit.max_bytes)
+			audit_rotate();
+		if (write(audit.fd, audit.pending.data, audit.pending.len) !=
+		    (ssize_t)audit.pending.len)
+			log_err("audit: write %s: %s", audit.path, strerror(errno));
+		else
+			audit.size += audit.pending.len;
+	}
+	buf_reset(&audit.pending);
+}
+
+void
+audit_flush(void)
+{
+	pthread_mutex_lock(&audit.mu);
+	audit_flush_locked();
+	pthread_mutex_unlock(&audit.mu);
+}
 
 static int
 audit_reopen(char **cause)
@@ -88,6 +126,8 @@ void
 audit_close(void)
 {
 	pthread_mutex_lock(&audit.mu);
+	audit_flush_locked();
+	buf_free(&audit.pending);
 	if (audit.fd >= 0)
 		close(audit.fd);
 	audit.fd = -1;
@@ -135,18 +175,16 @@ audit_write(json_t *ev)
 		n = json_dumpb(slim, line, sizeof line - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(slim);
 	}
+	const char *event = json_string_value(json_object_get(ev, "event"));
+	int batch = event != NULL && strcmp(event, "access") == 0;
+
 	json_decref(o);
 	json_decref(ev);
 	line[n++] = '\n';
 	pthread_mutex_lock(&audit.mu);
-	if (audit.fd >= 0) {
-		if (audit.max_bytes > 0 && audit.size > 0 && audit.size + n > audit.max_bytes)
-			audit_rotate();
-		if (write(audit.fd, line, n) != (ssize_t)n)
-			log_err("audit: write %s: %s", audit.path, strerror(errno));
-		else
-			audit.size += n;
-	}
+	buf_add(&audit.pending, line, n);
+	if (!batch || audit.pending.len >= AUDIT_BATCH)
+		audit_flush_locked();
 	pthread_mutex_unlock(&audit.mu);
 }
 

@@ -483,6 +483,7 @@ int	auth_demo_users(const struct config *, FILE *out, int port, char **cause);
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
 void	audit_close(void);
+void	audit_flush(void);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 

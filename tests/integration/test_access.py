@@ -296,6 +296,11 @@ def test_isolation_matrix():
                 "basic_auth": dict(valid=False, admin=False, brands=(),
                                    hdrs={"Authorization": "Basic YWRtaW46YWRtaW4="}),
             }
+            # an admin action is written at once, with every batched line before it:
+            # after it, the file holds everything that happened so far
+            eq(t.get("/v1/status").status, 200)
+            wait_for(lambda: any(l.get("action") == "status" for l in audit_lines(t)),
+                     "the audit log to catch up")
             n_before = len(audit_lines(t))
             sent = collections.Counter()
             mismatches, leaks, non_json = [], [], []
@@ -325,6 +330,10 @@ def test_isolation_matrix():
             eq(mismatches, [], "cells with an unexpected status")
             eq(leaks, [], "bodies of another brand")
             eq(non_json, [], "errors that are not JSON")
+            # data-access lines are batched (written within 250 ms): wait for them
+            want = sum(sent.values())
+            wait_for(lambda: len([l for l in audit_lines(t)[n_before:] if "path" in l])
+                     >= want, "the audit lines of the matrix")
             lines = audit_lines(t)[n_before:]
             reqs = [l for l in lines if "path" in l]
             got = collections.Counter((l["method"], l["path"], l["status"]) for l in reqs)
@@ -346,7 +355,9 @@ def test_isolation_matrix():
             check(any(l["event"] == "admin" and l.get("action") == "refresh"
                       for l in reqs), "admin actions")
             check(all(l["addr"] == "127.0.0.1" for l in reqs), "peer addresses")
+            n = len(audit_lines(t))
             r = t.get("/v1/brands", headers={"X-Forwarded-For": "6.6.6.6"})
+            wait_for(lambda: len(audit_lines(t)) > n, "the audit line")
             eq(audit_lines(t)[-1]["addr"], "127.0.0.1", "X-Forwarded-For of an untrusted peer")
             # a few cells spelled out, lest the restated policy hide a shared mistake
             for hdr, path, want in (
