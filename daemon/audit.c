@@ -136,19 +136,64 @@ audit_close(void)
 	pthread_mutex_unlock(&audit.mu);
 }
 
+/* "2026-11-25T23:00:00.123Z"; the seconds part is formatted once a second per thread. */
 static void
 audit_timestamp(char out[40])
 {
+	static _Thread_local time_t last = -1;
+	static _Thread_local char secs[32];
 	struct timeval tv;
 	struct tm tm;
-	time_t t;
-	size_t n;
 
 	gettimeofday(&tv, NULL);
-	t = tv.tv_sec;
-	gmtime_r(&t, &tm);
-	n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 40 - n, ".%03dZ", (int)(tv.tv_usec / 1000) % 1000);
+	if (tv.tv_sec != last) {
+		time_t t = tv.tv_sec;
+		gmtime_r(&t, &tm);
+		strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
+		last = tv.tv_sec;
+	}
+	snprintf(out, 40, "%s.%03dZ", secs, (int)(tv.tv_usec / 1000) % 1000);
+}
+
+static void
+field(struct buf *b, const char *name, const char *v)
+{
+	if (v == NULL)
+		return;
+	buf_printf(b, ",\"%s\":", name);
+	json_escape(b, v, strlen(v));
+}
+
+/*
+ * The data-access line of one request, written straight into the batch without a JSON
+ * tree: the same fields audit_write would give it, a fraction of the work.
+ */
+void
+audit_access(const struct audit_access *e)
+{
+	struct buf b;
+	char ts[40];
+
+	audit_timestamp(ts);
+	buf_init(&b);
+	buf_printf(&b, "{\"ts\":\"%s\",\"event\":\"access\"", ts);
+	field(&b, "principal", e->principal);
+	field(&b, "kind", e->kind);
+	field(&b, "session", e->session);
+	field(&b, "addr", e->addr);
+	field(&b, "method", e->method);
+	buf_adds(&b, ",\"path\":");
+	json_escape(&b, e->path, e->pathlen);
+	buf_printf(&b, ",\"status\":%d", e->status);
+	field(&b, "brand", e->brand);
+	field(&b, "aggregate", e->aggregate);
+	buf_printf(&b, ",\"bytes\":%zu}\n", e->bytes);
+	pthread_mutex_lock(&audit.mu);
+	buf_add(&audit.pending, b.data, b.len);
+	if (audit.pending.len >= AUDIT_BATCH)
+		audit_flush_locked();
+	pthread_mutex_unlock(&audit.mu);
+	buf_free(&b);
 }
 
 /*

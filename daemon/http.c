@@ -496,6 +496,19 @@ http_audit(struct http_req *r, const char *path)
 	for (; path != NULL && path[n] != '\0' && n < sizeof clean - 1; n++)
 		clean[n] = path[n] > 0x20 && path[n] < 0x7f ? path[n] : '?';
 	clean[n] = '\0';
+	if (strcmp(event, "access") == 0 && r->action == NULL && r->target[0] == '\0' &&
+	    r->reason == NULL) {
+		struct audit_access a = {
+			.principal = r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL,
+			.kind = kind, .session = r->p.session_id[0] ? r->p.session_id : NULL,
+			.addr = r->addr, .method = method_name(r->req), .path = clean,
+			.pathlen = n, .brand = r->brand ? r->brand->id : NULL,
+			.aggregate = r->agg ? r->agg->name : NULL, .status = r->status,
+			.bytes = r->bytes,
+		};
+		audit_access(&a);	/* the hot path: no JSON tree */
+		return;
+	}
 	o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s%, s:i}", "event", event,
 	    "principal", r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL, "kind", kind,
 	    "session", r->p.session_id[0] ? r->p.session_id : NULL, "addr", r->addr,

@@ -373,6 +373,7 @@ int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
 void	iso8601(int64_t t, char out[32]);
+void	json_escape(struct buf *, const char *s, size_t n);
 
 /* store.c: LMDB, blue/green snapshots */
 struct store;
@@ -484,6 +485,14 @@ int	auth_demo_users(const struct config *, FILE *out, int port, char **cause);
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
 void	audit_close(void);
 void	audit_flush(void);
+struct audit_access {
+	const char	*principal, *kind, *session, *addr, *method, *path;
+	size_t		 pathlen;
+	const char	*brand, *aggregate;
+	int		 status;
+	size_t		 bytes;
+};
+void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 
