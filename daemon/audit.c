@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +42,47 @@ static struct {
 
 static void audit_rotate(void);
 
-/* Writes what is pending; audit.mu held. */
+static void
+audit_put(const char *p, size_t n)
+{
+	if (write(audit.fd, p, n) != (ssize_t)n)
+		log_err("audit: write %s: %s", audit.path, strerror(errno));
+	else
+		audit.size += n;
+}
+
+/*
+ * Writes what is pending, whole lines only, rotating where the next line would take the
+ * file past max_bytes (a line longer than that gets a file of its own). audit.mu held.
+ */
 static void
 audit_flush_locked(void)
 {
-	if (audit.pending.len == 0)
+	const char *p = audit.pending.data, *end = p + audit.pending.len;
+
+	if (audit.fd < 0 || p == NULL) {
+		buf_reset(&audit.pending);
 		return;
-	if (audit.fd >= 0) {
-		if (audit.max_bytes > 0 && audit.size > 0 &&
-		    audit.size + audit.pending.len > audit.max_bytes)
+	}
+	while (p < end) {
+		const char *q = p;
+		size_t room = audit.max_bytes == 0 ? SIZE_MAX :
+		    audit.max_bytes > audit.size ? audit.max_bytes - audit.size : 0;
+		while (q < end) {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+			size_t l = nl ? (size_t)(nl - q) + 1 : (size_t)(end - q);
+			if ((size_t)(q - p) + l > room && (q > p || audit.size > 0))
+				break;
+			q += l;
+		}
+		if (q == p) {
 			audit_rotate();
-		if (write(audit.fd, audit.pending.data, audit.pending.len) !=
-		    (ssize_t)audit.pending.len)
-			log_err("audit: write %s: %s", audit.path, strerror(errno));
-		else
-			audit.size += audit.pending.len;
+			if (audit.fd < 0)
+				break;
+			continue;
+		}
+		audit_put(p, (size_t)(q - p));
+		p = q;
 	}
 	buf_reset(&audit.pending);
 }
