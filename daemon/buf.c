@@ -42,6 +42,13 @@ buf_reserve(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
+/* Makes room for extra more bytes (and a NUL) without changing the length. */
+void
+buf_grow(struct buf *b, size_t extra)
+{
+	buf_reserve(b, extra);
+}
+
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {

@@ -186,8 +186,11 @@ settle_one(struct refresher *r, struct store_pub *pub, struct pull *p,
 	int rc = have_prev ? 0 : -1;
 
 	if (p->state == PULL_DONE) {
-		if (encode_record(p->brand, p->agg, &p->table, gen, r->started_ms / 1000, rec,
-		    &cause) != 0) {
+		int erc = encode_record(p->brand, p->agg, &p->table, gen, r->started_ms / 1000,
+		    rec, &cause);
+
+		table_free(&p->table);	/* encoded: let its memory go before the store write */
+		if (erc != 0) {
 			p->state = PULL_FAILED;
 			free(p->error);
 			p->error = cause;

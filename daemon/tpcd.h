@@ -56,6 +56,7 @@ struct buf {
 void	buf_init(struct buf *);
 void	buf_free(struct buf *);
 void	buf_reset(struct buf *);
+void	buf_grow(struct buf *, size_t extra);
 void	buf_add(struct buf *, const void *, size_t);
 void	buf_adds(struct buf *, const char *);
 void	buf_addc(struct buf *, char);
