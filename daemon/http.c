@@ -229,6 +229,8 @@ http_status(struct http_req *r)
 		json_decref(mj);
 		free(m);
 	}
+	/* the pin lives in the store: what it says now, whichever instance set it */
+	json_object_set_new(o, "pinned", json_boolean(v != NULL && store_view_pinned(v)));
 	store_view_release(v);
 	json_object_set_new(o, "active", colour ? json_string(colour) : json_null());
 	json_object_set_new(o, "generation", colour ?

@@ -81,11 +81,17 @@ http_rollback(struct http_req *r)
 static void
 pin(struct http_req *r, int on)
 {
-	refresh_pin(r->t->rt->rf, on);
+	char *cause = NULL;
+
+	/* in the store: both instances of a blue/green pair stop publishing */
+	if (store_set_pinned(r->t->srv->st, on, &cause) != 0) {
+		http_error(r->req, 500, "internal", "%s", cause);
+		free(cause);
+		return;
+	}
 	log_info("admin %s: refresh publishing %s", r->p.name, on ? "pinned" : "unpinned");
 	http_send_json(r->req, 200, "OK", json_pack("{s:b}", "pinned", on));
 }
-
 void
 http_pin(struct http_req *r)
 {

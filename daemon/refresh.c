@@ -57,7 +57,7 @@ struct refresher {
 
 	pthread_mutex_t		 mu;		/* guards everything below */
 	int			 running;
-	int			 pinned;
+	int			 pinned;	/* as the store said at the last look */
 	int			 requested;	/* a request arrived: run (again) */
 	char			*req_brand;	/* NULL: all */
 	char			*req_agg;	/* NULL: all */
@@ -282,8 +282,13 @@ cycle_publish(struct refresher *r)
 			goto fail;
 		json_array_append_new(entries, manifest_entry(p));
 	}
+	{
+		struct store_view *v = store_view_begin(r->rd);
+		pinned = v != NULL && store_view_pinned(v);
+		store_view_release(v);
+	}
 	pthread_mutex_lock(&r->mu);
-	pinned = r->pinned;
+	r->pinned = pinned;
 	pthread_mutex_unlock(&r->mu);
 	if (nlive == 0) {
 		cause = xstrdup("every aggregate failed; nothing published");
@@ -564,13 +569,6 @@ refresh_running(struct refresher *r)
 	return running;
 }
 
-void
-refresh_pin(struct refresher *r, int pinned)
-{
-	pthread_mutex_lock(&r->mu);
-	r->pinned = pinned;
-	pthread_mutex_unlock(&r->mu);
-}
 
 /*
  * Stops the thread. A refresh in progress is abandoned: its source cancels what is in

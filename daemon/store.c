@@ -731,3 +731,38 @@ store_lease_release(struct store *st, const char *owner)
 		mdb_del(txn, st->meta, &k, NULL);
 	mdb_txn_commit(txn);
 }
+
+/*
+ * The pin: while set, no instance publishes. In the store (meta "pinned"), so the other
+ * instance of a blue/green pair honours it too, and it survives a restart.
+ */
+int
+store_set_pinned(struct store *st, int pinned, char **cause)
+{
+	MDB_txn *txn;
+	MDB_val k = { 6, (void *)(uintptr_t)"pinned" };
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	rc = pinned ? meta_put(txn, st->meta, "pinned", "1", 1) :
+	    mdb_del(txn, st->meta, &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	*cause = xasprintf("store: pin: %s", mdb_strerror(rc));
+	return -1;
+}
+
+int
+store_view_pinned(struct store_view *v)
+{
+	MDB_val val;
+
+	return meta_get(v->txn, v->rd->st->meta, "pinned", &val) == 0;
+}

@@ -395,6 +395,8 @@ int	store_pub_commit(struct store_pub *, const char *manifest_json, char **cause
 void	store_pub_abort(struct store_pub *);
 int	store_swap(struct store *, char **cause);
 int	store_lease(struct store *, const char *owner, int ttl, char **holder);
+int	store_set_pinned(struct store *, int pinned, char **cause);
+int	store_view_pinned(struct store_view *);
 void	store_lease_release(struct store *, const char *owner);
 /* Read: any thread; a view is one read transaction, owned by the calling thread. */
 struct store_reader;
@@ -431,7 +433,6 @@ struct event_base;
 struct refresher *refresh_start(const struct config *, const struct catalog *, struct store *,
 	    struct source *, struct event_base *, int64_t last_publish);
 uint64_t refresh_request(struct refresher *, const char *brand, const char *agg);
-void	refresh_pin(struct refresher *, int);
 int	refresh_running(struct refresher *);
 void	refresh_stop(struct refresher *);
 struct json_t *refresh_status(struct refresher *);	/* caller json_decref's */

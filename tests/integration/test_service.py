@@ -338,6 +338,11 @@ def test_two_instances_share_a_store_and_hand_over_the_lease():
         eq(green.get("/v1/brands/a/aggregates/mau_users").body,
            blue.get("/v1/brands/a/aggregates/mau_users").body, "both serve the store")
         check(not green.status()["lease"]["held"], "green does not refresh")
+        # the pin is in the store: set on green, blue sees it (and publishes nothing)
+        eq(green.post("/v1/pin").status, 200)
+        check(blue.status()["pinned"], "blue sees green's pin")
+        eq(blue.post("/v1/unpin").status, 200)
+        check(not green.status()["pinned"], "and green sees blue's unpin")
         # blue dies without a word: green takes the lease over
         blue.proc.kill()
         blue.proc.wait()
