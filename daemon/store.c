@@ -307,42 +307,45 @@ out:
 	return rc;
 }
 
+/* One small write transaction: meta key = value, or key deleted when value is NULL. */
 static int
-store_set_active(struct store *st, int colour, char **cause)
+meta_write(struct store *st, const char *key, const char *value)
 {
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key };
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
-		goto fail;
-	if ((rc = meta_put(txn, st->meta, "active", colour_names[colour],
-	    strlen(colour_names[colour]))) != 0) {
+		return rc;
+	rc = value != NULL ? meta_put(txn, st->meta, key, value, strlen(value)) :
+	    mdb_del(txn, st->meta, &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
 		mdb_txn_abort(txn);
-		goto fail;
+		return rc;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		goto fail;
+	return mdb_txn_commit(txn);
+}
+
+static int
+store_set_active(struct store *st, int colour, char **cause)
+{
+	int rc = meta_write(st, "active", colour_names[colour]);
+
+	if (rc != 0) {
+		*cause = xasprintf("store: flipping active colour: %s", mdb_strerror(rc));
+		return -1;
+	}
 	return 0;
-fail:
-	*cause = xasprintf("store: flipping active colour: %s", mdb_strerror(rc));
-	return -1;
 }
 
 /* Drops a colour's manifest, so that nothing (swap, rollback) can make it active. */
 static void
 store_forget(struct store *st, int colour)
 {
-	MDB_txn *txn;
-	MDB_val k;
 	char mkey[32];
 
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[colour]);
-	k.mv_data = mkey;
-	k.mv_size = strlen(mkey);
-	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
-		return;
-	mdb_del(txn, st->meta, &k, NULL);
-	mdb_txn_commit(txn);
+	meta_write(st, mkey, NULL);
 }
 
 /*
@@ -739,24 +742,13 @@ store_lease_release(struct store *st, const char *owner)
 int
 store_set_pinned(struct store *st, int pinned, char **cause)
 {
-	MDB_txn *txn;
-	MDB_val k = { 6, (void *)(uintptr_t)"pinned" };
-	int rc;
+	int rc = meta_write(st, "pinned", pinned ? "1" : NULL);
 
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
-		goto fail;
-	rc = pinned ? meta_put(txn, st->meta, "pinned", "1", 1) :
-	    mdb_del(txn, st->meta, &k, NULL);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		goto fail;
+	if (rc != 0) {
+		*cause = xasprintf("store: pin: %s", mdb_strerror(rc));
+		return -1;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		goto fail;
 	return 0;
-fail:
-	*cause = xasprintf("store: pin: %s", mdb_strerror(rc));
-	return -1;
 }
 
 int
