@@ -38,6 +38,10 @@ import urllib.request
 
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+import harness  # noqa: E402  (wait_for, free_port: one copy for tests and bench)
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TPCD = os.path.join(ROOT, os.environ.get("TPCD_BIN", "build/tpcd"))
 FAKESNOW = os.path.join(ROOT, os.environ.get("FAKESNOW_BIN", "build/fakesnow"))
@@ -170,22 +174,12 @@ def on_signal(signum, frame):
 # ------------------------------------------------------------------------- helpers
 
 def wait_for(cond, what, deadline=120, interval=0.02):
-    end = time.monotonic() + deadline
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise RuntimeError("timed out waiting for " + what)
-        time.sleep(interval)
+    """The tests' poll-until-deadline (tests/integration/harness.py), with the bench's
+    longer default: a busy 2-core machine starts servers slowly."""
+    return harness.wait_for(cond, what, deadline, interval)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = harness.free_port
 
 
 def get(port, path, headers=None, token=TOKEN):
