@@ -188,7 +188,7 @@ field(struct buf *b, const char *name, const char *v)
 	if (v == NULL)
 		return;
 	buf_printf(b, ",\"%s\":", name);
-	json_escape(b, v, strlen(v));
+	buf_json_escape(b, v, strlen(v));
 }
 
 /*
@@ -210,7 +210,7 @@ audit_access(const struct audit_access *e)
 	field(&b, "addr", e->addr);
 	field(&b, "method", e->method);
 	buf_adds(&b, ",\"path\":");
-	json_escape(&b, e->path, e->pathlen);
+	buf_json_escape(&b, e->path, e->pathlen);
 	buf_printf(&b, ",\"status\":%d", e->status);
 	field(&b, "brand", e->brand);
 	field(&b, "aggregate", e->aggregate);

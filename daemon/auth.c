@@ -494,8 +494,8 @@ list_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 
 	if (r == NULL)
 		return 0;
-	iso8601(r->created, c);
-	iso8601(r->expires, x);
+	clock_iso8601(r->created, c);
+	clock_iso8601(r->expires, x);
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", r->id,
 	    "user", r->user, "created_at", c, "expires_at", x, "address", r->addr));
 	return 0;
@@ -604,7 +604,7 @@ auth_token_revoke(struct auth *a, const char *name, const char *by, int64_t now,
 			continue;
 		k[0] = KEY_REVOKED;
 		memcpy(k + 1, c->sha256, 32);
-		iso8601(now, ts);
+		clock_iso8601(now, ts);
 		note = xasprintf("{\"name\":\"%s\",\"revoked_at\":\"%s\",\"by\":\"%s\"}", c->name,
 		    ts, by);
 		rc = store_session_put(a->st, k, sizeof k, note, strlen(note), cause);

@@ -1,6 +1,8 @@
 /*
- * buf.c — a growable byte buffer, the one way this code builds bodies and messages.
- * The buffer owns its data; buf_steal hands ownership to the caller.
+ * buf.c — a growable byte buffer, the one way this code builds bodies and messages, and
+ * the JSON string escaping shared by everything that writes JSON without a tree (the
+ * bodies, the audit log). The buffer owns its data; buf_steal hands ownership to the
+ * caller.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -104,4 +106,37 @@ buf_steal(struct buf *b, size_t *len)
 		*len = b->len;
 	buf_init(b);
 	return p;
+}
+
+/*
+ * Appends s (n bytes) as a JSON string literal, quotes included. Bytes >= 0x80 pass through
+ * unchanged (UTF-8 stays UTF-8); the encoder's bodies and the audit log's hot path use it.
+ */
+void
+buf_json_escape(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	buf_addc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, s + start, i - start);
+		start = i + 1;
+		switch (c) {
+		case '"':  buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\r': buf_adds(b, "\\r"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		default:
+			buf_adds(b, "\\u00");
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
+	buf_add(b, s + start, n - start);
+	buf_addc(b, '"');
 }

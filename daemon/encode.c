@@ -36,16 +36,6 @@ struct record_hdr {
 	struct record_var var[BODY_NVARIANTS];
 };
 
-void
-iso8601(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void
 sha256(const void *p, size_t n, unsigned char out[32])
 {
@@ -111,36 +101,6 @@ format_double(double d, char out[32])
 		snprintf(out, 32, "%.17g", d);
 }
 
-/* Appends s (n bytes) as a JSON string literal; also the audit log's hot path. */
-void
-json_escape(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t start = 0;
-
-	buf_addc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + start, i - start);
-		start = i + 1;
-		switch (c) {
-		case '"':  buf_adds(b, "\\\""); break;
-		case '\\': buf_adds(b, "\\\\"); break;
-		case '\n': buf_adds(b, "\\n"); break;
-		case '\r': buf_adds(b, "\\r"); break;
-		case '\t': buf_adds(b, "\\t"); break;
-		default:
-			buf_adds(b, "\\u00");
-			buf_addc(b, hex[c >> 4]);
-			buf_addc(b, hex[c & 15]);
-		}
-	}
-	buf_add(b, s + start, n - start);
-	buf_addc(b, '"');
-}
-
 static void
 json_cell(struct buf *b, const struct table *t, const struct cell *c)
 {
@@ -162,7 +122,7 @@ json_cell(struct buf *b, const struct table *t, const struct cell *c)
 		buf_adds(b, num);
 		break;
 	case CELL_TEXT:
-		json_escape(b, table_text(t, c), c->v.t.len);
+		buf_json_escape(b, table_text(t, c), c->v.t.len);
 		break;
 	}
 }
@@ -173,16 +133,16 @@ encode_json(struct buf *b, const struct brand *br, const struct aggregate *a,
 {
 	char ts[32];
 
-	iso8601(at, ts);
+	clock_iso8601(at, ts);
 	buf_adds(b, "{\"brand\":");
-	json_escape(b, br->id, strlen(br->id));
+	buf_json_escape(b, br->id, strlen(br->id));
 	buf_adds(b, ",\"aggregate\":");
-	json_escape(b, a->name, strlen(a->name));
+	buf_json_escape(b, a->name, strlen(a->name));
 	buf_printf(b, ",\"generation\":%llu,\"refreshed_at\":\"%s\",\"columns\":[",
 	    (unsigned long long)gen, ts);
 	for (size_t i = 0; i < a->ncols; i++) {
 		buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
-		json_escape(b, a->cols[i].name, strlen(a->cols[i].name));
+		buf_json_escape(b, a->cols[i].name, strlen(a->cols[i].name));
 		buf_printf(b, ",\"type\":\"%s\"}", col_type_name(a->cols[i].type));
 	}
 	buf_adds(b, "],\"rows\":[");
@@ -268,7 +228,7 @@ encode_msgpack(struct buf *b, const struct brand *br, const struct aggregate *a,
 	char ts[32];
 
 	msgpack_packer_init(&pk, b, msgpack_buf_write);
-	iso8601(at, ts);
+	clock_iso8601(at, ts);
 	msgpack_pack_map(&pk, 6);
 	mp_str(&pk, "brand"); mp_str(&pk, br->id);
 	mp_str(&pk, "aggregate"); mp_str(&pk, a->name);

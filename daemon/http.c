@@ -195,7 +195,7 @@ http_aggregates(struct http_req *r)
 		if (v != NULL && store_view_get(v, b->id, a->name, &rec, &len) == 0 &&
 		    record_parse(rec, len, &m) == 0) {
 			char ts[32];
-			iso8601(m.refreshed_at, ts);
+			clock_iso8601(m.refreshed_at, ts);
 			json_object_set_new(e, "rows", json_integer((json_int_t)m.rows));
 			json_object_set_new(e, "generation",
 			    json_integer((json_int_t)m.generation));

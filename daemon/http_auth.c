@@ -168,7 +168,7 @@ login_ok(struct http_req *r, const struct auth_login_result *res)
 	evhttp_add_header(out, "Set-Cookie", cookie);
 	explicit_bzero(cookie, strlen(cookie));
 	free(cookie);
-	iso8601(res->expires, ts);
+	clock_iso8601(res->expires, ts);
 	http_send_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "token",
 	    res->token, "user", r->p.name, "role", r->p.admin ? "admin" : "user", "brands",
 	    principal_brands(r), "expires_at", ts, "session", r->p.session_id));

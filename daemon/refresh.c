@@ -303,7 +303,7 @@ cycle_publish(struct refresher *r)
 		    "%zu aggregates failed; their last good data is served", nfailed));
 		return;
 	}
-	iso8601(r->started_ms / 1000, ts);
+	clock_iso8601(r->started_ms / 1000, ts);
 	manifest = json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:o}", "generation",
 	    (json_int_t)gen, "colour", store_pub_colour(pub), "created_at", ts,
 	    "created_at_unix", (json_int_t)(r->started_ms / 1000), "source", r->src->name,
@@ -647,16 +647,16 @@ refresh_status(struct refresher *r)
 		last = json_pack("{s:s, s:b, s:I}", "result", r->last_ok ? "ok" : "error",
 		    "published", r->last_published, "duration_ms",
 		    (json_int_t)r->last_duration_ms);
-		iso8601(r->last_started / 1000, ts);
+		clock_iso8601(r->last_started / 1000, ts);
 		json_object_set_new(last, "started_at", json_string(ts));
-		iso8601(r->last_finished / 1000, ts);
+		clock_iso8601(r->last_finished / 1000, ts);
 		json_object_set_new(last, "finished_at", json_string(ts));
 		json_object_set_new(last, "error",
 		    r->last_error ? json_string(r->last_error) : json_null());
 	}
 	json_t *lease = json_pack("{s:s, s:b, s:s?}", "owner", r->owner, "held",
 	    r->lease_mine, "holder", r->lease_mine ? r->owner : r->lease_holder);
-	iso8601(atomic_load(&r->next_due), ts);
+	clock_iso8601(atomic_load(&r->next_due), ts);
 	o = json_pack("{s:b, s:b, s:I, s:o, s:s, s:s, s:I, s:I, s:o}", "refreshing",
 	    r->running, "pinned", r->pinned, "refreshes", (json_int_t)r->runs,
 	    "last_refresh", last, "next_refresh_at", ts, "source", r->src->name,

@@ -36,6 +36,7 @@ _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 int64_t	mono_us(void);
 int64_t	mono_ms(void);
 int64_t	wall_ms(void);
+void	clock_iso8601(int64_t t, char out[32]);
 
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
 void	*xmalloc(size_t);
@@ -62,6 +63,7 @@ void	buf_adds(struct buf *, const char *);
 void	buf_addc(struct buf *, char);
 void	buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
 char	*buf_steal(struct buf *, size_t *);
+void	buf_json_escape(struct buf *, const char *s, size_t n);
 
 /* config.c */
 enum source_kind { SOURCE_SQLITE, SOURCE_SNOWFLAKE };
@@ -373,8 +375,6 @@ int	encode_record(const struct brand *, const struct aggregate *, const struct t
 int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
-void	iso8601(int64_t t, char out[32]);
-void	json_escape(struct buf *, const char *s, size_t n);
 
 /* store.c: LMDB, blue/green snapshots */
 struct store;
