@@ -1,8 +1,8 @@
 /*
- * encode.c — turns one aggregate's table into a record: every response body tpcd will
- * ever send for it (JSON, gzip'd JSON, msgpack, CSV, gzip'd CSV), each with a strong
- * ETag, behind a small header. Runs once per aggregate at publish; a GET only slices the
- * record (record_body). Knows nothing about LMDB or HTTP.
+ * encode.c — turns one aggregate's table into every response body tpcd will ever send
+ * for it (JSON, gzip'd JSON, msgpack, CSV, gzip'd CSV), built straight into a record whose
+ * header and ETags record.c writes. Runs once per aggregate at publish; a GET only slices
+ * the record (record_body). Knows nothing about LMDB, HTTP or the record's layout.
  *
  * JSON is written by a streaming writer rather than through jansson: jansson builds a
  * tree first, which for a million-row pull costs a node per cell. The writer is checked
@@ -13,54 +13,9 @@
 #include <string.h>
 
 #include <msgpack.h>
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "tpcd.h"
-
-#define RECORD_MAGIC "TPR1"
-
-struct record_var {
-	uint32_t	off;
-	uint32_t	len;
-	char		etag[ETAG_LEN + 1];
-};
-
-struct record_hdr {
-	char		magic[4];
-	uint32_t	nvar;
-	uint64_t	generation;
-	int64_t		refreshed_at;
-	uint64_t	rows;
-	unsigned char	content_hash[32];
-	struct record_var var[BODY_NVARIANTS];
-};
-
-static void
-sha256(const void *p, size_t n, unsigned char out[32])
-{
-	unsigned int len = 32;
-
-	if (!EVP_Digest(p, n, out, &len, EVP_sha256(), NULL))
-		fatal("EVP_Digest failed");
-}
-
-/* ETag: the first 128 bits of the body's SHA-256, quoted; changes exactly with the bytes. */
-static void
-make_etag(const void *p, size_t n, char out[ETAG_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char h[32];
-
-	sha256(p, n, h);
-	out[0] = '"';
-	for (int i = 0; i < 16; i++) {
-		out[1 + 2 * i] = hex[h[i] >> 4];
-		out[2 + 2 * i] = hex[h[i] & 15];
-	}
-	out[ETAG_LEN - 1] = '"';
-	out[ETAG_LEN] = '\0';
-}
 
 /*
  * Appends the gzip of out's bytes [from, from + n) to out itself: room is reserved first,
@@ -270,15 +225,12 @@ encode_record(const struct brand *br, const struct aggregate *a, const struct ta
     uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause)
 {
 	size_t start[BODY_NVARIANTS], end[BODY_NVARIANTS], content_off;
-	struct record_hdr h;
 
 	/*
 	 * Every body goes straight into the record, after room for the header: a million-row
 	 * aggregate is built once, not once in its own buffer and again in the record.
 	 */
-	memset(&h, 0, sizeof h);
-	buf_reset(out);
-	buf_add(out, &h, sizeof h);
+	record_begin(out);
 	start[BODY_JSON] = out->len;
 	encode_json(out, br, a, t, generation, refreshed_at);
 	end[BODY_JSON] = start[BODY_JSON_GZ] = out->len;
@@ -292,69 +244,14 @@ encode_record(const struct brand *br, const struct aggregate *a, const struct ta
 	if (gzip_append(out, start[BODY_CSV], end[BODY_CSV] - start[BODY_CSV]) != 0)
 		goto gzfail;
 	end[BODY_CSV_GZ] = out->len;
-	if (out->len > UINT32_MAX) {
+	/* The content hash covers msgpack's columns and rows: it changes with the data only. */
+	if (record_seal(out, generation, refreshed_at, t->nrows, start, end, content_off,
+	    end[BODY_MSGPACK]) != 0) {
 		*cause = xasprintf("aggregate %s is too large (%zu bytes)", a->name, out->len);
 		return -1;
 	}
-	memcpy(h.magic, RECORD_MAGIC, 4);
-	h.nvar = BODY_NVARIANTS;
-	h.generation = generation;
-	h.refreshed_at = refreshed_at;
-	h.rows = t->nrows;
-	sha256(out->data + content_off, end[BODY_MSGPACK] - content_off, h.content_hash);
-	for (int i = 0; i < BODY_NVARIANTS; i++) {
-		h.var[i].off = (uint32_t)start[i];
-		h.var[i].len = (uint32_t)(end[i] - start[i]);
-		make_etag(out->data + start[i], end[i] - start[i], h.var[i].etag);
-	}
-	memcpy(out->data, &h, sizeof h);
 	return 0;
 gzfail:
 	*cause = xstrdup("gzip failed");
 	return -1;
-}
-
-/* Checks a record read from the store; 0 and *m filled, or -1 if it is not one. */
-int
-record_parse(const void *rec, size_t len, struct record_meta *m)
-{
-	struct record_hdr h;
-
-	if (len < sizeof h)
-		return -1;
-	memcpy(&h, rec, sizeof h);
-	if (memcmp(h.magic, RECORD_MAGIC, 4) != 0 || h.nvar != BODY_NVARIANTS)
-		return -1;
-	for (int i = 0; i < BODY_NVARIANTS; i++)
-		if (h.var[i].off > len || h.var[i].len > len - h.var[i].off)
-			return -1;
-	m->generation = h.generation;
-	m->refreshed_at = h.refreshed_at;
-	m->rows = h.rows;
-	memcpy(m->content_hash, h.content_hash, 32);
-	return 0;
-}
-
-/*
- * Points *body at one variant inside rec (no copy: valid as long as rec is) and *etag at
- * its ETag (a pointer into rec as well; ETAG_LEN bytes, NUL-terminated).
- */
-int
-record_body(const void *rec, size_t len, enum body_variant v, const char **body,
-    size_t *bodylen, const char **etag)
-{
-	const struct record_hdr *h = rec;
-	struct record_var var;
-
-	if (len < sizeof *h || (unsigned)v >= BODY_NVARIANTS)
-		return -1;
-	memcpy(&var, (const char *)rec + offsetof(struct record_hdr, var) + v * sizeof var,
-	    sizeof var);
-	if (var.off > len || var.len > len - var.off)
-		return -1;
-	*body = (const char *)rec + var.off;
-	*bodylen = var.len;
-	*etag = (const char *)rec + offsetof(struct record_hdr, var) + v * sizeof var +
-	    offsetof(struct record_var, etag);
-	return 0;
 }

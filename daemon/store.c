@@ -3,7 +3,8 @@
  * aggregate record, plus "meta" (which colour is active, each colour's manifest and
  * generation). A publish writes the inactive colour and its manifest in one write
  * transaction, checks it, then flips "active" in a second, tiny one; a reader takes one
- * read transaction and so sees one whole snapshot. This file knows records only as bytes.
+ * read transaction and so sees one whole snapshot. Records are stored and read as bytes;
+ * only the check before a flip looks inside one, through record.c (record_parse).
  * A third db, "sessions", holds auth.c's login sessions and token revocations, also
  * as opaque bytes.
  *

@@ -360,6 +360,10 @@ int	ddl_render(FILE *, const struct config *, const struct catalog *, const stru
 	    const char *warehouse, char **cause);
 
 /* encode.c: the bodies of one aggregate, built once at publish */
+int	encode_record(const struct brand *, const struct aggregate *, const struct table *,
+	    uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause);
+
+/* record.c: the record format: a header, then every body of one aggregate */
 enum body_variant {
 	BODY_JSON, BODY_JSON_GZ, BODY_MSGPACK, BODY_CSV, BODY_CSV_GZ, BODY_NVARIANTS
 };
@@ -370,8 +374,10 @@ struct record_meta {
 	uint64_t	 rows;
 	unsigned char	 content_hash[32];	/* of columns + rows only */
 };
-int	encode_record(const struct brand *, const struct aggregate *, const struct table *,
-	    uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause);
+void	record_begin(struct buf *);
+int	record_seal(struct buf *, uint64_t generation, int64_t refreshed_at, uint64_t rows,
+	    const size_t start[BODY_NVARIANTS], const size_t end[BODY_NVARIANTS],
+	    size_t content_off, size_t content_end);
 int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
