@@ -51,7 +51,7 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-$(B)/daemon/%.o: daemon/%.c daemon/tpcd.h daemon/yamldoc.h daemon/http.h
+$(B)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

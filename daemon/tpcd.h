@@ -276,10 +276,12 @@ struct source {
 
 /* source_sqlite.c */
 struct source *source_sqlite_new(const struct config *, const struct catalog *);
-struct source *source_snowflake_new(const struct config *, const struct catalog *,
-	    struct event_base *, char **cause);
 int	source_sqlite_pull(const struct config *, const struct catalog *,
 	    const struct brand *, const struct aggregate *, struct table *, char **cause);
+
+/* sf_cycle.c: the Snowflake source (sf_stmt.c, sf_result.c; private header snowflake.h) */
+struct source *source_snowflake_new(const struct config *, const struct catalog *,
+	    struct event_base *, char **cause);
 
 /* jwt.c: Snowflake key-pair JWTs and secret files */
 struct jwt_key;

@@ -1,0 +1,354 @@
+/*
+ * sf_cycle.c — the Snowflake source: pulls the aggregates from their dynamic tables over
+ * the SQL API v2 (statements: sf_stmt.c, results: sf_result.c), on the refresh thread's
+ * event loop, never blocking. Per cycle and brand one cheap statement reads the tables'
+ * refresh history; only tables refreshed since the last publish are pulled, with
+ * byte-identical SQL from cycle to cycle (so Snowflake's result cache can answer) and at
+ * most max_statements in flight. It only fills struct pull. Its constructor keeps the
+ * name main.c knows sources by, source_<kind>_new.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "snowflake.h"
+
+static const struct column fresh_cols[] = {
+	{ "name", COL_STRING, NULL, NULL, NULL, NULL },
+	{ "state", COL_STRING, NULL, NULL, NULL, NULL },
+	{ "refresh_action", COL_STRING, NULL, NULL, NULL, NULL },
+	{ "data_timestamp", COL_STRING, NULL, NULL, NULL, NULL },
+	{ "state_message", COL_STRING, NULL, NULL, NULL, NULL },
+};
+
+static char *
+sf_cycle_upper(const char *s)
+{
+	char *u = xstrdup(s);
+
+	for (char *p = u; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return u;
+}
+
+/* Where a brand's dynamic tables live: the schema ddl.c creates them in. Caller frees. */
+char *
+sf_cycle_schema(const struct brand *b)
+{
+	char *id = sf_cycle_upper(b->id), *s = xasprintf("ANALYSIS_BRAND_%s", id);
+
+	free(id);
+	return s;
+}
+
+/* The pull SQL: stable text, so Snowflake's result cache can answer repeats for free. */
+static char *
+sf_cycle_pull_sql(struct sf_source *s, const struct brand *b, const struct aggregate *a)
+{
+	struct buf q;
+	char *schema = sf_cycle_schema(b), *db = sf_cycle_upper(s->sc->database);
+	char *id = sf_cycle_upper(b->id);
+	int ndim = 0;
+
+	buf_init(&q);
+	buf_adds(&q, "SELECT ");
+	for (size_t i = 0; i < a->ncols; i++) {
+		char *c = sf_cycle_upper(a->cols[i].name);
+		buf_printf(&q, "%s%s", i ? ", " : "", c);
+		free(c);
+	}
+	buf_printf(&q, " FROM %s.%s.DT_BRAND_%s_%s ORDER BY ", db, schema, id, a->relation);
+	for (size_t i = 0; i < a->ncols; i++) {
+		if (strcmp(a->cols[i].role, "dimension") != 0)
+			continue;
+		char *c = sf_cycle_upper(a->cols[i].name);
+		buf_printf(&q, "%s%s", ndim++ ? ", " : "", c);
+		free(c);
+	}
+	if (ndim == 0)
+		buf_adds(&q, "1");
+	free(schema); free(db); free(id);
+	return buf_steal(&q, NULL);
+}
+
+static char *
+sf_cycle_freshness_sql(struct sf_source *s, const struct brand *b)
+{
+	char *schema = sf_cycle_schema(b), *db = sf_cycle_upper(s->sc->database);
+	char *q = xasprintf("SELECT NAME, STATE, REFRESH_ACTION, DATA_TIMESTAMP, "
+	    "STATE_MESSAGE FROM TABLE(%s.INFORMATION_SCHEMA.DYNAMIC_TABLE_REFRESH_HISTORY("
+	    "NAME_PREFIX => '%s.%s.', RESULT_LIMIT => 10000)) "
+	    "WHERE STATE IN ('SUCCEEDED', 'FAILED', 'UPSTREAM_FAILED') "
+	    "ORDER BY NAME, REFRESH_END_TIME", db, db, schema);
+
+	free(schema);
+	free(db);
+	return q;
+}
+
+static struct pull *
+sf_cycle_pull_of(struct sf_source *s, size_t brand, const char *dt_name)
+{
+	for (size_t i = 0; i < s->npulls; i++) {
+		struct pull *p = &s->pulls[i];
+		char *name;
+		if (p->brand != &s->cf->brands[brand])
+			continue;
+		char *id = sf_cycle_upper(p->brand->id);
+		name = xasprintf("DT_BRAND_%s_%s", id, p->agg->relation);
+		free(id);
+		int match = strcasecmp(name, dt_name) == 0;
+		free(name);
+		if (match)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * The freshness answer for a brand: a pull whose table has not refreshed since the
+ * last publish is settled as unchanged; the others get their data timestamp and stay
+ * pending. A table whose latest refresh failed is reported, its last good data kept.
+ */
+static void
+sf_cycle_freshness_apply(struct sf_source *s, struct sf_stmt *st)
+{
+	const struct table *t = &st->table;
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		const struct cell *c = table_cell(t, r, 0);
+		const char *name = c->kind == CELL_TEXT ? table_text(t, c) : "";
+		const char *state = table_cell(t, r, 1)->kind == CELL_TEXT ?
+		    table_text(t, table_cell(t, r, 1)) : "";
+		const struct cell *ac = table_cell(t, r, 2), *tc = table_cell(t, r, 3),
+		    *mc = table_cell(t, r, 4);
+		struct pull *p = sf_cycle_pull_of(s, st->brand, name);
+
+		if (p == NULL || !p->wanted)
+			continue;
+		/* rows come oldest first: later ones overwrite */
+		if (strcmp(state, "SUCCEEDED") == 0) {
+			free(p->error);
+			p->error = NULL;
+			if (tc->kind == CELL_TEXT && !(ac->kind == CELL_TEXT &&
+			    strcmp(table_text(t, ac), "NO_DATA") == 0)) {
+				free(p->data_ts);
+				p->data_ts = xstrdup(table_text(t, tc));
+			}
+		} else {
+			free(p->error);
+			p->error = xasprintf("dynamic table refresh %s: %s", state,
+			    mc->kind == CELL_TEXT ? table_text(t, mc) : "");
+		}
+	}
+	for (size_t i = 0; i < s->npulls; i++) {
+		struct pull *p = &s->pulls[i];
+		if (p->brand != &s->cf->brands[st->brand] || !p->wanted ||
+		    p->state != PULL_PENDING)
+			continue;
+		if (p->data_ts != NULL && p->prev_data_ts != NULL &&
+		    strcmp(p->data_ts, p->prev_data_ts) == 0) {
+			p->state = PULL_UNCHANGED;	/* p->error, if any, is a warning */
+		}
+	}
+}
+
+static void sf_cycle_pump(struct sf_source *);
+
+/*
+ * Settles a statement's pull (or the freshness check's, or a cancel) and frees the
+ * statement; error (failures only) is consumed. Then starts what may start next.
+ */
+void
+sf_cycle_finish(struct sf_stmt *st, int ok, char *error)
+{
+	struct sf_source *s = st->s;
+
+	if (st->kind == SF_STMT_CANCEL) {
+		free(error);
+		sf_stmt_free(st);
+		if (--s->cancels == 0 && s->stopped != NULL)
+			s->stopped(s->stopped_arg);
+		return;
+	}
+	s->inflight--;
+	if (st->kind == SF_STMT_FRESHNESS) {
+		if (ok)
+			sf_cycle_freshness_apply(s, st);
+		else {
+			/* Without the history every table of the brand is pulled. */
+			log_warn("snowflake: %s: %s; pulling every table", st->tag, error);
+			free(error);
+		}
+		s->fresh_pending--;
+	} else {
+		struct pull *p = st->pull;
+		p->duration_ms = mono_ms() - st->started_ms;
+		free(p->handle);
+		p->handle = st->handle ? xstrdup(st->handle) : NULL;
+		if (ok) {
+			table_free(&p->table);
+			p->table = st->table;		/* ownership moves to the pull */
+			table_init(&st->table, st->ncols);
+			p->state = PULL_DONE;
+			free(p->error);
+			p->error = NULL;
+		} else {
+			p->state = PULL_FAILED;
+			free(p->error);
+			p->error = error;
+			error = NULL;
+		}
+		free(error);
+	}
+	sf_stmt_free(st);
+	sf_cycle_pump(s);
+}
+
+/* Starts what may start; when nothing is left, hands the cycle back to refresh. */
+static void
+sf_cycle_pump(struct sf_source *s)
+{
+	if (s->cancelled || s->pulls == NULL)
+		return;
+	while (s->fresh_pending == 0 && s->inflight < (size_t)s->sc->max_statements &&
+	    s->queued_next < s->npulls) {
+		struct pull *p = &s->pulls[s->queued_next++];
+		struct sf_stmt *st;
+		size_t bi = (size_t)(p->brand - s->cf->brands);
+
+		if (!p->wanted || p->state != PULL_PENDING)
+			continue;
+		st = sf_stmt_new(s, SF_STMT_PULL, bi);
+		st->pull = p;
+		st->sql = sf_cycle_pull_sql(s, p->brand, p->agg);
+		st->tag = xasprintf("tpcd:%s:%s", p->brand->id, p->agg->name);
+		st->want = p->agg->cols;
+		st->ncols = p->agg->ncols;
+		table_init(&st->table, st->ncols);
+		s->inflight++;
+		sf_stmt_send(st);
+	}
+	if (s->fresh_pending == 0 && s->inflight == 0 && s->queued_next >= s->npulls) {
+		void (*done)(void *) = s->done;
+		s->pulls = NULL;
+		s->done = NULL;
+		done(s->done_arg);
+	}
+}
+
+static void
+sf_cycle_pull(struct source *src, struct pull *p, size_t n, void (*done)(void *), void *arg)
+{
+	struct sf_source *s = src->impl;
+
+	s->pulls = p;
+	s->npulls = n;
+	s->done = done;
+	s->done_arg = arg;
+	s->queued_next = 0;
+	s->fresh_pending = 0;
+	/* one freshness statement per brand with anything wanted */
+	for (size_t b = 0; b < s->cf->nbrands; b++) {
+		int any = 0;
+		for (size_t i = 0; i < n; i++)
+			any |= p[i].wanted && p[i].brand == &s->cf->brands[b];
+		if (!any)
+			continue;
+		struct sf_stmt *st = sf_stmt_new(s, SF_STMT_FRESHNESS, b);
+		st->sql = sf_cycle_freshness_sql(s, &s->cf->brands[b]);
+		st->tag = xasprintf("tpcd:%s:freshness", s->cf->brands[b].id);
+		st->want = fresh_cols;
+		st->ncols = sizeof fresh_cols / sizeof fresh_cols[0];
+		table_init(&st->table, st->ncols);
+		s->fresh_pending++;
+		s->inflight++;
+		sf_stmt_send(st);
+	}
+	sf_cycle_pump(s);
+}
+
+/*
+ * Shutdown: drops every statement and asks Snowflake to cancel those it is running;
+ * stopped(arg) runs once the cancels are answered (the caller bounds the wait).
+ */
+static void
+sf_cycle_cancel(struct source *src, void (*stopped)(void *), void *arg)
+{
+	struct sf_source *s = src->impl;
+	struct sf_stmt *list = s->stmts, *next;
+
+	s->cancelled = 1;
+	s->pulls = NULL;
+	s->stmts = NULL;
+	s->stopped = stopped;
+	s->stopped_arg = arg;
+	for (struct sf_stmt *st = list; st != NULL; st = next) {
+		next = st->next;
+		if (st->handle != NULL && (st->req != NULL || st->timer != NULL)) {
+			struct sf_stmt *c = sf_stmt_new(s, SF_STMT_CANCEL, st->brand);
+			c->handle = xstrdup(st->handle);
+			c->tag = xasprintf("%s:cancel", st->tag);
+			log_info("snowflake: cancelling statement %s (%s)", st->handle, st->tag);
+			s->cancels++;
+		}
+		st->next = NULL;
+		sf_stmt_free(st);
+	}
+	for (struct sf_stmt *c = s->stmts; c != NULL; c = c->next)
+		sf_stmt_send(c);
+	if (s->cancels == 0)
+		stopped(arg);
+}
+
+static void
+sf_cycle_free(struct source *src)
+{
+	struct sf_source *s;
+
+	if (src == NULL)
+		return;
+	s = src->impl;
+	while (s->stmts != NULL)
+		sf_stmt_free(s->stmts);
+	upstream_free(s->up);
+	jwt_key_free(s->key);
+	if (s->token != NULL)
+		explicit_bzero(s->token, strlen(s->token));
+	free(s->token);
+	free(s);
+	free(src);
+}
+
+/* The Snowflake source; loads the key now so a bad one stops start-up, not a refresh. */
+struct source *
+source_snowflake_new(const struct config *cf, const struct catalog *cat,
+    struct event_base *base, char **cause)
+{
+	struct sf_source *s = xcalloc(1, sizeof *s);
+	struct source *src;
+
+	s->cf = cf;
+	s->sc = &cf->sf;
+	s->cat = cat;
+	s->base = base;
+	if (strcmp(s->sc->auth, "keypair") == 0 &&
+	    (s->key = jwt_key_load(s->sc->private_key, s->sc->private_key_passphrase_file,
+	    cause)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
+		fatal("getrandom failed");
+	s->up = upstream_new(base, "tpcd/" TPCD_VERSION);
+	src = xcalloc(1, sizeof *src);
+	src->name = "snowflake";
+	src->pull = sf_cycle_pull;
+	src->cancel = sf_cycle_cancel;
+	src->free = sf_cycle_free;
+	src->impl = s;
+	s->src = src;
+	return src;
+}

@@ -1,0 +1,280 @@
+/*
+ * sf_result.c — a statement's result: checks resultSetMetaData against the catalogue,
+ * decodes rows (sfdecode.c) into the statement's table, fetches partitions 1..N with at
+ * most max_partitions in flight (each retried on its own), and stitches them in order.
+ * Owns struct sf_part; reports the outcome through sf_cycle_finish / sf_stmt_fail.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "snowflake.h"
+
+/* One partition fetch (1..N) of a statement's result. */
+struct sf_part {
+	struct sf_stmt	*st;
+	size_t		 idx;
+	int		 attempt;
+	int64_t		 sleep_ms;
+	struct up_req	*req;
+	struct event	*timer;
+	struct table	 table;
+	int		 done;
+};
+
+static int
+sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
+{
+	size_t i;
+	json_t *row;
+
+	if (!json_is_array(data)) {
+		*cause = xstrdup("result has no data array");
+		return -1;
+	}
+	json_array_foreach(data, i, row) {
+		struct cell *c;
+
+		if (!json_is_array(row) || json_array_size(row) != st->ncols) {
+			*cause = xasprintf("row %zu has the wrong number of cells", i);
+			return -1;
+		}
+		c = table_add_row(t);
+		for (size_t k = 0; k < st->ncols; k++) {
+			json_t *v = json_array_get(row, k);
+			const char *sv;
+			if (json_is_null(v))
+				continue;
+			if ((sv = json_string_value(v)) == NULL) {
+				*cause = xasprintf("row %zu cell %zu is not a string", i, k);
+				return -1;
+			}
+			if (sf_decode(&st->cols[k], sv, json_string_length(v), st->want[k].type,
+			    t, &c[k], cause) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads resultSetMetaData: column types (checked against the catalogue), partitions. */
+static int
+sf_result_meta(struct sf_stmt *st, json_t *meta, char **cause)
+{
+	json_t *rt = json_object_get(meta, "rowType"), *pi = json_object_get(meta,
+	    "partitionInfo"), *col;
+	size_t i;
+
+	if (!json_is_array(rt) || !json_is_integer(json_object_get(meta, "numRows"))) {
+		*cause = xstrdup("result without rowType/numRows");
+		return -1;
+	}
+	if (json_array_size(rt) != st->ncols) {
+		*cause = xasprintf("result has %zu columns, expected %zu", json_array_size(rt),
+		    st->ncols);
+		return -1;
+	}
+	st->cols = xcalloc(st->ncols, sizeof *st->cols);
+	json_array_foreach(rt, i, col) {
+		const char *name = json_string_value(json_object_get(col, "name"));
+		const char *type = json_string_value(json_object_get(col, "type"));
+		if (name == NULL || type == NULL || strcasecmp(name, st->want[i].name) != 0) {
+			*cause = xasprintf("result column %zu is '%s', expected '%s'", i + 1,
+			    name ? name : "?", st->want[i].name);
+			return -1;
+		}
+		st->cols[i].type = sf_type_parse(type);
+		st->cols[i].scale = (int)json_integer_value(json_object_get(col, "scale"));
+	}
+	st->num_rows = (uint64_t)json_integer_value(json_object_get(meta, "numRows"));
+	st->nparts = json_is_array(pi) && json_array_size(pi) > 1 ? json_array_size(pi) : 1;
+	return 0;
+}
+
+static void sf_result_part_send(struct sf_part *);
+
+static void
+sf_result_part_backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	sf_result_part_send(arg);
+}
+
+/* All partitions are in: stitch them after partition 0, in order, and check the count. */
+static void
+sf_result_assemble(struct sf_stmt *st)
+{
+	for (size_t i = 1; i < st->nparts; i++) {
+		struct table *p = &st->parts[i].table;
+		for (size_t r = 0; r < p->nrows; r++) {
+			struct cell *dst = table_add_row(&st->table);
+			for (size_t c = 0; c < st->ncols; c++) {
+				const struct cell *src = table_cell(p, r, c);
+				if (src->kind == CELL_TEXT)
+					table_set_text(&st->table, &dst[c], table_text(p, src),
+					    src->v.t.len);
+				else
+					dst[c] = *src;
+			}
+		}
+		table_free(p);
+	}
+	if (st->table.nrows != st->num_rows) {
+		sf_stmt_fail(st, xasprintf("received %zu rows but numRows says %llu",
+		    st->table.nrows, (unsigned long long)st->num_rows));
+		return;
+	}
+	sf_cycle_finish(st, 1, NULL);
+}
+
+static void
+sf_result_pump(struct sf_stmt *st)
+{
+	while (st->next_part < st->nparts &&
+	    st->parts_inflight < (size_t)st->s->sc->max_partitions) {
+		struct sf_part *p = &st->parts[st->next_part++];
+		st->parts_inflight++;
+		sf_result_part_send(p);
+	}
+	if (st->parts_done == st->nparts - 1)
+		sf_result_assemble(st);
+}
+
+static void
+sf_result_part_retry(struct sf_part *p, const char *why, const char *retry_after)
+{
+	struct sf_stmt *st = p->st;
+	int64_t ms = sf_stmt_next_sleep(st->s, &p->attempt, &p->sleep_ms, st->deadline_ms,
+	    retry_after);
+	struct timeval tv;
+
+	if (ms < 0) {
+		sf_stmt_fail(st, xasprintf("partition %zu: %s; giving up after %d retries",
+		    p->idx, why, p->attempt));
+		return;
+	}
+	log_info("snowflake: %s: partition %zu: %s; retry %d in %lld ms", st->tag, p->idx,
+	    why, p->attempt, (long long)ms);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (p->timer == NULL)
+		p->timer = evtimer_new(st->s->base, sf_result_part_backoff_cb, p);
+	evtimer_add(p->timer, &tv);
+}
+
+static void
+sf_result_part_cb(struct up_req *req, struct up_resp *resp, void *arg)
+{
+	struct sf_part *p = arg;
+	struct sf_stmt *st = p->st;
+	char *cause = NULL, why[320];
+	json_t *j;
+
+	p->req = NULL;
+	if (resp->result != 0) {
+		snprintf(why, sizeof why, "transport: %s", resp->errbuf);
+		up_req_free(req);
+		sf_result_part_retry(p, why, NULL);
+		return;
+	}
+	if (resp->status != 200) {
+		char *e = sf_stmt_error(resp->status, &resp->body);
+		int again = sf_stmt_retryable(resp->status);
+		snprintf(why, sizeof why, "%s", e);
+		free(e);
+		if (again) {
+			char *ra = resp->retry_after ? xstrdup(resp->retry_after) : NULL;
+			up_req_free(req);
+			sf_result_part_retry(p, why, ra);
+			free(ra);
+		} else {
+			up_req_free(req);
+			sf_stmt_fail(st, xasprintf("partition %zu: %s", p->idx, why));
+		}
+		return;
+	}
+	j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+	up_req_free(req);
+	if (j == NULL) {
+		sf_result_part_retry(p, "malformed partition body", NULL);
+		return;
+	}
+	table_init(&p->table, st->ncols);
+	if (sf_result_rows(st, json_object_get(j, "data"), &p->table, &cause) != 0) {
+		json_decref(j);
+		sf_stmt_fail(st, xasprintf("partition %zu: %s", p->idx, cause));
+		free(cause);
+		return;
+	}
+	json_decref(j);
+	p->done = 1;
+	st->parts_inflight--;
+	st->parts_done++;
+	sf_result_pump(st);
+}
+
+static void
+sf_result_part_send(struct sf_part *p)
+{
+	struct sf_stmt *st = p->st;
+	struct sf_source *s = st->s;
+	char *cause = NULL, *url, *authz, *type;
+	const char *tok = sf_stmt_token(s, &cause);
+
+	if (tok == NULL) {
+		sf_stmt_fail(st, cause);
+		return;
+	}
+	url = xasprintf("%s/api/v2/statements/%s?partition=%zu", s->sc->url, st->handle,
+	    p->idx);
+	authz = xasprintf("Authorization: Bearer %s", tok);
+	type = xasprintf("X-Snowflake-Authorization-Token-Type: %s", sf_stmt_token_type(s));
+	const char *hdrs[] = { authz, type, "Accept: application/json", NULL };
+	p->req = upstream_request(s->up, "GET", url, NULL, hdrs,
+	    (long)s->sc->request_timeout * 1000, sf_result_part_cb, p);
+	explicit_bzero(authz, strlen(authz));
+	free(url); free(authz); free(type);
+}
+
+/* A complete first response (200): metadata, partition 0, then the other partitions. */
+void
+sf_result_read(struct sf_stmt *st, json_t *j)
+{
+	char *cause = NULL;
+
+	if (sf_result_meta(st, json_object_get(j, "resultSetMetaData"), &cause) != 0 ||
+	    sf_result_rows(st, json_object_get(j, "data"), &st->table, &cause) != 0) {
+		sf_stmt_fail(st, cause);
+		return;
+	}
+	if (st->nparts == 1) {
+		sf_result_assemble(st);
+		return;
+	}
+	st->parts = xcalloc(st->nparts, sizeof *st->parts);
+	for (size_t i = 1; i < st->nparts; i++) {
+		st->parts[i].st = st;
+		st->parts[i].idx = i;
+		st->parts[i].sleep_ms = st->s->sc->retry_base_ms;
+		table_init(&st->parts[i].table, st->ncols);
+	}
+	st->next_part = 1;
+	sf_result_pump(st);
+}
+
+/* Frees the partition fetches of a statement being freed, with whatever is in flight. */
+void
+sf_result_free(struct sf_stmt *st)
+{
+	for (size_t i = 1; st->parts != NULL && i < st->nparts; i++) {
+		up_req_free(st->parts[i].req);
+		if (st->parts[i].timer != NULL)
+			event_free(st->parts[i].timer);
+		table_free(&st->parts[i].table);
+	}
+	free(st->parts);
+	st->parts = NULL;
+}

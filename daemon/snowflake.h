@@ -1,0 +1,95 @@
+/*
+ * snowflake.h — private to the Snowflake source: its state, one statement, and what
+ * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
+ * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
+ * and fetches partitions. Only those three include it; elsewhere it is a struct source.
+ */
+#ifndef SNOWFLAKE_H
+#define SNOWFLAKE_H
+
+#include "tpcd.h"
+
+struct event;
+struct sf_part;				/* a partition fetch; sf_result.c's own */
+
+enum sf_stmt_kind { SF_STMT_FRESHNESS, SF_STMT_PULL, SF_STMT_CANCEL };
+
+/* One logical statement: freshness check or pull, with its retries and polls. */
+struct sf_stmt {
+	struct sf_source *s;
+	enum sf_stmt_kind kind;
+	size_t		 brand;		/* index into cf->brands */
+	struct pull	*pull;		/* SF_STMT_PULL */
+	char		 request_id[37];
+	char		*sql;
+	char		*tag;
+	int		 attempt;	/* retries so far */
+	int		 auth_retries;
+	int64_t		 sleep_ms;	/* last backoff, for decorrelated jitter */
+	int64_t		 deadline_ms;
+	int64_t		 started_ms;
+	int		 polls;
+	struct up_req	*req;
+	struct event	*timer;
+	char		*handle;
+	/* result */
+	struct sf_col	*cols;
+	size_t		 ncols;
+	const struct column *want;	/* catalogue columns (or the freshness ones) */
+	uint64_t	 num_rows;
+	struct table	 table;		/* partition 0, then all */
+	struct sf_part	*parts;		/* 1..nparts-1 */
+	size_t		 nparts;
+	size_t		 next_part;
+	size_t		 parts_inflight;
+	size_t		 parts_done;
+	struct sf_stmt	*next;		/* in the source's list */
+};
+
+struct sf_source {
+	struct source		*src;
+	const struct config	*cf;
+	const struct snowflake_conf *sc;
+	const struct catalog	*cat;
+	struct event_base	*base;
+	struct upstream		*up;
+	struct jwt_key		*key;
+	char			*token;
+	int64_t			 token_exp;
+	uint64_t		 rng;
+	/* the cycle */
+	struct pull		*pulls;
+	size_t			 npulls;
+	void			(*done)(void *);
+	void			*done_arg;
+	struct sf_stmt		*stmts;		/* every live statement */
+	size_t			 inflight;
+	size_t			 queued_next;	/* next pull to consider */
+	int			 fresh_pending;	/* freshness statements not yet answered */
+	int			 cancelled;
+	int			 cancels;	/* cancel requests not yet answered */
+	void			(*stopped)(void *);
+	void			*stopped_arg;
+};
+
+/* sf_cycle.c: the source and its refresh cycle (source_snowflake_new in tpcd.h) */
+char	*sf_cycle_schema(const struct brand *);
+void	 sf_cycle_finish(struct sf_stmt *, int ok, char *error);
+
+/* sf_stmt.c: statements over the SQL API: send, poll, retry, cancel; credentials */
+const char *sf_stmt_token(struct sf_source *, char **cause);
+const char *sf_stmt_token_type(struct sf_source *);
+struct sf_stmt *sf_stmt_new(struct sf_source *, enum sf_stmt_kind, size_t brand);
+void	 sf_stmt_free(struct sf_stmt *);
+void	 sf_stmt_send(struct sf_stmt *);
+void	 sf_stmt_fail(struct sf_stmt *, char *error);
+int64_t	 sf_stmt_next_sleep(struct sf_source *, int *attempt, int64_t *sleep_ms,
+	    int64_t deadline, const char *retry_after);
+char	*sf_stmt_error(long status, const struct buf *body);
+int	 sf_stmt_retryable(long status);
+
+/* sf_result.c: a statement's result: metadata, rows, partitions 1..N */
+void	 sf_result_read(struct sf_stmt *, struct json_t *);
+void	 sf_result_free(struct sf_stmt *);
+
+#endif
