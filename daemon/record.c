@@ -4,7 +4,6 @@
  * strong ETag). encode.c builds the bodies and seals them here; the store, refresh and the
  * serving threads only parse and slice. Knows nothing about how a body is encoded.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
