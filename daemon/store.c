@@ -4,8 +4,8 @@
  * generation). A publish writes the inactive colour and its manifest in one write
  * transaction, checks it, then flips "active" in a second, tiny one; a reader takes one
  * read transaction and so sees one whole snapshot. This file knows records only as bytes.
- * A third db, "sessions", holds auth.c's login sessions and token revocations, also
- * as opaque bytes.
+ * A third db, "sessions", holds auth_session.c's login sessions and token revocations,
+ * also as opaque bytes.
  *
  * Threads: one publisher at a time (LMDB's writer lock enforces it even across
  * processes); read views belong to the thread that made them (MDB_NOTLS lets a thread

@@ -94,7 +94,7 @@ hash_of(const char *pw)
 {
 	static char ring[2][CRYPT_HASH_MAX];
 	static int next;
-	char *cause = NULL, *h = auth_hash_password(pw, &cause);
+	char *cause = NULL, *h = auth_password_hash(pw, &cause);
 
 	assert_non_null(h);
 	next = !next;
@@ -230,13 +230,16 @@ test_login_sessions_tokens(void **state)
 	assert_false(auth_proxy_trusted(a, "10.0.0.1"));
 
 	/* wrong password, unknown user: refused, with the reason for the audit log */
-	assert_int_equal(auth_login(a, "alice", "nope", "1.2.3.4", 1000, &p, &res), -1);
+	assert_int_equal(auth_login(a, "alice", "nope", "1.2.3.4", 1000, &p, &res),
+	    AUTH_LOGIN_REFUSED);
 	assert_string_equal(res.reason, "bad_password");
-	assert_int_equal(auth_login(a, "mallory", "nope", "1.2.3.4", 1000, &p, &res), -1);
+	assert_int_equal(auth_login(a, "mallory", "nope", "1.2.3.4", 1000, &p, &res),
+	    AUTH_LOGIN_REFUSED);
 	assert_string_equal(res.reason, "unknown_user");
 
 	/* a session: its token checks out until it expires */
-	assert_int_equal(auth_login(a, "alice", "alice-pw", "1.2.3.4", 1000, &p, &res), 0);
+	assert_int_equal(auth_login(a, "alice", "alice-pw", "1.2.3.4", 1000, &p, &res),
+	    AUTH_LOGIN_OK);
 	assert_true(strlen(res.token) >= 64);
 	assert_int_equal(res.expires, 1060);
 	v = store_view_begin(rd);
@@ -278,48 +281,89 @@ test_login_sessions_tokens(void **state)
 	free(sdir);
 }
 
+/* A fixed monotonic "now" for the throttle: the test controls time. */
+#define T0	1000000
+
 static void
 test_throttle(void **state)
 {
-	struct config *cf;
-	struct auth *a;
-	char *cause = NULL;
+	struct auth_throttle *t = auth_throttle_new();
 
 	(void)state;
-	write_users();
-	cf = load_good("", 60);
-	a = auth_new(cf, NULL, &cause);
-	assert_non_null(a);
 	/* three free failures for a (user, address), then a 1 s, then 2 s door */
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 0);
-		auth_throttle_result(a, "root", "10.0.0.1", 0);
+		assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
+		auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
 	}
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 1);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 1);
 	/* another address is not held back; nor is another user from that address */
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.2"), 0);
-	assert_int_equal(auth_throttle_wait(a, "alice", "10.0.0.1"), 0);
-	auth_throttle_result(a, "root", "10.0.0.1", 0);
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 2);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.2", T0), 0);
+	assert_int_equal(auth_throttle_wait(t, "alice", "10.0.0.1", T0), 0);
+	auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 2);
 	/* a success clears the pair */
-	auth_throttle_result(a, "root", "10.0.0.1", 1);
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 0);
+	auth_throttle_result(t, "root", "10.0.0.1", 1, T0);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
 	/* one address trying many users is held back for all of them */
 	for (int i = 0; i < 10; i++) {
 		char u[16];
 		snprintf(u, sizeof u, "u%d", i);
-		auth_throttle_result(a, u, "10.0.0.9", 0);
+		auth_throttle_result(t, u, "10.0.0.9", 0, T0);
 	}
-	assert_true(auth_throttle_wait(a, "alice", "10.0.0.9") >= 1);
+	assert_true(auth_throttle_wait(t, "alice", "10.0.0.9", T0) >= 1);
 	/* the per-user rule across addresses is capped at a minute */
 	for (int i = 0; i < 40; i++) {
 		char ad[32];
 		snprintf(ad, sizeof ad, "10.1.%d.%d", i / 200, i % 200);
-		auth_throttle_result(a, "alice", ad, 0);
+		auth_throttle_result(t, "alice", ad, 0, T0);
 	}
-	assert_true(auth_throttle_wait(a, "alice", "10.2.0.1") <= 60);
-	auth_free(a);
-	config_free(cf);
+	assert_int_equal(auth_throttle_wait(t, "alice", "10.2.0.1", T0), 60);
+	auth_throttle_free(t);
+}
+
+/* The door closes for whole seconds, counted down by the clock, rounded up. */
+static void
+test_throttle_countdown(void **state)
+{
+	struct auth_throttle *t = auth_throttle_new();
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		auth_throttle_result(t, "bob", "10.3.0.1", 0, T0);
+	/* the fifth failure is the third past the free ones: a 4 s door */
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0), 4);
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 2500), 2);
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 3999), 1);
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 4000), 0);
+	auth_throttle_free(t);
+}
+
+/* One failure is forgotten per 5 minutes of quiet; each rule's door has its cap. */
+static void
+test_throttle_decay_and_cap(void **state)
+{
+	struct auth_throttle *t = auth_throttle_new();
+	int64_t now = T0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	/* ten quiet minutes forget two of the three: the next failure is only the second */
+	now += 10 * 60 * 1000;
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
+	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
+	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 1);
+	/* nine more (the pair's 12th): 512 s, cut to the pair rule's five minutes */
+	for (int i = 0; i < 9; i++)
+		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 5 * 60);
+	/* the address rule (10 free, 15 min cap) then dominates: capped too */
+	for (int i = 0; i < 30; i++)
+		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 15 * 60);
+	auth_throttle_free(t);
 }
 
 static void
@@ -368,6 +412,8 @@ main(void)
 		cmocka_unit_test(test_users_file_errors),
 		cmocka_unit_test(test_login_sessions_tokens),
 		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_throttle_countdown),
+		cmocka_unit_test(test_throttle_decay_and_cap),
 		cmocka_unit_test(test_audit_rotation),
 	};
 
