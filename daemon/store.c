@@ -680,10 +680,10 @@ lease_holder_alive(const char *owner)
 }
 
 /*
- * Takes or renews the lease for owner for ttl seconds. Returns 1 when owner holds it,
- * 0 when another live process does (*holder, caller frees), -1 on a store error.
+ * Takes or renews the lease for owner for ttl seconds: STORE_LEASE_MINE, STORE_LEASE_HELD
+ * by another live process (*holder, caller frees), or STORE_LEASE_ERROR.
  */
-int
+enum store_lease
 store_lease(struct store *st, const char *owner, int ttl, char **holder)
 {
 	MDB_txn *txn;
@@ -694,7 +694,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 
 	*holder = NULL;
 	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
-		return -1;
+		return STORE_LEASE_ERROR;
 	if (meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
 		memcpy(cur, v.mv_data, v.mv_size);
 		cur[v.mv_size] = '\0';
@@ -705,7 +705,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 			if (strcmp(cur, owner) != 0 && exp > now && lease_holder_alive(cur)) {
 				mdb_txn_abort(txn);
 				*holder = xstrdup(cur);
-				return 0;
+				return STORE_LEASE_HELD;
 			}
 		}
 	}
@@ -714,9 +714,9 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	if (rc != 0 || mdb_txn_commit(txn) != 0) {
 		if (rc != 0)
 			mdb_txn_abort(txn);
-		return -1;
+		return STORE_LEASE_ERROR;
 	}
-	return 1;
+	return STORE_LEASE_MINE;
 }
 
 /* Gives the lease up (at shutdown) so the other instance need not wait for expiry. */

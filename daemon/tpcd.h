@@ -397,7 +397,12 @@ int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 int	store_pub_commit(struct store_pub *, const char *manifest_json, char **cause);
 void	store_pub_abort(struct store_pub *);
 int	store_swap(struct store *, char **cause);
-int	store_lease(struct store *, const char *owner, int ttl, char **holder);
+enum store_lease {
+	STORE_LEASE_MINE = 1,		/* owner holds the lease (taken or renewed) */
+	STORE_LEASE_HELD = 0,		/* another live process does (*holder) */
+	STORE_LEASE_ERROR = -1
+};
+enum store_lease store_lease(struct store *, const char *owner, int ttl, char **holder);
 int	store_set_pinned(struct store *, int pinned, char **cause);
 int	store_view_pinned(struct store_view *);
 void	store_lease_release(struct store *, const char *owner);
