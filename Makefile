@@ -78,9 +78,15 @@ $(B)/fakesnow: $(FAKESNOW_SRC) tests/fakesnow/fakesnow.h
 	$(CC) $(BASE_CFLAGS) $(OPT) $(SAN) $(PKG_CFLAGS) -Itests/fakesnow $(LDFLAGS) -o $@ \
 	    $(FAKESNOW_SRC) $(PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJ)
+# The unit tests share tests/unit/fixture.c (temporary directories, a case filter).
+$(B)/tests/fixture.o: tests/unit/fixture.c tests/unit/fixture.h daemon/tpcd.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DAEMON_OBJ) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c tests/unit/fixture.h $(B)/tests/fixture.o $(DAEMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/tests/fixture.o $(DAEMON_OBJ) $(PKG_LIBS) \
+	    -lcmocka
 
 asan:
 	$(MAKE) B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all

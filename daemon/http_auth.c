@@ -107,7 +107,7 @@ http_authenticate(struct http_req *r, struct store_view *v)
 
 	r->auth = auth_check(r->t->rt->auth, v, secret, secret ? len : 0, r->now, &r->p);
 	if (r->auth == AUTH_EXPIRED)
-		auth_session_expire(r->t->rt->auth, &r->p);
+		auth_expire(r->t->rt->auth, &r->p);
 }
 
 /* 401 for a missing, unknown, expired or revoked credential; the audit says which. */
@@ -164,7 +164,7 @@ login_ok(struct http_req *r, const struct auth_login_result *res)
 	char ts[32], *cookie;
 
 	cookie = xasprintf(COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s",
-	    res->token, auth_session_lifetime(a), auth_cookie_secure(a) ? "; Secure" : "");
+	    res->token, auth_cookie_max_age(a), auth_cookie_secure(a) ? "; Secure" : "");
 	evhttp_add_header(out, "Set-Cookie", cookie);
 	explicit_bzero(cookie, strlen(cookie));
 	free(cookie);
@@ -203,7 +203,7 @@ http_login(struct http_req *r)
 	struct auth_login_result res;
 	int64_t wait;
 	char tmp[32];
-	int rc;
+	enum auth_login rc;
 
 	if (data != NULL)
 		explicit_bzero(data, len);
@@ -214,7 +214,7 @@ http_login(struct http_req *r)
 		scrub(body);
 		return;
 	}
-	if ((wait = auth_throttle_wait(a, user, r->addr)) > 0) {
+	if ((wait = auth_throttle_wait(auth_get_throttle(a), user, r->addr, mono_ms())) > 0) {
 		snprintf(tmp, sizeof tmp, "%lld", (long long)wait);
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", tmp);
 		http_error(r->req, 429, "too_many_attempts", "too many failed logins; retry in "
@@ -224,14 +224,15 @@ http_login(struct http_req *r)
 		return;
 	}
 	rc = auth_login(a, user, pw, r->addr, r->now, &r->p, &res);
-	if (rc != -2)
-		auth_throttle_result(a, user, r->addr, rc == 0);
-	if (rc == 0) {
+	if (rc != AUTH_LOGIN_STORE_ERROR)
+		auth_throttle_result(auth_get_throttle(a), user, r->addr,
+		    rc == AUTH_LOGIN_OK, mono_ms());
+	if (rc == AUTH_LOGIN_OK) {
 		login_ok(r, &res);
 		login_audit(r, user, 1, NULL);
 		explicit_bzero(res.token, strlen(res.token));
 		free(res.token);
-	} else if (rc == -1) {
+	} else if (rc == AUTH_LOGIN_REFUSED) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
 		    "Bearer realm=\"tpcd\"");
 		http_error(r->req, 401, "unauthorized", "wrong user or password");
@@ -264,7 +265,7 @@ void
 http_sessions(struct http_req *r)
 {
 	http_send_json(r->req, 200, "OK", json_pack("{s:o}", "sessions",
-	    auth_sessions_list(r->t->rt->auth, r->now)));
+	    auth_session_list(r->t->srv->st, r->now)));
 }
 
 /* DELETE /v1/sessions/{id or a unique prefix of it} */
@@ -273,15 +274,16 @@ http_session_delete(struct http_req *r)
 {
 	char user[AUTH_NAME_MAX + 1] = "", *cause = NULL;
 	const char *id = r->seg[2];
-	int rc = auth_session_revoke(r->t->rt->auth, id, user, &cause);
+	enum auth_session_revoke rc = auth_session_revoke(r->t->srv->st, id, user,
+	    &cause);
 
 	snprintf(r->target, sizeof r->target, "%s", id);
-	if (rc == 0)
+	if (rc == AUTH_SESSION_REVOKE_OK)
 		http_send_json(r->req, 200, "OK", json_pack("{s:s, s:s}", "revoked", id, "user",
 		    user));
-	else if (rc == 1)
+	else if (rc == AUTH_SESSION_REVOKE_NONE)
 		http_error(r->req, 404, "not_found", "no session %s", id);
-	else if (rc == 2)
+	else if (rc == AUTH_SESSION_REVOKE_AMBIGUOUS)
 		http_error(r->req, 409, "ambiguous", "several sessions start with %s", id);
 	else
 		http_error(r->req, 400, "bad_request", "%s", cause);

@@ -80,7 +80,7 @@ make_demo(const struct config *cf, unsigned seed)
 		log_info("demo data for brand %s: %s", cf->brands[i].id, path);
 		free(path);
 	}
-	if (auth_demo_users(cf, stdout, cf->listen_port, &cause) != 0) {
+	if (demo_accounts_write(cf, stdout, cf->listen_port, &cause) != 0) {
 		log_err("demo accounts: %s", cause);
 		free(cause);
 		return 1;
@@ -94,8 +94,8 @@ hash_password(void)
 {
 	char *pw = NULL, *hash, *cause = NULL;
 
-	if (auth_read_password(stdin, &pw, &cause) != 0 ||
-	    (hash = auth_hash_password(pw, &cause)) == NULL) {
+	if (auth_password_read(stdin, &pw, &cause) != 0 ||
+	    (hash = auth_password_hash(pw, &cause)) == NULL) {
 		fprintf(stderr, "tpcd: %s\n", cause);
 		free(cause);
 		if (pw != NULL)

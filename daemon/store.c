@@ -5,8 +5,8 @@
  * transaction, checks it, then flips "active" in a second, tiny one; a reader takes one
  * read transaction and so sees one whole snapshot. Records are stored and read as bytes;
  * only the check before a flip looks inside one, through record.c (record_parse).
- * A third db, "sessions", holds auth.c's login sessions and token revocations, also
- * as opaque bytes.
+ * A third db, "sessions", holds auth_session.c's login sessions and token revocations,
+ * also as opaque bytes.
  *
  * Threads: one publisher at a time (LMDB's writer lock enforces it even across
  * processes); read views belong to the thread that made them (MDB_NOTLS lets a thread
@@ -681,10 +681,10 @@ lease_holder_alive(const char *owner)
 }
 
 /*
- * Takes or renews the lease for owner for ttl seconds. Returns 1 when owner holds it,
- * 0 when another live process does (*holder, caller frees), -1 on a store error.
+ * Takes or renews the lease for owner for ttl seconds: STORE_LEASE_MINE, STORE_LEASE_HELD
+ * by another live process (*holder, caller frees), or STORE_LEASE_ERROR.
  */
-int
+enum store_lease
 store_lease(struct store *st, const char *owner, int ttl, char **holder)
 {
 	MDB_txn *txn;
@@ -695,7 +695,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 
 	*holder = NULL;
 	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
-		return -1;
+		return STORE_LEASE_ERROR;
 	if (meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
 		memcpy(cur, v.mv_data, v.mv_size);
 		cur[v.mv_size] = '\0';
@@ -706,7 +706,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 			if (strcmp(cur, owner) != 0 && exp > now && lease_holder_alive(cur)) {
 				mdb_txn_abort(txn);
 				*holder = xstrdup(cur);
-				return 0;
+				return STORE_LEASE_HELD;
 			}
 		}
 	}
@@ -715,9 +715,9 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	if (rc != 0 || mdb_txn_commit(txn) != 0) {
 		if (rc != 0)
 			mdb_txn_abort(txn);
-		return -1;
+		return STORE_LEASE_ERROR;
 	}
-	return 1;
+	return STORE_LEASE_MINE;
 }
 
 /* Gives the lease up (at shutdown) so the other instance need not wait for expiry. */

@@ -357,6 +357,9 @@ void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
 
+/* demo_accounts.c: the demo's users file (tpcd --demo) */
+int	demo_accounts_write(const struct config *, FILE *out, int port, char **cause);
+
 /* ddl.c: Snowflake dynamic-table DDL, rendered per brand */
 int	ddl_render(FILE *, const struct config *, const struct catalog *, const struct brand *,
 	    const char *warehouse, char **cause);
@@ -402,7 +405,12 @@ int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 int	store_pub_commit(struct store_pub *, const char *manifest_json, char **cause);
 void	store_pub_abort(struct store_pub *);
 int	store_swap(struct store *, char **cause);
-int	store_lease(struct store *, const char *owner, int ttl, char **holder);
+enum store_lease {
+	STORE_LEASE_MINE = 1,		/* owner holds the lease (taken or renewed) */
+	STORE_LEASE_HELD = 0,		/* another live process does (*holder) */
+	STORE_LEASE_ERROR = -1
+};
+enum store_lease store_lease(struct store *, const char *owner, int ttl, char **holder);
 int	store_set_pinned(struct store *, int pinned, char **cause);
 int	store_view_pinned(struct store_view *);
 void	store_lease_release(struct store *, const char *owner);
@@ -420,8 +428,8 @@ int	store_view_get_colour(struct store_view *, const char *colour, const char *b
 	    const char *agg, const void **rec, size_t *len);
 char	*store_view_manifest(struct store_view *, const char *colour);	/* caller frees */
 /*
- * Sessions db: small opaque records under opaque keys (auth.c owns the format), written
- * rarely (login, logout, revocation, purge) in tiny write transactions.
+ * Sessions db: small opaque records under opaque keys (auth_session.c owns the format),
+ * written rarely (login, logout, revocation, purge) in tiny write transactions.
  */
 int	store_session_put(struct store *, const void *key, size_t klen, const void *val,
 	    size_t vlen, char **cause);
@@ -446,8 +454,9 @@ void	refresh_stop(struct refresher *);
 struct json_t *refresh_status(struct refresher *);	/* caller json_decref's */
 int64_t	refresh_next_due(struct refresher *);
 
-/* auth.c: principals, password checks, sessions, API tokens, login throttling */
+/* auth.c: principals and their checks: configured users and API tokens, login, logout */
 struct auth;
+struct auth_throttle;
 struct store_view;
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_TOKEN };
 enum auth_result { AUTH_OK, AUTH_NONE, AUTH_INVALID, AUTH_EXPIRED, AUTH_REVOKED };
@@ -466,30 +475,68 @@ struct auth_login_result {
 	int64_t			 expires;
 	const char		*reason;	/* failure: unknown_user | bad_password */
 };
+enum auth_login {
+	AUTH_LOGIN_OK = 0,
+	AUTH_LOGIN_REFUSED = -1,	/* unknown user or wrong password (res->reason) */
+	AUTH_LOGIN_STORE_ERROR = -2	/* the password was right; the session not stored */
+};
 struct auth *auth_new(const struct config *, struct store *, char **cause);
 void	auth_free(struct auth *);
+struct auth_throttle *auth_get_throttle(struct auth *);
 int	auth_cookie_secure(const struct auth *);
-int	auth_session_lifetime(const struct auth *);
+int	auth_cookie_max_age(const struct auth *);
 int	auth_proxy_trusted(const struct auth *, const char *addr);
 enum auth_result auth_check(struct auth *, struct store_view *, const char *secret,
 	    size_t len, int64_t now, struct principal *);
 int	principal_may_read(const struct principal *, size_t brand_index);
-int	auth_login(struct auth *, const char *user, const char *password, const char *addr,
-	    int64_t now, struct principal *, struct auth_login_result *);
+enum auth_login auth_login(struct auth *, const char *user, const char *password,
+	    const char *addr, int64_t now, struct principal *, struct auth_login_result *);
 int	auth_logout(struct auth *, const struct principal *);
-void	auth_session_expire(struct auth *, const struct principal *);
-void	auth_sessions_purge(struct auth *, int64_t now);
-struct json_t *auth_sessions_list(struct auth *, int64_t now);
-int	auth_session_revoke(struct auth *, const char *id_prefix, char *user_out,
-	    char **cause);
+void	auth_expire(struct auth *, const struct principal *);
 struct json_t *auth_tokens_list(struct auth *, struct store_view *);
 int	auth_token_revoke(struct auth *, const char *name, const char *by, int64_t now,
 	    char **cause);
-int64_t	auth_throttle_wait(struct auth *, const char *user, const char *addr);
-void	auth_throttle_result(struct auth *, const char *user, const char *addr, int ok);
-int	auth_read_password(FILE *in, char **pw, char **cause);
-char	*auth_hash_password(const char *pw, char **cause);
-int	auth_demo_users(const struct config *, FILE *out, int port, char **cause);
+
+/* auth_session.c: session records and token revocations in the store's sessions db */
+struct auth_session {
+	char		 id[SESSION_ID_LEN + 1];
+	char		 user[AUTH_NAME_MAX + 1];
+	char		 addr[48];
+	int64_t		 created;	/* unix seconds */
+	int64_t		 expires;
+};
+enum auth_session_revoke {
+	AUTH_SESSION_REVOKE_OK = 0,
+	AUTH_SESSION_REVOKE_NONE = 1,		/* no session starts with the prefix */
+	AUTH_SESSION_REVOKE_AMBIGUOUS = 2,	/* several do; none was ended */
+	AUTH_SESSION_REVOKE_ERROR = -1		/* a malformed prefix or a store error */
+};
+int	auth_session_create(struct store *, struct auth_session *, char **token,
+	    unsigned char key[32], char **cause);
+int	auth_session_get(struct store_view *, const unsigned char key[32],
+	    struct auth_session *);
+int	auth_session_delete(struct store *, const unsigned char key[32]);
+void	auth_session_purge(struct store *, int64_t now);
+struct json_t *auth_session_list(struct store *, int64_t now);
+enum auth_session_revoke auth_session_revoke(struct store *, const char *id_prefix,
+	    char *user_out, char **cause);
+int	auth_session_token_revoked(struct store_view *, const unsigned char sha256[32]);
+int	auth_session_token_revoke(struct store *, const unsigned char sha256[32],
+	    const char *name, const char *by, int64_t now, char **cause);
+
+/* auth_throttle.c: the login throttle; now_ms is mono_ms() */
+struct auth_throttle *auth_throttle_new(void);
+void	auth_throttle_free(struct auth_throttle *);
+int64_t	auth_throttle_wait(struct auth_throttle *, const char *user, const char *addr,
+	    int64_t now_ms);
+void	auth_throttle_result(struct auth_throttle *, const char *user, const char *addr,
+	    int ok, int64_t now_ms);
+
+/* auth_password.c: password hashes, reading a password, random secrets */
+char	*auth_password_random(const char *prefix, size_t nbytes);
+int	auth_password_verify(const char *pw, const char *hash);
+char	*auth_password_hash(const char *pw, char **cause);
+int	auth_password_read(FILE *in, char **pw, char **cause);
 
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);

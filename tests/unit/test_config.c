@@ -1,6 +1,7 @@
 /*
  * test_config.c — every class of configuration error is refused with "FILE:LINE: message"
- * pointing at the offending line; a good file loads with its values and defaults.
+ * pointing at the offending line; a good file loads with its values and defaults. The
+ * cases share one directory (fixture.h) and each writes the files it reads.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,41 +13,22 @@
 #include <cmocka.h>
 
 #include "tpcd.h"
-
-static char dir[64];
+#include "fixture.h"
 
 static const char *
 write_tmp(const char *name, const char *text)
 {
-	static char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
+	return fixture_write(name, text, 0644);
 }
 
+/* The cases' directory, holding the (empty) catalog every config names. */
 static int
 setup(void **state)
 {
-	(void)state;
-	strcpy(dir, "/tmp/tpcd-config-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	if (fixture_setup(state) != 0)
+		return -1;
 	write_tmp("catalog.yaml", "aggregates: []\n");
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
 }
 
 #define GOOD_TAIL \
@@ -86,7 +68,7 @@ test_good(void **state)
 	assert_int_equal(cf->refresh_interval, 1800);		/* default */
 	assert_int_equal((int)cf->nbrands, 1);
 	assert_string_equal(cf->brands[0].schema, "brand_a");
-	char *want = xasprintf("%s/st", dir);
+	char *want = fixture_path("st");
 	assert_string_equal(cf->state_dir, want);		/* relative to the file */
 	free(want);
 	config_free(cf);
@@ -161,14 +143,14 @@ test_unreadable(void **state)
 	char *cause = NULL, *want, *path;
 
 	(void)state;
-	path = xasprintf("%s/does-not-exist.yaml", dir);
+	path = fixture_path("does-not-exist.yaml");
 	assert_null(config_load(path, &cause));
 	want = xasprintf("%s:0: cannot open: No such file or directory", path);
 	assert_string_equal(cause, want);
 	free(want);
 	free(cause);
 	free(path);
-	want = xasprintf("'catalog': cannot read %s/nope.yaml", dir);
+	want = xasprintf("'catalog': cannot read %s/nope.yaml", fixture_dir());
 	expect_error("state_dir: st\nsource:\n  type: sqlite\n  sqlite:\n    dir: src\n"
 	    "catalog: nope.yaml\nbrands:\n  - id: a\n    name: x\n    schema: a\n", 6, want);
 	free(want);
@@ -191,7 +173,7 @@ test_syntax(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
@@ -206,5 +188,6 @@ main(void)
 	};
 
 	log_init(LOG_ERR);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	fixture_args(argc, argv);
+	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }

@@ -2,7 +2,8 @@
  * test_store.c — blue/green publishing on a real LMDB file: an empty store has no
  * snapshot; each publish flips the colour and bumps the generation; a view opened before
  * a publish keeps seeing its own snapshot, byte for byte, until released; an aborted
- * publish leaves the active snapshot untouched; swap flips back.
+ * publish leaves the active snapshot untouched; swap flips back. Each case has a store
+ * of its own (fixture.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,27 +13,7 @@
 #include <cmocka.h>
 
 #include "tpcd.h"
-
-static char dir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	strcpy(dir, "/tmp/tpcd-store-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
-}
+#include "fixture.h"
 
 static void
 publish(struct store *st, const char *value, int commit)
@@ -88,7 +69,7 @@ test_blue_green(void **state)
 	char *cause = NULL;
 
 	(void)state;
-	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
 	rd = store_reader_new(st);
 	v = store_view_begin(rd);
 	assert_null(store_view_colour(v));		/* empty store: no snapshot */
@@ -126,7 +107,7 @@ test_blue_green(void **state)
 	store_close(st);
 
 	/* reopening the file finds the same active snapshot */
-	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
 	rd = store_reader_new(st);
 	v = store_view_begin(rd);
 	assert_int_equal(store_view_generation(v), 1);
@@ -145,7 +126,8 @@ test_bad_manifest_refused(void **state)
 	char *cause = NULL;
 
 	(void)state;
-	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
+	publish(st, "first", 1);	/* a snapshot of its own to keep: no other case's */
 	rd = store_reader_new(st);
 	v = store_view_begin(rd);
 	uint64_t before = store_view_generation(v);
@@ -170,14 +152,17 @@ test_bad_manifest_refused(void **state)
 	store_close(st);
 }
 
+#define with_dir(f)	cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blue_green),
-		cmocka_unit_test(test_bad_manifest_refused),
+		with_dir(test_blue_green),
+		with_dir(test_bad_manifest_refused),
 	};
 
 	log_init(LOG_ERR);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	fixture_args(argc, argv);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
