@@ -319,7 +319,6 @@ config_load(const char *path, char **cause)
 
 	w.cf = xcalloc(1, sizeof *w.cf);
 	config_defaults(&config_top, w.cf);
-	w.cf->shutdown_timeout = 10;	/* not in the table yet */
 	w.cf->path = xstrdup(path);
 	tmp = xstrdup(path);
 	dir = xstrdup(dirname(tmp));

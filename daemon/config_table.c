@@ -545,19 +545,6 @@ static const struct config_choice config_log_levels[] = {
 	{ "info", LOG_INFO }, { "debug", LOG_DEBUG }, { NULL, 0 }
 };
 
-/* Legacy: shutdown_timeout still has its own parser; it moves into the table last. */
-static int
-key_shutdown_timeout(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
-{
-	long n;
-
-	if (ydoc_int(w->d, v, k, 0, 3600, &n, cause) != 0)
-		return -1;
-	((struct config *)base)->shutdown_timeout = (int)n;
-	return 0;
-}
-
 static const struct config_key config_top_keys[] = {
 	{ .name = "listen", .type = CONFIG_SECTION, .section = &config_listen },
 	{ .name = "state_dir", .type = CONFIG_PATH, .flags = CONFIG_REQUIRED,
@@ -572,8 +559,8 @@ static const struct config_key config_top_keys[] = {
 	  .min = 1, .max = 7 * 86400, .dflt = 1800, .text = "seconds between refreshes" },
 	{ .name = "refresh_lease_ttl", .type = CONFIG_INT, .offset = CF(refresh_lease_ttl),
 	  .min = 3, .max = 86400, .dflt = 60, .text = "seconds a refresh lease lasts" },
-	{ .name = "shutdown_timeout", .type = CONFIG_CUSTOM,
-	  .check = key_shutdown_timeout },
+	{ .name = "shutdown_timeout", .type = CONFIG_INT, .offset = CF(shutdown_timeout),
+	  .min = 0, .max = 3600, .dflt = 10, .text = "seconds SIGTERM waits for requests" },
 	{ .name = "log_level", .type = CONFIG_ENUM, .flags = CONFIG_ANYCASE,
 	  .offset = CF(log_level), .choices = config_log_levels, .dflt = LOG_INFO,
 	  .text = "least important message logged" },
