@@ -1,9 +1,9 @@
 /*
  * config.c — reads tpcd.yaml into a struct config by walking the key tables of
- * config_table.c: one generic parser, default and free per value type, and nothing about
- * any key by name. Reports the first problem as "FILE:LINE: message". A config is built
- * completely or not at all, so a reload can refuse a bad file and keep the old one.
- * Relative paths are resolved against the config file's directory.
+ * config_table.c: one parser, default and free per value type. It names no key; a rule
+ * about one belongs in config_table.c. Reports the first problem as "FILE:LINE: message".
+ * A config is built completely or not at all, so a reload can refuse a bad file and keep
+ * the old one. Relative paths are resolved against the config file's directory.
  */
 #include <libgen.h>
 #include <stdlib.h>
@@ -185,10 +185,10 @@ config_parse_list(struct config_walk *w, yaml_node_t *v, const struct config_key
 			if (config_walk_section(w, iv, s->name, s, item, cause) != 0)
 				return -1;
 		}
-		if (k->check != NULL && k->check(w, iv, k->name, base, cause) != 0)
+		if (k->check != NULL && k->check(w, iv, k, base, cause) != 0)
 			return -1;
 	}
-	if (*n < (size_t)k->min)
+	if (k->min > 0 && *n == 0)
 		return ydoc_error(w->d, v, cause, "'%s' must list at least one %s", k->name,
 		    k->what);
 	return 0;
@@ -247,7 +247,7 @@ config_parse_key(struct config_walk *w, yaml_node_t *v, const struct config_key 
 		break;
 	}
 	if (k->check != NULL)
-		return k->check(w, v, k->name, base, cause);
+		return k->check(w, v, k, base, cause);
 	return 0;
 }
 

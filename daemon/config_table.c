@@ -1,9 +1,9 @@
 /*
  * config_table.c — every key of tpcd.yaml: one row each (name, type, where it is stored,
- * range, default), grouped in one table per section, plus the few checks a type cannot
- * express (a readable catalogue, a private secret file, unique brand ids) and the checks
- * across keys. Parsing, defaults and freeing by type live in config.c; man/tpcd.yaml.5
- * documents each row.
+ * range, default) in one table per section, plus the few checks a type cannot express (a
+ * readable catalogue, a private secret file, unique brand ids) and the checks across keys.
+ * It parses nothing a type can: parsing, defaults and freeing by type live in config.c.
+ * man/tpcd.yaml.5 documents each row.
  */
 #include <arpa/inet.h>
 #include <crypt.h>
@@ -28,30 +28,34 @@
 
 /* ---- checks of one value, run after config.c stored it ---- */
 
-static int
-config_check_catalog(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+/* The path a PATH row stored. */
+static const char *
+config_path_of(const struct config_key *k, void *base)
 {
-	const char *path = ((struct config *)base)->catalog_path;
+	return *(char **)(void *)((char *)base + k->offset);
+}
+
+static int
+config_check_catalog(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
+{
+	const char *path = config_path_of(k, base);
 
 	if (access(path, R_OK) != 0)
-		return ydoc_error(w->d, v, cause, "'%s': cannot read %s", k, path);
+		return ydoc_error(w->d, v, cause, "'%s': cannot read %s", k->name, path);
 	return 0;
 }
 
 /* A secret file is refused here when group/others may read it. */
 static int
-config_check_secret(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_secret(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
-	struct snowflake_conf *sf = base;
-	const char *path = strcmp(k, "private_key") == 0 ? sf->private_key :
-	    strcmp(k, "token_file") == 0 ? sf->token_file : sf->private_key_passphrase_file;
 	char *err = NULL;
 	int rc = 0;
 
-	if (secret_file_check(path, &err) != 0) {
-		rc = ydoc_error(w->d, v, cause, "'%s': %s", k, err);
+	if (secret_file_check(config_path_of(k, base), &err) != 0) {
+		rc = ydoc_error(w->d, v, cause, "'%s': %s", k->name, err);
 		free(err);
 	}
 	return rc;
@@ -72,31 +76,31 @@ config_brand_id_ok(const char *s)
 }
 
 static int
-config_check_brand_id(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_brand_id(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	(void)base;
 	if (!config_brand_id_ok(ydoc_scalar(v)))
 		return ydoc_error(w->d, v, cause, "brand '%s' must be 1-32 characters of a-z, "
-		    "0-9 and _, not '%s'", k, ydoc_scalar(v));
+		    "0-9 and _, not '%s'", k->name, ydoc_scalar(v));
 	return 0;
 }
 
 static int
-config_check_schema(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_schema(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	(void)base;
 	if (!config_brand_id_ok(ydoc_scalar(v)))
 		return ydoc_error(w->d, v, cause, "'%s' must be 1-32 characters of a-z, 0-9 "
-		    "and _, not '%s'", k, ydoc_scalar(v));
+		    "and _, not '%s'", k->name, ydoc_scalar(v));
 	return 0;
 }
 
 /* After each brand: its id is not an earlier one's. */
 static int
-config_check_brand_unique(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_brand_unique(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	struct config *cf = base;
 	const struct brand *b = &cf->brands[cf->nbrands - 1];
@@ -109,8 +113,8 @@ config_check_brand_unique(struct config_walk *w, yaml_node_t *v, const char *k, 
 }
 
 static int
-config_check_principal_name(struct config_walk *w, yaml_node_t *v, const char *k,
-    void *base, char **cause)
+config_check_principal_name(struct config_walk *w, yaml_node_t *v,
+    const struct config_key *k, void *base, char **cause)
 {
 	const char *s = ydoc_scalar(v);
 	size_t n = strlen(s);
@@ -119,21 +123,21 @@ config_check_principal_name(struct config_walk *w, yaml_node_t *v, const char *k
 	if (n == 0 || n > AUTH_NAME_MAX || strspn(s, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-") != n)
 		return ydoc_error(w->d, v, cause, "'%s' must be 1-%d characters of A-Z, a-z, "
-		    "0-9 and _.@-", k, AUTH_NAME_MAX);
+		    "0-9 and _.@-", k->name, AUTH_NAME_MAX);
 	return 0;
 }
 
 /* Only modern crypt(3) methods (yescrypt, bcrypt, sha512crypt...), never DES or MD5. */
 static int
-config_check_password_hash(struct config_walk *w, yaml_node_t *v, const char *k,
-    void *base, char **cause)
+config_check_password_hash(struct config_walk *w, yaml_node_t *v,
+    const struct config_key *k, void *base, char **cause)
 {
 	const char *s = ydoc_scalar(v);
 
 	(void)base;
 	if (s[0] != '$' || crypt_checksalt(s) != CRYPT_SALT_OK)
 		return ydoc_error(w->d, v, cause, "'%s' is not a crypt(3) hash of a supported "
-		    "method (make one with tpcd --hash-password)", k);
+		    "method (make one with tpcd --hash-password)", k->name);
 	return 0;
 }
 
@@ -148,8 +152,8 @@ config_hexval(int ch)
 
 /* CONFIG_CUSTOM: 64 hex digits into the token's 32 bytes. */
 static int
-config_parse_sha256(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_parse_sha256(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	const char *s = ydoc_scalar(v);
 	unsigned char *out = ((struct auth_principal_conf *)base)->sha256;
@@ -167,7 +171,7 @@ config_parse_sha256(struct config_walk *w, yaml_node_t *v, const char *k, void *
 	return 0;
 bad:
 	return ydoc_error(w->d, v, cause, "'%s' must be 64 hex digits (the SHA-256 of the "
-	    "token)", k);
+	    "token)", k->name);
 }
 
 /* After each user or token: its name (and a token's hash) is not an earlier one's. */
@@ -189,8 +193,8 @@ config_principal_unique(struct config_walk *w, yaml_node_t *v, struct auth_princ
 }
 
 static int
-config_check_user_unique(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_user_unique(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	struct auth_conf *a = base;
 
@@ -199,8 +203,8 @@ config_check_user_unique(struct config_walk *w, yaml_node_t *v, const char *k, v
 }
 
 static int
-config_check_token_unique(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_token_unique(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	struct auth_conf *a = base;
 
@@ -210,8 +214,8 @@ config_check_token_unique(struct config_walk *w, yaml_node_t *v, const char *k, 
 
 /* After each trusted proxy: an address, as X-Forwarded-For compares them. */
 static int
-config_check_proxy(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_proxy(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	const char *s = ydoc_scalar(v);
 	unsigned char tmp[16];
@@ -219,7 +223,7 @@ config_check_proxy(struct config_walk *w, yaml_node_t *v, const char *k, void *b
 	(void)base;
 	if (inet_pton(AF_INET, s, tmp) != 1 && inet_pton(AF_INET6, s, tmp) != 1)
 		return ydoc_error(w->d, v, cause, "'%s' must list IPv4 or IPv6 addresses, "
-		    "not %s", k, s);
+		    "not %s", k->name, s);
 	return 0;
 }
 
@@ -230,8 +234,8 @@ static const struct config_section config_users_file;
  * write it. A missing file is not an error (tpcd --demo creates it); nobody can log in.
  */
 static int
-config_check_users_file(struct config_walk *w, yaml_node_t *v, const char *k, void *base,
-    char **cause)
+config_check_users_file(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
 {
 	struct auth_conf *a = base;
 	struct stat sb;
@@ -241,12 +245,12 @@ config_check_users_file(struct config_walk *w, yaml_node_t *v, const char *k, vo
 			a->users_file_missing = 1;
 			return 0;
 		}
-		return ydoc_error(w->d, v, cause, "'%s': %s: %s", k, a->users_file,
+		return ydoc_error(w->d, v, cause, "'%s': %s: %s", k->name, a->users_file,
 		    strerror(errno));
 	}
 	if (sb.st_mode & (S_IWGRP | S_IRWXO))
 		return ydoc_error(w->d, v, cause, "'%s': %s: permissions %03o let others read "
-		    "password hashes or others/group change them; chmod 600 it", k,
+		    "password hashes or others/group change them; chmod 600 it", k->name,
 		    a->users_file, (unsigned)(sb.st_mode & 0777));
 	return config_walk_file(w, a->users_file, &config_users_file, a, cause);
 }

@@ -162,7 +162,7 @@ void		 config_free(struct config *);
 const struct brand *config_find_brand(const struct config *, const char *id);
 
 /*
- * config_table.c: every key of tpcd.yaml is one row of a section table; config.c parses,
+ * Every key of tpcd.yaml is one row of a section table in config_table.c; config.c parses,
  * defaults and frees a value by its type, at offset bytes from the section's base struct.
  */
 struct ydoc;
@@ -190,8 +190,9 @@ struct config_walk {
 	const char	*dir;		/* of the configuration file: relative paths */
 	struct config	*cf;
 };
+struct config_key;
 typedef int (*config_check_fn)(struct config_walk *, struct yaml_node_s *v,
-	    const char *key, void *base, char **cause);
+	    const struct config_key *, void *base, char **cause);
 typedef int (*config_done_fn)(struct config_walk *, struct yaml_node_s *m,
 	    const char *what, void *base, char **cause);
 
@@ -214,7 +215,7 @@ struct config_key {
 	int			 flags;
 	size_t			 offset;	/* of the value, from the section's base */
 	size_t			 count;		/* LIST: offset of its size_t count */
-	long			 min, max;	/* INT, SIZE; LIST: min is the fewest items */
+	long			 min, max;	/* INT, SIZE; LIST: min 1 refuses [] */
 	long			 dflt;		/* INT, SIZE, BOOL, ENUM */
 	const char		*dflt_str;	/* STRING, PATH, KEYWORD */
 	const struct config_choice *choices;	/* ENUM, KEYWORD: ends with { NULL } */
