@@ -106,8 +106,8 @@ struct auth_principal_conf {
 	char		*password_hash;	/* users: crypt(3), yescrypt "$y$..." */
 	unsigned char	 sha256[32];	/* tokens: SHA-256 of the token */
 	int		 revoked;	/* tokens: "revoked: true" */
-	char		*file;		/* where it is defined, for FILE:LINE after the load */
-	size_t		 brands_line;
+	const char	*file;		/* where it is defined, for FILE:LINE after the load: */
+	size_t		 brands_line;	/* the config's path or auth.users_file, not owned */
 };
 
 struct auth_conf {
@@ -162,6 +162,74 @@ struct config {
 struct config	*config_load(const char *path, char **cause);
 void		 config_free(struct config *);
 const struct brand *config_find_brand(const struct config *, const char *id);
+
+/*
+ * Every key of tpcd.yaml is one row of a section table in config_table.c; config.c parses,
+ * defaults and frees a value by its type, at offset bytes from the section's base struct.
+ */
+struct ydoc;
+struct yaml_node_s;			/* libyaml's yaml_node_t */
+enum config_type {
+	CONFIG_INT,		/* int, min..max */
+	CONFIG_SIZE,		/* size_t, min..max */
+	CONFIG_BOOL,		/* int, true (1) or false (0) */
+	CONFIG_STRING,		/* char * */
+	CONFIG_PATH,		/* char *, relative to the configuration file's directory */
+	CONFIG_ENUM,		/* int, the value of one of choices */
+	CONFIG_KEYWORD,		/* char *, the name of one of choices */
+	CONFIG_SECTION,		/* a mapping of section's keys; base += offset */
+	CONFIG_LIST,		/* array of section's structs, or of char * without one */
+	CONFIG_CUSTOM,		/* check alone parses and stores it */
+};
+#define CONFIG_REQUIRED		0x1
+#define CONFIG_EMPTY_OK		0x2	/* STRING, PATH: "" is not refused */
+#define CONFIG_ANYCASE		0x4	/* ENUM, KEYWORD: choices match in any case */
+#define CONFIG_SENSITIVE	0x8	/* STRING: zeroed before it is freed */
+
+struct config_walk {
+	struct ydoc	*d;		/* the file being read, for "FILE:LINE: message" */
+	const char	*file;		/* its path, owned by cf (path or auth.users_file) */
+	const char	*dir;		/* of the configuration file: relative paths */
+	struct config	*cf;
+};
+struct config_key;
+typedef int (*config_check_fn)(struct config_walk *, struct yaml_node_s *v,
+	    const struct config_key *, void *base, char **cause);
+typedef int (*config_done_fn)(struct config_walk *, struct yaml_node_s *m,
+	    const char *what, void *base, char **cause);
+
+struct config_choice {
+	const char	*name;
+	int		 value;
+};
+
+struct config_section {
+	const char		*name;		/* in messages: "brand", "the configuration" */
+	const struct config_key	*keys;
+	size_t			 nkeys;
+	size_t			 size;		/* of one element, for a LIST */
+	config_done_fn		 done;		/* checks across its keys, once all are read */
+};
+
+struct config_key {
+	const char		*name;
+	enum config_type	 type;
+	int			 flags;
+	size_t			 offset;	/* of the value, from the section's base */
+	size_t			 count;		/* LIST: offset of its size_t count */
+	long			 min, max;	/* INT, SIZE; LIST: min 1 refuses [] */
+	long			 dflt;		/* INT, SIZE, BOOL, ENUM */
+	const char		*dflt_str;	/* STRING, PATH, KEYWORD */
+	const struct config_choice *choices;	/* ENUM, KEYWORD: ends with { NULL } */
+	const struct config_section *section;	/* SECTION; LIST of mappings */
+	config_check_fn		 check;		/* after the value is stored (per LIST item) */
+	const char		*what;		/* LIST: what it holds, in messages */
+	const char		*text;		/* what the key means, for readers of the table */
+};
+
+extern const struct config_section config_top;	/* the file's top-level keys */
+int	config_walk_file(struct config_walk *, const char *path,
+	    const struct config_section *, void *base, char **cause);
 
 /* catalog.c */
 enum col_type { COL_INT64, COL_DOUBLE, COL_STRING, COL_DATE };
