@@ -212,25 +212,83 @@ http_aggregates(struct http_req *r)
 	    b->name, "aggregates", list));
 }
 
+/* The last refresh cycle, or null before the first one ended. */
+static json_t *
+status_last_json(const struct refresh_status *st)
+{
+	char ts[32];
+	json_t *last;
+
+	if (st->runs == 0)
+		return json_null();
+	last = json_pack("{s:s, s:b, s:I}", "result", st->last_ok ? "ok" : "error",
+	    "published", st->last_published, "duration_ms",
+	    (json_int_t)st->last_duration_ms);
+	iso8601(st->last_started_ms / 1000, ts);
+	json_object_set_new(last, "started_at", json_string(ts));
+	iso8601(st->last_finished_ms / 1000, ts);
+	json_object_set_new(last, "finished_at", json_string(ts));
+	json_object_set_new(last, "error", st->last_error ? json_string(st->last_error) :
+	    json_null());
+	return last;
+}
+
+/* The refresher's part of /v1/status; pinned is the store's word. */
+static json_t *
+status_refresh_json(const struct refresh_status *st, int pinned)
+{
+	json_t *o, *aggs = json_array();
+	char ts[32];
+
+	for (size_t i = 0; i < st->naggs; i++) {
+		const struct refresh_agg *a = &st->aggs[i];
+		json_t *e = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s?, s:s?, s:I, s:I}",
+		    "brand", a->brand, "aggregate", a->aggregate, "rows", (json_int_t)a->rows,
+		    "generation", (json_int_t)a->generation, "duration_ms",
+		    (json_int_t)a->duration_ms, "data_timestamp", a->data_ts,
+		    "statement_handle", a->handle, "refreshes_ok", (json_int_t)a->ok_count,
+		    "refreshes_failed", (json_int_t)a->fail_count);
+		json_object_set_new(e, "ok", a->ok_count + a->fail_count == 0 ? json_null() :
+		    json_boolean(a->ok));
+		json_object_set_new(e, "error", a->error ? json_string(a->error) : json_null());
+		json_array_append_new(aggs, e);
+	}
+	iso8601(st->next_due, ts);
+	o = json_pack("{s:b, s:b, s:I, s:o, s:s, s:s, s:I, s:I, s:o}", "refreshing",
+	    st->refreshing, "pinned", pinned, "refreshes", (json_int_t)st->runs,
+	    "last_refresh", status_last_json(st), "next_refresh_at", ts, "source", st->source,
+	    "statements", (json_int_t)st->statements, "upstream_retries",
+	    (json_int_t)st->retries, "aggregates", aggs);
+	json_object_set_new(o, "lease", json_pack("{s:s, s:b, s:s?}", "owner", st->lease_owner,
+	    "held", st->lease_held, "holder", st->lease_holder));
+	return o;
+}
+
 static void
 http_status(struct http_req *r)
 {
 	struct store_view *v = store_view_begin(r->t->rd);
-	json_t *o = refresh_status(r->t->rt->rf), *snap = json_null();
+	struct refresh_status st;
+	json_t *o, *snap = json_null();
 	const char *colour = v ? store_view_colour(v) : NULL;
 
 	if (colour != NULL) {
-		char *m = store_view_manifest(v, colour);
-		json_t *mj = m ? json_loads(m, 0, NULL) : NULL;
-		snap = json_pack("{s:s, s:I, s:O, s:O}", "colour", colour, "generation",
+		struct manifest m;
+		int have = store_view_manifest(v, colour, &m) == 0;
+		char ts[32];
+
+		if (have)
+			iso8601(m.created_at, ts);
+		snap = json_pack("{s:s, s:I, s:o, s:o}", "colour", colour, "generation",
 		    (json_int_t)store_view_generation(v), "created_at",
-		    mj ? json_object_get(mj, "created_at") : json_null(), "source",
-		    mj ? json_object_get(mj, "source") : json_null());
-		json_decref(mj);
-		free(m);
+		    have ? json_string(ts) : json_null(), "source",
+		    have ? json_string(m.source) : json_null());
+		manifest_free(&m);
 	}
 	/* the pin lives in the store: what it says now, whichever instance set it */
-	json_object_set_new(o, "pinned", json_boolean(v != NULL && store_view_pinned(v)));
+	refresh_status(r->t->rt->rf, &st);
+	o = status_refresh_json(&st, v != NULL && store_view_pinned(v));
+	refresh_status_free(&st);
 	store_view_release(v);
 	json_object_set_new(o, "active", colour ? json_string(colour) : json_null());
 	json_object_set_new(o, "generation", colour ?
@@ -250,11 +308,13 @@ http_snapshots(struct http_req *r)
 	const char *active = v ? store_view_colour(v) : NULL;
 
 	for (int i = 0; v != NULL && i < 2; i++) {
-		char *m = store_view_manifest(v, colours[i]);
-		json_t *mj = m ? json_loads(m, 0, NULL) : NULL;
-		free(m);
-		if (mj == NULL)
+		struct manifest m;
+		json_t *mj;
+
+		if (store_view_manifest(v, colours[i], &m) != 0)
 			continue;
+		mj = manifest_json(&m);
+		manifest_free(&m);
 		json_object_set_new(mj, "colour", json_string(colours[i]));
 		json_object_set_new(mj, "active", json_boolean(active != NULL &&
 		    strcmp(active, colours[i]) == 0));

@@ -18,12 +18,10 @@
 static uint64_t
 colour_generation(struct store_view *v, const char *colour)
 {
-	char *m = store_view_manifest(v, colour);
-	json_t *j = m ? json_loads(m, 0, NULL) : NULL;
-	uint64_t g = (uint64_t)json_integer_value(json_object_get(j, "generation"));
+	struct manifest m;
+	uint64_t g = store_view_manifest(v, colour, &m) == 0 ? m.generation : 0;
 
-	json_decref(j);
-	free(m);
+	manifest_free(&m);
 	return g;
 }
 
@@ -134,7 +132,7 @@ http_metrics(struct http_req *r)
 	struct http_server *s = r->t->srv;
 	struct http_counters *th[256];
 	struct store_view *v = store_view_begin(r->t->rd);
-	json_t *st = refresh_status(r->t->rt->rf), *m = NULL;
+	struct refresh_status st;
 	uint64_t gen = 0;
 	int64_t created = 0;
 	struct evbuffer *eb;
@@ -142,19 +140,19 @@ http_metrics(struct http_req *r)
 	int n = s->nthreads < 256 ? s->nthreads : 256;
 
 	if (v != NULL && store_view_colour(v) != NULL) {
-		char *ms = store_view_manifest(v, store_view_colour(v));
-		m = ms ? json_loads(ms, 0, NULL) : NULL;
-		free(ms);
+		struct manifest m;
+		if (store_view_manifest(v, store_view_colour(v), &m) == 0)
+			created = m.created_at;
+		manifest_free(&m);
 		gen = store_view_generation(v);
-		created = json_integer_value(json_object_get(m, "created_at_unix"));
 	}
 	store_view_release(v);
 	for (int i = 0; i < n; i++)
 		th[i] = &s->th[i].counters;
+	refresh_status(r->t->rt->rf, &st);
 	buf_init(&o);
-	metrics_render(&o, th, n, open_connections(s->port), st, gen, created);
-	json_decref(st);
-	json_decref(m);
+	metrics_render(&o, th, n, open_connections(s->port), &st, gen, created);
+	refresh_status_free(&st);
 	eb = evbuffer_new();
 	evbuffer_add(eb, o.data, o.len);
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",

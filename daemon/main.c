@@ -119,11 +119,10 @@ last_publish(struct store *st)
 	int64_t t = 0;
 
 	if (v != NULL && store_view_colour(v) != NULL) {
-		char *m = store_view_manifest(v, store_view_colour(v));
-		json_t *j = m ? json_loads(m, 0, NULL) : NULL;
-		t = json_integer_value(json_object_get(j, "created_at_unix"));
-		json_decref(j);
-		free(m);
+		struct manifest m;
+		if (store_view_manifest(v, store_view_colour(v), &m) == 0)
+			t = m.created_at;
+		manifest_free(&m);
 	}
 	store_view_release(v);
 	store_reader_free(rd);
@@ -197,7 +196,7 @@ runtime_free(struct runtime *rt)
 static void
 service_status(struct service *svc)
 {
-	json_t *st = refresh_status(svc->rt->rf), *last = json_object_get(st, "last_refresh");
+	struct refresh_status st;
 	struct store_reader *rd = store_reader_new(svc->st);
 	struct store_view *v = store_view_begin(rd);
 	const char *colour = v ? store_view_colour(v) : NULL;
@@ -206,15 +205,15 @@ service_status(struct service *svc)
 
 	store_view_release(v);
 	store_reader_free(rd);
+	refresh_status(svc->rt->rf, &st);
 	notify_status("%s%s%s snapshot %s generation %llu, %llds old; last refresh %s%s%s",
 	    svc->reload_error ? "config reload refused (" : "",
 	    svc->reload_error ? svc->reload_error : "", svc->reload_error ? "); " : "",
 	    colour ? colour : "none", (unsigned long long)gen, (long long)age,
-	    json_is_object(last) ? json_string_value(json_object_get(last, "result")) : "none",
-	    json_is_string(json_object_get(last, "error")) ? ": " : "",
-	    json_is_string(json_object_get(last, "error")) ?
-	    json_string_value(json_object_get(last, "error")) : "");
-	json_decref(st);
+	    st.runs == 0 ? "none" : st.last_ok ? "ok" : "error",
+	    st.runs > 0 && st.last_error != NULL ? ": " : "",
+	    st.runs > 0 && st.last_error != NULL ? st.last_error : "");
+	refresh_status_free(&st);
 }
 
 static void
