@@ -230,7 +230,7 @@ watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	struct service *svc = arg;
 
 	(void)fd; (void)what;
-	if (http_alive(svc->http, svc->watchdog_ms))
+	if (http_server_alive(svc->http, svc->watchdog_ms))
 		notify_watchdog();
 	else
 		log_err("watchdog: a serving loop has not run for %lld ms; not pinging systemd",
@@ -269,7 +269,7 @@ service_reload(struct service *svc)
 	if (strcmp(cf->listen_addr, old->cf->listen_addr) != 0 ||
 	    cf->listen_port != old->cf->listen_port || cf->threads != old->cf->threads)
 		log_warn("reload: listen address, port and threads change only at restart");
-	http_switch(svc->http, rt);
+	http_server_switch(svc->http, rt);
 	refresh_stop(old->rf);
 	old->rf = NULL;
 	svc->retired = xreallocarray(svc->retired, svc->nretired + 1, sizeof *svc->retired);
@@ -329,7 +329,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		fatal("%s", cause);
 	if ((svc.rt = runtime_new(cf, cat, svc.st, &cause)) == NULL)
 		fatal("%s", cause);
-	if ((svc.http = http_start(svc.rt, svc.st, lfd, &cause)) == NULL)
+	if ((svc.http = http_server_start(svc.rt, svc.st, lfd, &cause)) == NULL)
 		fatal("%s", cause);
 	if (lfd >= 0)
 		close(lfd);	/* each serving thread holds its own duplicate */
@@ -348,7 +348,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		svc.watchdog_ms /= 2;
 	}
 	log_info("serving on http://%s:%d/ (%d threads, store %s%s)", cf->listen_addr,
-	    http_port(svc.http), cf->threads > 0 ? cf->threads :
+	    http_server_port(svc.http), cf->threads > 0 ? cf->threads :
 	    (int)sysconf(_SC_NPROCESSORS_ONLN), cf->state_dir,
 	    lfd >= 0 ? ", socket from systemd" : "");
 	notify_ready();
@@ -356,8 +356,8 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	event_base_dispatch(svc.base);
 
 	notify_stopping();
-	http_drain(svc.http, svc.rt->cf->shutdown_timeout);
-	http_stop(svc.http);
+	http_server_drain(svc.http, svc.rt->cf->shutdown_timeout);
+	http_server_stop(svc.http);
 	refresh_stop(svc.rt->rf);
 	svc.rt->rf = NULL;
 	store_close(svc.st);

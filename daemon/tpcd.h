@@ -567,7 +567,7 @@ void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 
-/* http.c */
+/* http_server.c (the other http_*.c share daemon/http.h) */
 struct http_server;
 /* What one configuration brings up; a reload builds a new one and switches to it. */
 struct runtime {
@@ -577,11 +577,12 @@ struct runtime {
 	struct refresher	*rf;
 	struct event_base	*rbase;		/* the refresh thread's loop */
 };
-struct http_server *http_start(struct runtime *, struct store *, int listen_fd, char **cause);
-void	http_switch(struct http_server *, struct runtime *);
-void	http_drain(struct http_server *, int timeout_s);
-int	http_alive(struct http_server *, int64_t max_silence_ms);
-int	http_port(const struct http_server *);
-void	http_stop(struct http_server *);
+struct http_server *http_server_start(struct runtime *, struct store *, int listen_fd,
+	    char **cause);
+void	http_server_switch(struct http_server *, struct runtime *);
+void	http_server_drain(struct http_server *, int timeout_s);
+int	http_server_alive(struct http_server *, int64_t max_silence_ms);
+int	http_server_port(const struct http_server *);
+void	http_server_stop(struct http_server *);
 
 #endif
