@@ -418,8 +418,9 @@ struct http_counters {
 };
 void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
 	    size_t bytes);
+struct refresh_status;
 void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
-	    int64_t open_conns, struct json_t *refresh_status, uint64_t generation,
+	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
 	    int64_t created_at);
 
 /* demo.c: deterministic demo data for the embedded source */
@@ -455,6 +456,38 @@ int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
 
+/* manifest.c: what one snapshot holds; refresh builds it, the store keeps it */
+struct manifest_entry {
+	char		*brand;
+	char		*aggregate;
+	int		 ok;		/* its last pull worked */
+	uint64_t	 rows;		/* of the record kept */
+	uint64_t	 generation;	/* in which that record last changed */
+	int64_t		 duration_ms;
+	char		*error;		/* NULL: none */
+	char		*data_ts;	/* lineage of the record kept; NULL: unknown */
+	char		*handle;	/* the upstream statement behind it; NULL: none */
+};
+struct manifest {
+	uint64_t		 generation;
+	char			*colour;
+	int64_t			 created_at;	/* unix seconds */
+	char			*source;
+	int64_t			 duration_ms;	/* of the refresh that built it */
+	struct manifest_entry	*entries;
+	size_t			 nentries;
+	size_t			 cap;
+};
+void	manifest_init(struct manifest *, uint64_t generation, const char *colour,
+	    int64_t created_at, const char *source);
+void	manifest_add(struct manifest *, const struct manifest_entry *);
+const struct manifest_entry *manifest_find(const struct manifest *, const char *brand,
+	    const char *agg);
+struct json_t *manifest_json(const struct manifest *);
+char	*manifest_encode(const struct manifest *);	/* caller frees */
+int	manifest_read(struct manifest *, const char *text, size_t len, char **cause);
+void	manifest_free(struct manifest *);
+
 /* store.c: LMDB, blue/green snapshots */
 struct store;
 struct store_pub;
@@ -470,7 +503,7 @@ int	store_pub_prev(struct store_pub *, const char *brand, const char *agg,
 	    struct buf *out);
 int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 	    const void *rec, size_t len, char **cause);
-int	store_pub_commit(struct store_pub *, const char *manifest_json, char **cause);
+int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
 void	store_pub_abort(struct store_pub *);
 int	store_swap(struct store *, char **cause);
 enum store_lease {
@@ -494,7 +527,8 @@ int	store_view_get(struct store_view *, const char *brand, const char *agg,
 	    const void **rec, size_t *len);
 int	store_view_get_colour(struct store_view *, const char *colour, const char *brand,
 	    const char *agg, const void **rec, size_t *len);
-char	*store_view_manifest(struct store_view *, const char *colour);	/* caller frees */
+/* 0 and *m (caller manifest_free's), or -1: the colour holds no readable manifest */
+int	store_view_manifest(struct store_view *, const char *colour, struct manifest *m);
 /*
  * Sessions db: small opaque records under opaque keys (auth_session.c owns the format),
  * written rarely (login, logout, revocation, purge) in tiny write transactions.
@@ -519,7 +553,42 @@ struct refresher *refresh_start(const struct config *, const struct catalog *, s
 uint64_t refresh_request(struct refresher *, const char *brand, const char *agg);
 int	refresh_running(struct refresher *);
 void	refresh_stop(struct refresher *);
-struct json_t *refresh_status(struct refresher *);	/* caller json_decref's */
+/* One aggregate of one brand, as the refreshes so far left it. */
+struct refresh_agg {
+	char		*brand;
+	char		*aggregate;
+	int		 ok;		/* of its last refresh; meaningless while never tried */
+	char		*error;		/* of its last refresh; NULL: none */
+	uint64_t	 rows;
+	uint64_t	 generation;	/* of the content now published */
+	int64_t		 duration_ms;
+	char		*data_ts;	/* lineage of the content published; NULL: unknown */
+	char		*handle;
+	uint64_t	 ok_count;	/* monotonic while the refresher runs */
+	uint64_t	 fail_count;
+};
+/* The refresh state at one instant, copied under the refresher's lock; all owned. */
+struct refresh_status {
+	int		 refreshing;
+	uint64_t	 runs;		/* cycles finished; 0: no last_* yet */
+	int		 last_ok;
+	int		 last_published;
+	char		*last_error;	/* NULL: none */
+	int64_t		 last_started_ms;	/* wall clock */
+	int64_t		 last_finished_ms;
+	int64_t		 last_duration_ms;
+	int64_t		 next_due;	/* unix seconds */
+	char		*source;
+	uint64_t	 statements;
+	uint64_t	 retries;
+	char		*lease_owner;	/* this process */
+	int		 lease_held;
+	char		*lease_holder;	/* NULL: nobody known */
+	struct refresh_agg *aggs;	/* brand-major, in config and catalog order */
+	size_t		 naggs;
+};
+void	refresh_status(struct refresher *, struct refresh_status *);
+void	refresh_status_free(struct refresh_status *);
 int64_t	refresh_next_due(struct refresher *);
 
 /* auth.c: principals and their checks: configured users and API tokens, login, logout */
@@ -621,7 +690,7 @@ void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 
-/* http.c */
+/* http_server.c (the other http_*.c share daemon/http.h) */
 struct http_server;
 /* What one configuration brings up; a reload builds a new one and switches to it. */
 struct runtime {
@@ -631,11 +700,12 @@ struct runtime {
 	struct refresher	*rf;
 	struct event_base	*rbase;		/* the refresh thread's loop */
 };
-struct http_server *http_start(struct runtime *, struct store *, int listen_fd, char **cause);
-void	http_switch(struct http_server *, struct runtime *);
-void	http_drain(struct http_server *, int timeout_s);
-int	http_alive(struct http_server *, int64_t max_silence_ms);
-int	http_port(const struct http_server *);
-void	http_stop(struct http_server *);
+struct http_server *http_server_start(struct runtime *, struct store *, int listen_fd,
+	    char **cause);
+void	http_server_switch(struct http_server *, struct runtime *);
+void	http_server_drain(struct http_server *, int timeout_s);
+int	http_server_alive(struct http_server *, int64_t max_silence_ms);
+int	http_server_port(const struct http_server *);
+void	http_server_stop(struct http_server *);
 
 #endif

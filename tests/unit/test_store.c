@@ -19,7 +19,9 @@ static void
 publish(struct store *st, const char *value, int commit)
 {
 	struct store_pub *p;
-	char *cause = NULL, *manifest;
+	char *cause = NULL;
+	struct manifest m;
+	struct manifest_entry e = { .brand = "a", .aggregate = "x", .ok = 1, .rows = 1 };
 
 	assert_int_equal(store_pub_begin(st, &p, &cause), 0);
 	/* records are opaque bytes to the store, but validation parses them: use real ones */
@@ -34,13 +36,13 @@ publish(struct store *st, const char *value, int commit)
 	assert_int_equal(encode_record(&b, &a, &t, store_pub_generation(p), 0, &rec, &cause),
 	    0);
 	assert_int_equal(store_pub_put(p, "a", "x", rec.data, rec.len, &cause), 0);
-	manifest = xasprintf("{\"generation\":%llu,\"aggregates\":[{\"brand\":\"a\","
-	    "\"aggregate\":\"x\",\"rows\":1}]}", (unsigned long long)store_pub_generation(p));
+	manifest_init(&m, store_pub_generation(p), store_pub_colour(p), 0, "test");
+	manifest_add(&m, &e);
 	if (commit)
-		assert_int_equal(store_pub_commit(p, manifest, &cause), 0);
+		assert_int_equal(store_pub_commit(p, &m, &cause), 0);
 	else
 		store_pub_abort(p);
-	free(manifest);
+	manifest_free(&m);
 	buf_free(&rec);
 	table_free(&t);
 }
@@ -136,13 +138,14 @@ test_bad_manifest_refused(void **state)
 	store_view_release(v);
 	/* a manifest that lists a record the snapshot lacks must not become active */
 	assert_int_equal(store_pub_begin(st, &p, &cause), 0);
-	char *m = xasprintf("{\"generation\":%llu,\"aggregates\":[{\"brand\":\"a\","
-	    "\"aggregate\":\"missing\",\"rows\":1}]}",
-	    (unsigned long long)store_pub_generation(p));
-	assert_int_equal(store_pub_commit(p, m, &cause), -1);
+	struct manifest m;
+	struct manifest_entry e = { .brand = "a", .aggregate = "missing", .ok = 1, .rows = 1 };
+	manifest_init(&m, store_pub_generation(p), store_pub_colour(p), 0, "test");
+	manifest_add(&m, &e);
+	assert_int_equal(store_pub_commit(p, &m, &cause), -1);
 	assert_non_null(strstr(cause, "a/missing"));
 	free(cause);
-	free(m);
+	manifest_free(&m);
 	v = store_view_begin(rd);
 	assert_int_equal(store_view_generation(v), before);
 	assert_string_equal(store_view_colour(v), was);
