@@ -173,6 +173,13 @@ auth_proxy_trusted(const struct auth *a, const char *addr)
 	return 0;
 }
 
+/* The role's name as configured and as the API reports it. */
+const char *
+auth_role_name(int role)
+{
+	return role == ROLE_ADMIN ? "admin" : role == ROLE_MONITOR ? "monitor" : "user";
+}
+
 int
 principal_may_read(const struct principal *p, size_t brand_index)
 {
@@ -185,7 +192,8 @@ principal_set(struct principal *p, enum principal_kind kind, const char *name,
 {
 	p->kind = kind;
 	snprintf(p->name, sizeof p->name, "%s", name);
-	p->admin = e ? e->conf->admin : 0;
+	p->admin = e ? e->conf->role == ROLE_ADMIN : 0;
+	p->monitor = e ? e->conf->role == ROLE_MONITOR : 0;
 	p->brands = e ? e->brands : NULL;
 }
 
@@ -300,7 +308,7 @@ auth_tokens_list(struct auth *a, struct store_view *v)
 		const struct auth_principal_conf *c = a->tokens[i].conf;
 		int api = v != NULL && auth_session_token_revoked(v, c->sha256);
 		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:b, s:s?}", "name",
-		    c->name, "role", c->admin ? "admin" : "user", "brands", brands_json(c),
+		    c->name, "role", auth_role_name(c->role), "brands", brands_json(c),
 		    "revoked", c->revoked || api, "revoked_by", c->revoked ? "configuration" :
 		    (api ? "api" : NULL)));
 	}

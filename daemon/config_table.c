@@ -300,7 +300,10 @@ config_principal_done(struct config_walk *w, yaml_node_t *m, const char *what, v
 	p->file = w->file;
 	if (bn != NULL)
 		p->brands_line = ydoc_line(bn);
-	if (!p->admin && p->nbrands == 0)
+	if (p->role == ROLE_MONITOR && p->nbrands > 0)
+		return ydoc_error(w->d, bn, cause, "%s '%s' has role monitor, which reads no "
+		    "brand; drop 'brands' (or give it role user)", what, p->name);
+	if (p->role == ROLE_USER && p->nbrands == 0)
 		return ydoc_error(w->d, m, cause, "%s '%s' has role user and no 'brands'; list "
 		    "the brands it may read (or give it role admin)", what, p->name);
 	return 0;
@@ -450,7 +453,7 @@ static const struct config_key config_brand_keys[] = {
 };
 
 static const struct config_choice config_role_choices[] = {
-	{ "user", 0 }, { "admin", 1 }, { NULL, 0 }
+	{ "user", ROLE_USER }, { "admin", ROLE_ADMIN }, { "monitor", ROLE_MONITOR }, { NULL, 0 }
 };
 
 static const struct config_key config_user_keys[] = {
@@ -461,8 +464,9 @@ static const struct config_key config_user_keys[] = {
 	  .flags = CONFIG_REQUIRED | CONFIG_EMPTY_OK | CONFIG_SENSITIVE,
 	  .offset = PR(password_hash), .check = config_check_password_hash,
 	  .text = "crypt(3) hash (tpcd --hash-password)" },
-	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(admin),
-	  .choices = config_role_choices, .text = "admin reads every brand" },
+	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(role),
+	  .choices = config_role_choices,
+	  .text = "admin reads every brand; monitor only status, snapshots, metrics" },
 	{ .name = "brands", .type = CONFIG_LIST, .offset = PR(brands), .count = PR(nbrands),
 	  .what = "brand ids", .text = "brands role user may read" },
 };
@@ -473,8 +477,9 @@ static const struct config_key config_token_keys[] = {
 	  .text = "login or token name" },
 	{ .name = "sha256", .type = CONFIG_CUSTOM, .flags = CONFIG_REQUIRED,
 	  .check = config_parse_sha256, .text = "SHA-256 of the token, in hex" },
-	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(admin),
-	  .choices = config_role_choices, .text = "admin reads every brand" },
+	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(role),
+	  .choices = config_role_choices,
+	  .text = "admin reads every brand; monitor only status, snapshots, metrics" },
 	{ .name = "brands", .type = CONFIG_LIST, .offset = PR(brands), .count = PR(nbrands),
 	  .what = "brand ids", .text = "brands role user may read" },
 	{ .name = "revoked", .type = CONFIG_BOOL, .offset = PR(revoked),

@@ -59,9 +59,11 @@ struct http_server {
 enum http_access {
 	ACCESS_OPEN,		/* health: anyone */
 	ACCESS_LOGIN,		/* POST /v1/login: anyone, throttled */
-	ACCESS_USER,		/* any valid credential; brand routes: that brand's readers */
+	ACCESS_USER,		/* any valid credential (logout) */
+	ACCESS_READER,		/* roles user and admin; brand routes: that brand's readers */
+	ACCESS_MONITOR,		/* roles admin and monitor: status, snapshots */
 	ACCESS_ADMIN,		/* role admin */
-	ACCESS_ADMIN_OR_LOOPBACK	/* /metrics: admin, or any client on the loopback */
+	ACCESS_MONITOR_OR_LOOPBACK	/* /metrics: admin, monitor, or any loopback client */
 };
 
 /* One request as routed: who asks, from where, for what; what the audit line records. */

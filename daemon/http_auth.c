@@ -170,7 +170,7 @@ login_ok(struct http_req *r, const struct auth_login_result *res)
 	free(cookie);
 	clock_iso8601(res->expires, ts);
 	http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "token",
-	    res->token, "user", r->p.name, "role", r->p.admin ? "admin" : "user", "brands",
+	    res->token, "user", r->p.name, "role", r->p.admin ? "admin" : (r->p.monitor ? "monitor" : "user"), "brands",
 	    principal_brands(r), "expires_at", ts, "session", r->p.session_id));
 }
 

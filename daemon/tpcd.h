@@ -97,10 +97,15 @@ struct snowflake_conf {
 };
 
 /* Access control as configured (auth: in tpcd.yaml and its users_file); see auth.c. */
+enum principal_role {
+	ROLE_USER = 0,		/* reads the brands listed */
+	ROLE_ADMIN = 1,		/* every brand, and the operations */
+	ROLE_MONITOR = 2	/* status, snapshots, metrics: what a monitoring host needs */
+};
 #define AUTH_NAME_MAX	64
 struct auth_principal_conf {
 	char		*name;		/* [A-Za-z0-9_.@-], 1..AUTH_NAME_MAX */
-	int		 admin;		/* role admin: every brand, and the operations */
+	int		 role;		/* ROLE_USER | ROLE_ADMIN | ROLE_MONITOR */
 	char		**brands;	/* brand ids it may read (role user) */
 	size_t		 nbrands;
 	char		*password_hash;	/* users: crypt(3), yescrypt "$y$..." */
@@ -602,6 +607,7 @@ struct principal {
 	enum principal_kind	 kind;
 	char			 name[AUTH_NAME_MAX + 1];	/* user or token name */
 	int			 admin;
+	int			 monitor;	/* role monitor: status, snapshots, metrics */
 	const unsigned char	*brands;	/* [config brand index]: may read; NULL none */
 	char			 session_id[SESSION_ID_LEN + 1];
 	unsigned char		 key[32];	/* SHA-256 of the presented secret */
@@ -626,6 +632,7 @@ int	auth_proxy_trusted(const struct auth *, const char *addr);
 enum auth_result auth_check(struct auth *, struct store_view *, const char *secret,
 	    size_t len, int64_t now, struct principal *);
 int	principal_may_read(const struct principal *, size_t brand_index);
+const char *auth_role_name(int);
 enum auth_login auth_login(struct auth *, const char *user, const char *password,
 	    const char *addr, int64_t now, struct principal *, struct auth_login_result *);
 int	auth_logout(struct auth *, const struct principal *);

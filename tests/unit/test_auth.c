@@ -193,7 +193,7 @@ test_login_sessions_tokens(void **state)
 	cf = load_good("  tokens:\n    - name: dash\n      sha256: " TOK_A_SHA "\n"
 	    "      brands: [a]\n", 60);
 	assert_int_equal((int)cf->auth.nusers, 2);
-	assert_true(cf->auth.users[1].admin);
+	assert_int_equal(cf->auth.users[1].role, ROLE_ADMIN);
 	sdir = fixture_path("store");
 	assert_int_equal(store_open(&st, sdir, 16, 64, &cause), 0);
 	a = auth_new(cf, st, &cause);
