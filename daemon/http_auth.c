@@ -148,6 +148,7 @@ login_audit(struct http_req *r, const char *user, int ok, const char *reason)
 {
 	char name[AUTH_NAME_MAX + 1];
 
+	metrics_login(ok, reason);
 	/* the name as typed, cut: an unknown one is still worth seeing */
 	snprintf(name, sizeof name, "%s", user ? user : "");
 	audit_write(json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:i}", "event", ok ? "login_ok" :

@@ -47,6 +47,7 @@ http_metrics(struct http_req *r)
 	struct refresh_status st;
 	uint64_t gen = 0;
 	int64_t created = 0;
+	int pinned = 0;
 	struct evbuffer *eb;
 	struct buf o;
 	int n = s->nthreads < 256 ? s->nthreads : 256;
@@ -58,12 +59,14 @@ http_metrics(struct http_req *r)
 		manifest_free(&m);
 		gen = store_view_generation(v);
 	}
+	if (v != NULL)
+		pinned = store_view_pinned(v);
 	store_view_release(v);
 	for (int i = 0; i < n; i++)
 		th[i] = &s->th[i].counters;
 	refresh_status(r->t->rt->rf, &st);
 	buf_init(&o);
-	metrics_render(&o, th, n, open_connections(s->port), &st, gen, created);
+	metrics_render(&o, th, n, open_connections(s->port), &st, gen, created, pinned);
 	refresh_status_free(&st);
 	eb = evbuffer_new();
 	evbuffer_add(eb, o.data, o.len);

@@ -212,6 +212,7 @@ cycle_finish(struct refresher *r, int ok, int published, char *error)
 	r->last_finished = wall_ms();
 	r->last_duration_ms = r->last_finished - r->started_ms;
 	pthread_mutex_unlock(&r->mu);
+	metrics_refresh_observe(r->last_duration_ms);
 	if (error != NULL)
 		log_err("refresh: %s", error);
 	else
@@ -542,11 +543,17 @@ refresh_running(struct refresher *r)
 void
 refresh_stop(struct refresher *r)
 {
+	struct refresh_status st;
+
 	if (r == NULL)
 		return;
 	atomic_store(&r->stopping, 1);
 	event_active(r->stop, EV_TIMEOUT, 0);
 	pthread_join(r->thread, NULL);
+	/* its counters carry on in the process's (a reload must not reset them) */
+	refresh_status(r, &st);
+	metrics_refresh_retire(&st);
+	refresh_status_free(&st);
 	event_free(r->timer);
 	event_free(r->wake);
 	event_free(r->stop);

@@ -417,8 +417,8 @@ enum metric_route {
 #define LATENCY_BUCKETS	14
 struct http_counters {
 	_Atomic uint64_t requests[ROUTE_COUNT][STATUS_SLOTS];
-	_Atomic uint64_t latency[LATENCY_BUCKETS];
-	_Atomic uint64_t latency_sum_us;
+	_Atomic uint64_t latency[ROUTE_COUNT][LATENCY_BUCKETS];
+	_Atomic uint64_t latency_sum_us[ROUTE_COUNT];
 	_Atomic uint64_t bytes_out;
 };
 void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
@@ -426,7 +426,17 @@ void	metrics_request(struct http_counters *, enum metric_route, int status, uint
 struct refresh_status;
 void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
 	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
-	    int64_t created_at);
+	    int64_t created_at, int pinned);
+
+/* metrics_process.c: metrics of the process: survive reloads; build info, process_* */
+void	metrics_refresh_retire(const struct refresh_status *);
+void	metrics_refresh_observe(int64_t duration_ms);
+void	metrics_login(int ok, const char *reason);
+void	metrics_refresh_retired_agg(const char *brand, const char *agg, uint64_t *ok,
+	    uint64_t *fail);
+void	metrics_refresh_totals(const struct refresh_status *, uint64_t *runs, uint64_t *stmts,
+	    uint64_t *retries);
+void	metrics_process_render(struct buf *);
 
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
