@@ -6,6 +6,7 @@
  * man/tpcd.yaml.5 documents each row.
  */
 #include <arpa/inet.h>
+#include <arpa/inet.h>
 #include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
@@ -44,6 +45,20 @@ config_check_catalog(struct config_walk *w, yaml_node_t *v, const struct config_
 	if (access(path, R_OK) != 0)
 		return ydoc_error(w->d, v, cause, "'%s': cannot read %s", k->name, path);
 	return 0;
+}
+
+/* The listen address: a numeric IPv4 or IPv6 address (the bind takes no host name). */
+static int
+config_check_address(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
+{
+	const char *a = *(char **)(void *)((char *)base + k->offset);
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
+		return 0;
+	return ydoc_error(w->d, v, cause, "'%s': '%s' is not an IPv4 or IPv6 address (a host "
+	    "name is not resolved: write 127.0.0.1 or ::1 for localhost)", k->name, a);
 }
 
 /* A secret file is refused here when group/others may read it. */
@@ -341,7 +356,8 @@ config_top_done(struct config_walk *w, yaml_node_t *m, const char *what, void *b
 
 static const struct config_key config_listen_keys[] = {
 	{ .name = "address", .type = CONFIG_STRING, .offset = CF(listen_addr),
-	  .dflt_str = "127.0.0.1", .text = "IPv4 or IPv6 address to bind" },
+	  .dflt_str = "127.0.0.1", .check = config_check_address,
+	  .text = "IPv4 or IPv6 address to bind" },
 	{ .name = "port", .type = CONFIG_INT, .offset = CF(listen_port),
 	  .min = 0, .max = 65535, .dflt = 8080, .text = "TCP port" },
 	{ .name = "threads", .type = CONFIG_INT, .offset = CF(threads),

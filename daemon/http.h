@@ -111,6 +111,9 @@ void	http_info_snapshots(struct http_req *);
 /* http_data.c */
 void	http_data(struct http_req *);
 
+/* http_backup.c */
+void	http_backup(struct http_req *);
+
 /* http_admin.c */
 void	http_admin_swap(struct http_req *);
 void	http_admin_rollback(struct http_req *);

@@ -110,6 +110,8 @@ static const struct route routes[] = {
 	    "pin", ROUTE_ADMIN },
 	{ { "v1", "unpin" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
 	    http_admin_unpin, "unpin", ROUTE_ADMIN },
+	{ { "v1", "backup" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_backup,
+	    "backup", ROUTE_ADMIN },
 	{ { "v1", "sessions" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_sessions,
 	    "sessions_list", ROUTE_ADMIN },
 	{ { "v1", "sessions", "*" }, 3, EVHTTP_REQ_DELETE, "DELETE", ACCESS_ADMIN, -1, -1,

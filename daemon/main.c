@@ -310,7 +310,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	const int signals[3] = { SIGINT, SIGTERM, SIGHUP };
 	struct timeval status_tv = { 10, 0 };
 	char *cause = NULL;
-	int lfd;
+	int lfd, rc;
 
 	if (mkdir_p(cf->state_dir) != 0)
 		return 1;
@@ -327,6 +327,11 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		fatal("%s", cause);
 	if (store_open(&svc.st, cf->state_dir, cf->map_size_mb, cf->max_readers, &cause) != 0)
 		fatal("%s", cause);
+	if (revlog_open(cf->state_dir, &cause) != 0 ||
+	    (rc = auth_session_replay(svc.st, &cause)) < 0)
+		fatal("%s", cause);
+	if (rc > 0)
+		log_info("revocation log: %d entries checked against the store", rc);
 	if ((svc.rt = runtime_new(cf, cat, svc.st, &cause)) == NULL)
 		fatal("%s", cause);
 	if ((svc.http = http_server_start(svc.rt, svc.st, lfd, &cause)) == NULL)
@@ -361,6 +366,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	refresh_stop(svc.rt->rf);
 	svc.rt->rf = NULL;
 	store_close(svc.st);
+	revlog_close();
 	for (int i = 0; i < 3; i++)
 		event_free(sig[i]);
 	event_free(svc.status);
@@ -440,8 +446,10 @@ main(int argc, char **argv)
 	}
 	log_set_level(cf->log_level);
 	if (test) {
-		printf("%s: ok (%zu brands, %zu aggregates)\n", path, cf->nbrands, cat->naggs);
-		rc = 0;
+		if ((rc = preflight_run(cf, stderr)) == 0)
+			printf("%s: ok (%zu brands, %zu aggregates)\n", path, cf->nbrands,
+			    cat->naggs);
+		rc = rc != 0;
 	} else if (demo) {
 		rc = make_demo(cf, seed);
 	} else if (ddl_brand != NULL) {

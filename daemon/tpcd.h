@@ -162,6 +162,16 @@ struct config {
 	int		 http_max_connections;	/* per serving thread */
 	struct auth_conf auth;
 	struct audit_conf audit;
+	struct config_where *where;	/* where each path key was set, for tpcd -t */
+	size_t		 nwhere;
+};
+
+/* A path key as the file set it: tpcd -t checks it and reports it at FILE:LINE. */
+struct config_where {
+	const char	*key;		/* the table's name for it: "dir", "log_file" */
+	const char	*file;		/* the config's path or auth.users_file (cf owns) */
+	size_t		 line;
+	const char	*value;		/* the resolved path (cf owns) */
 };
 
 struct config	*config_load(const char *path, char **cause);
@@ -428,6 +438,16 @@ void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
 	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
 	    int64_t created_at, int pinned);
 
+/* preflight.c: tpcd -t's checks of the paths a configuration names */
+int	preflight_run(const struct config *, FILE *out);
+
+/* revlog.c: the append-only revocation log in state_dir (a restore cannot undo it) */
+int	revlog_open(const char *dir, char **cause);
+void	revlog_close(void);
+int	revlog_append(const char *kind, const unsigned char h[32], char **cause);
+int	revlog_each(int (*)(const char *, const unsigned char[32], void *), void *,
+	    char **cause);
+
 /* metrics_process.c: metrics of the process: survive reloads; build info, process_* */
 void	metrics_refresh_retire(const struct refresh_status *);
 void	metrics_refresh_observe(int64_t duration_ms);
@@ -510,6 +530,8 @@ struct store_view;
 int	store_open(struct store **, const char *dir, size_t map_size_mb, int max_readers,
 	    char **cause);
 void	store_close(struct store *);
+int	store_backup(struct store *, int fd, char **cause);
+const char *store_dir(struct store *);
 /* Publish: the refresh thread only. */
 int	store_pub_begin(struct store *, struct store_pub **, char **cause);
 uint64_t store_pub_generation(struct store_pub *);
@@ -670,6 +692,7 @@ int	auth_session_create(struct store *, struct auth_session *, char **token,
 int	auth_session_get(struct store_view *, const unsigned char key[32],
 	    struct auth_session *);
 int	auth_session_delete(struct store *, const unsigned char key[32]);
+int	auth_session_replay(struct store *, char **cause);
 void	auth_session_purge(struct store *, int64_t now);
 struct json_t *auth_session_list(struct store *, int64_t now);
 enum auth_session_revoke auth_session_revoke(struct store *, const char *id_prefix,

@@ -82,7 +82,7 @@ test_config_errors(void **state)
 {
 	(void)state;
 	expect_error(HEAD "auth:\n  users:\n    - name: x\n      password_hash: \"$y$j9T$abc\"\n"
-	    "      role: root\n", 18, "'role' must be user or admin, not 'root'");
+	    "      role: root\n", 18, "'role' must be user, admin or monitor, not 'root'");
 	expect_error(HEAD "auth:\n  users:\n    - name: x\n      password_hash: plain\n", 17,
 	    "'password_hash' is not a crypt(3) hash of a supported method (make one with "
 	    "tpcd --hash-password)");

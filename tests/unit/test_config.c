@@ -176,7 +176,9 @@ test_unknown_key(void **state)
 {
 	(void)state;
 	expect_error("state_dir: st\nlisten:\n  prot: 80\n" GOOD_TAIL, 3,
-	    "unknown key 'prot' in listen");
+	    "unknown key 'prot' in listen; did you mean 'port'?");
+	expect_error("state_dir: st\nlisten:\n  adress: ::1\n" GOOD_TAIL, 3,
+	    "unknown key 'adress' in listen; did you mean 'address'?");
 	expect_error("state_dir: st\nbogus: 1\n" GOOD_TAIL, 2,
 	    "unknown key 'bogus' in the configuration");
 	expect_error("state_dir: st\nsource:\n  type: sqlite\n  sqlite:\n    dir: src\n"
@@ -188,6 +190,16 @@ test_unknown_key(void **state)
 	    "unknown key 'path' in audit");
 	expect_error("state_dir: st\n1: 2\n" GOOD_TAIL, 2, "unknown key '1' in the "
 	    "configuration");
+}
+
+/* A host name is not an address (the bind would refuse it later, without a line). */
+static void
+test_listen_address(void **state)
+{
+	(void)state;
+	expect_error("state_dir: st\nlisten:\n  address: localhost\n" GOOD_TAIL, 3,
+	    "'address': 'localhost' is not an IPv4 or IPv6 address (a host name is not "
+	    "resolved: write 127.0.0.1 or ::1 for localhost)");
 }
 
 static void
@@ -411,7 +423,7 @@ test_unreadable(void **state)
 	(void)state;
 	path = fixture_path("does-not-exist.yaml");
 	assert_null(config_load(path, &cause));
-	want = xasprintf("%s:0: cannot open: No such file or directory", path);
+	want = xasprintf("%s: cannot open: No such file or directory", path);
 	assert_string_equal(cause, want);
 	free(want);
 	free(cause);
@@ -431,9 +443,18 @@ test_syntax(void **state)
 	(void)state;
 	assert_null(config_load(path, &cause));
 	assert_non_null(cause);
-	/* libyaml's own words, but always behind FILE:LINE: */
-	char *prefix = xasprintf("%s:3: ", path);
+	/* libyaml's own words, but always behind FILE:LINE: where the problem starts */
+	char *prefix = xasprintf("%s:2: ", path);
 	assert_memory_equal(cause, prefix, strlen(prefix));
+	free(prefix);
+	free(cause);
+	/* an unclosed quote: its line, not the end of the file's */
+	path = write_tmp("t.yaml", "state_dir: st\nlisten:\n  address: \"127.0.0.1\n"
+	    "  port: 1\nlog_level: info\n");
+	assert_null(config_load(path, &cause));
+	prefix = xasprintf("%s:3: scanning a quoted scalar that starts here: found unexpected "
+	    "end of stream at line 6", path);
+	assert_string_equal(cause, prefix);
 	free(prefix);
 	free(cause);
 }
@@ -446,6 +467,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_listen_address),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_snowflake),
