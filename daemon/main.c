@@ -26,7 +26,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tpcd [-c FILE] [-t] [--demo [--seed N]] [--print-ddl BRAND]\n"
-	    "            [--hash-password] [-v]\n"
+	    "            [--hash-password] [--init-users FILE] [-v]\n"
 	    "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -t, --test          check the configuration and catalogue, then exit\n"
 	    "      --demo          (re)create the embedded source's demo data for every\n"
@@ -35,6 +35,8 @@ usage(FILE *f)
 	    "      --print-ddl B   print the Snowflake dynamic-table DDL for brand B\n"
 	    "      --hash-password read a password (terminal without echo, or one line\n"
 	    "                      of stdin) and print its yescrypt hash for users_file\n"
+	    "      --init-users F  create users file F (an admin, a monitor token; mode\n"
+	    "                      0600, owner tpcd when it exists), print the secrets once\n"
 	    "  -v, --version       print the version\n");
 }
 
@@ -107,6 +109,20 @@ hash_password(void)
 	free(pw);
 	printf("%s\n", hash);
 	free(hash);
+	return 0;
+}
+
+/* tpcd --init-users FILE: the first users file, its secrets printed once. */
+static int
+init_users(const char *path)
+{
+	char *cause = NULL;
+
+	if (users_init(path, stdout, &cause) != 0) {
+		fprintf(stderr, "tpcd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
 	return 0;
 }
 
@@ -404,6 +420,7 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "print-ddl", required_argument, NULL, 'P' },
 		{ "hash-password", no_argument, NULL, 'H' },
+		{ "init-users", required_argument, NULL, 'U' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -423,6 +440,7 @@ main(int argc, char **argv)
 		case 'S': seed = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': ddl_brand = optarg; break;
 		case 'H': return hash_password();
+		case 'U': return init_users(optarg);
 		case 'v': printf("tpcd %s\n", TPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

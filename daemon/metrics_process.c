@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tpcd.h"
@@ -147,31 +148,16 @@ count_fds(void)
 	return n - 1;	/* the directory's own descriptor */
 }
 
-/* Start time (unix seconds) from /proc/self/stat's starttime and /proc/stat's btime. */
-static double
-start_time(void)
-{
-	char buf[1024], *p;
-	unsigned long long ticks = 0, btime = 0;
-	FILE *f;
-	size_t n;
+/*
+ * The process's start time, taken as it starts: /proc/stat (boot time) is hidden by the
+ * unit's ProcSubset=pid, so it is not derived from /proc/self/stat's starttime.
+ */
+static struct timespec mp_started;
 
-	if ((f = fopen("/proc/self/stat", "r")) == NULL)
-		return 0;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* fields after the command (which may hold spaces) start after the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u "
-	    "%*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &ticks) != 1)
-		return 0;
-	if ((f = fopen("/proc/stat", "r")) == NULL)
-		return 0;
-	while (fgets(buf, sizeof buf, f) != NULL)
-		if (sscanf(buf, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
-	return (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
+static void __attribute__((constructor))
+mp_start(void)
+{
+	clock_gettime(CLOCK_REALTIME, &mp_started);
 }
 
 static void
@@ -208,7 +194,8 @@ render_process(struct buf *o)
 		buf_printf(o, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
 	}
 	help(o, "process_start_time_seconds", "gauge", "Start time, unix seconds.");
-	buf_printf(o, "process_start_time_seconds %.2f\n", start_time());
+	buf_printf(o, "process_start_time_seconds %.3f\n", (double)mp_started.tv_sec +
+	    (double)mp_started.tv_nsec / 1e9);
 }
 
 /* Build info, process_*, the refresh duration histogram and the login counters. */

@@ -438,6 +438,9 @@ void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
 	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
 	    int64_t created_at, int pinned);
 
+/* users_init.c: tpcd --init-users FILE */
+int	users_init(const char *path, FILE *out, char **cause);
+
 /* preflight.c: tpcd -t's checks of the paths a configuration names */
 int	preflight_run(const struct config *, FILE *out);
 
