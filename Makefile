@@ -1,7 +1,8 @@
 # tpcd — build, run, test. Plain make + pkg-config; see README.md.
 #
-# `make run` and `make test` install missing Debian packages first (make deps), then
-# re-enter make so pkg-config sees what was just installed.
+# `make run` installs the missing Debian packages it needs (make deps), `make test` those
+# the tests need as well (make deps-test), then each re-enters make so pkg-config sees
+# what was just installed.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -10,10 +11,13 @@ PYTHON	?= /usr/bin/python3
 PORT	?= 8080
 BRAND	?= a
 
+# What building and running tpcd and tpcctl needs; then what only the tests need.
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
-	zlib1g-dev libcrypt-dev libcmocka-dev python3 python3-msgpack python3-yaml curl \
-	groff-base nginx valgrind
+	zlib1g-dev libcrypt-dev
+DEB_TEST_PKGS = libcmocka-dev python3 python3-msgpack python3-yaml curl groff-base nginx \
+	valgrind prometheus
+NPROC	:= $(shell nproc 2>/dev/null || echo 2)
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
 	jansson openssl zlib libcrypt
 
@@ -35,25 +39,45 @@ CLIENT_SRC = $(wildcard client/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test asan check unit clean bench schema install demo
+.PHONY: all deps deps-test run test asan check unit clean bench schema install demo
 FAKESNOW_SRC = $(wildcard tests/fakesnow/*.c)
 
 all: $(B)/tpcd $(B)/tpcctl $(B)/fakesnow $(UNIT_BIN)
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# apt-get install of the missing ones among $(1). A package's postinst must not start a
+# service (Debian's nginx would take port 80 where systemd runs): a policy-rc.d denies it
+# for the duration, unless the machine has its own.
+define apt_install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
-		echo "make deps: installing" $$missing; \
+		echo "make: installing" $$missing; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		rc=/usr/sbin/policy-rc.d; mine=; \
+		if [ ! -e $$rc ]; then \
+			printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$rc >/dev/null && \
+			$$SUDO chmod 755 $$rc && mine=1; \
+		fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		st=$$?; [ -z "$$mine" ] || $$SUDO rm -f $$rc; \
+		[ $$st = 0 ] || exit $$st; \
 	fi
+endef
 
+deps:
+	$(call apt_install,$(DEB_PKGS))
+
+deps-test: deps
+	$(call apt_install,$(DEB_TEST_PKGS))
+
+# Q=@ (make run) prints one short line per file instead of the command.
+Q	?=
 $(B)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/schema_ddl.c: schema/source_sqlite.sql
 	@mkdir -p $(@D)
@@ -63,14 +87,16 @@ $(B)/schema_ddl.c: schema/source_sqlite.sql
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(B)/schema_ddl.o: $(B)/schema_ddl.c
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(B)/tpcd: $(B)/daemon/main.o $(DAEMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tpcctl: $(CLIENT_SRC) daemon/tpcd.h
+$(B)/tpcctl: $(CLIENT_SRC) $(wildcard client/*.h) daemon/tpcd.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_SRC) $(PKG_LIBS)
+	$(if $(Q),@echo "  CC LD   $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_SRC) $(PKG_LIBS)
 
 # The fake Snowflake SQL API the tests run tpcd against (tests/fakesnow/README.md).
 $(B)/fakesnow: $(FAKESNOW_SRC) tests/fakesnow/fakesnow.h
@@ -95,9 +121,11 @@ asan:
 demo: all
 	$(B)/tpcd -c etc/tpcd.yaml --demo
 
+# Builds only what it runs (tpcd, tpcctl), on every core, one line per file.
 run:
 	@$(MAKE) -s deps
-	@$(MAKE) -s all
+	@echo "make run: building tpcd and tpcctl ($(NPROC) jobs)"
+	@$(MAKE) -s --no-print-directory -j$(NPROC) Q=@ $(B)/tpcd $(B)/tpcctl
 	@$(B)/tpcd -c etc/tpcd.yaml --demo
 	@echo
 	@echo "tpcd: starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
@@ -108,7 +136,7 @@ run:
 	exec $(B)/tpcd -c etc/tpcd.yaml
 
 test:
-	@$(MAKE) -s deps
+	@$(MAKE) -s deps-test
 	@$(MAKE) -s all
 	@$(MAKE) -s asan
 	@PYTHON=$(PYTHON) bash tests/run.sh
