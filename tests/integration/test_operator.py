@@ -73,6 +73,60 @@ def test_monitor_with_brands_refused():
     shutil.rmtree(t.workdir, ignore_errors=True)
 
 
+@test
+def test_tpcd_t_reports_what_startup_needs():
+    """tpcd -t reports every path start-up (or the first refresh) would trip over, each at
+    the key that named it, and 'ok' only when there is none."""
+    work = demo_workdir()
+    tpcd = os.path.join(ROOT, os.environ.get("TPCD_BIN", "build/tpcd"))
+    try:
+        os.remove(os.path.join(work, "source", "brand_b.db"))
+        t = Tpcd(workdir=work, auth=ADMIN_AUTH + "  users_file: nousers.yaml\n",
+                 extra="log_file: /nonexistent-dir/tpcd.log\naudit:\n"
+                       "  file: /nonexistent-dir/audit.log\n")
+        t.port = 1
+        t.write_config()
+        with open(t.config) as f:
+            lines = f.read().split("\n")
+
+        def line_of(prefix):
+            return 1 + next(i for i, l in enumerate(lines) if l.strip().startswith(prefix))
+        r = subprocess.run([tpcd, "-t", "-c", t.config], capture_output=True, text=True,
+                           timeout=DEADLINE)
+        eq(r.returncode, 1, "tpcd -t: " + r.stdout + r.stderr)
+        eq(r.stdout, "", "no 'ok'")
+        want = [
+            "%s:%d: 'dir': brand b: %s/source/brand_b.db: No such file or directory" %
+            (t.config, line_of("dir:"), work),
+            "%s:%d: 'log_file': /nonexistent-dir/tpcd.log: directory /nonexistent-dir does "
+            "not exist" % (t.config, line_of("log_file:")),
+            "%s:%d: 'file': /nonexistent-dir/audit.log: directory /nonexistent-dir does not "
+            "exist" % (t.config, line_of("file:")),
+            "%s:%d: 'users_file': %s/nousers.yaml does not exist: nobody could log in; "
+            "create it with tpcd --init-users %s/nousers.yaml" %
+            (t.config, line_of("users_file:"), work, work),
+        ]
+        for w in want:
+            check(w in r.stderr.splitlines(), "%r in:\n%s" % (w, r.stderr))
+        eq(len(r.stderr.splitlines()), len(want), "one line each:\n" + r.stderr)
+        # a host name as the listen address: at its line, before anything starts
+        with open(t.config) as f:
+            text = f.read().replace("address: 127.0.0.1", "address: localhost")
+        with open(t.config, "w") as f:
+            f.write(text)
+        r = subprocess.run([tpcd, "-t", "-c", t.config], capture_output=True, text=True,
+                           timeout=DEADLINE)
+        eq(r.returncode, 1)
+        check(r.stderr.startswith("%s:2: 'address': 'localhost' is not an IPv4 or IPv6 "
+                                  "address" % t.config), r.stderr)
+        r = subprocess.run([tpcd, "-c", t.config], capture_output=True, text=True,
+                           timeout=DEADLINE)
+        eq(r.returncode, 1, "start-up refuses it the same way")
+        check("%s:2: 'address'" % t.config in r.stderr, r.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def reloads(t):
     return t.read_log().count("reload: done")
 
