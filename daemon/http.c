@@ -297,6 +297,9 @@ struct route {
 };
 
 static const struct route routes[] = {
+	{ { NULL }, 0, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_ui_index, NULL },
+	{ { "assets", "*" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_ui_asset,
+	    NULL },
 	{ { "healthz" }, 1, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_health, NULL },
 	{ { "_stcore", "health" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
 	    http_health, NULL },
@@ -308,6 +311,9 @@ static const struct route routes[] = {
 	    NULL },
 	{ { "v1", "brands" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1, http_brands,
 	    NULL },
+	{ { "v1", "me" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1, http_me, NULL },
+	{ { "v1", "freshness" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1,
+	    http_freshness, NULL },
 	{ { "v1", "brands", "*", "aggregates" }, 4, GET_HEAD, "GET, HEAD", ACCESS_USER, 2, -1,
 	    http_aggregates, NULL },
 	{ { "v1", "brands", "*", "aggregates", "*" }, 5, GET_HEAD, "GET, HEAD", ACCESS_USER,
@@ -400,7 +406,7 @@ route_v1(struct http_req *r, const struct route *rt)
 {
 	struct store_view *v;
 
-	if (rt != NULL && rt->access == ACCESS_LOGIN) {
+	if (rt != NULL && (rt->access == ACCESS_LOGIN || rt->access == ACCESS_OPEN)) {
 		if (method_is(r->req, rt->methods, rt->allow))
 			rt->fn(r);
 		return;

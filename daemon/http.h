@@ -109,4 +109,12 @@ void	http_session_delete(struct http_req *);
 void	http_tokens(struct http_req *);
 void	http_token_revoke(struct http_req *);
 
+/* http_ui.c: the dashboard's shell and assets */
+void	http_ui_index(struct http_req *);
+void	http_ui_asset(struct http_req *);
+
+/* http_me.c, http_freshness.c */
+void	http_me(struct http_req *);
+void	http_freshness(struct http_req *);
+
 #endif
