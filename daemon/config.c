@@ -406,11 +406,49 @@ key_max_conns(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **c
 	return key_int(d, v, k, 1, 1 << 20, &CF(ctx)->http_max_connections, cause);
 }
 
+/* An origin as browsers send it: http(s)://host[:port], nothing after. */
+static int
+origin_ok(const char *s)
+{
+	size_t n;
+
+	if (strncmp(s, "http://", 7) == 0)
+		s += 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		s += 8;
+	else
+		return 0;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:");
+	return n > 0 && s[n] == '\0';
+}
+
+static int
+key_cors_origins(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	struct config *cf = CF(ctx);
+
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = ydoc_node(d, *it);
+		const char *s = ydoc_scalar(n);
+
+		if (s == NULL || !origin_ok(s))
+			return ydoc_error(d, n, cause, "'%s' must list origins like "
+			    "https://dash.example.com[:port]%s%s", k, s ? ", not " : "",
+			    s ? s : "");
+		cf->cors_origins = xreallocarray(cf->cors_origins, cf->ncors_origins + 1,
+		    sizeof *cf->cors_origins);
+		cf->cors_origins[cf->ncors_origins++] = xstrdup(s);
+	}
+	return 0;
+}
+
 static const struct ykey http_keys[] = {
 	{ "timeout", YKEY_INT, 0, key_http_timeout },
 	{ "max_header_size", YKEY_INT, 0, key_max_header },
 	{ "max_body_size", YKEY_INT, 0, key_max_body },
 	{ "max_connections", YKEY_INT, 0, key_max_conns },
+	{ "cors_origins", YKEY_SEQ, 0, key_cors_origins },
 };
 
 static int
@@ -960,6 +998,9 @@ config_free(struct config *cf)
 	for (size_t i = 0; i < cf->auth.ntokens; i++)
 		principal_conf_free(&cf->auth.tokens[i]);
 	free(cf->auth.tokens);
+	for (size_t i = 0; i < cf->ncors_origins; i++)
+		free(cf->cors_origins[i]);
+	free(cf->cors_origins);
 	for (size_t i = 0; i < cf->auth.ntrusted_proxies; i++)
 		free(cf->auth.trusted_proxies[i]);
 	free(cf->auth.trusted_proxies);

@@ -407,7 +407,7 @@ route_v1(struct http_req *r, const struct route *rt)
 	struct store_view *v;
 
 	if (rt != NULL && (rt->access == ACCESS_LOGIN || rt->access == ACCESS_OPEN)) {
-		if (method_is(r->req, rt->methods, rt->allow))
+		if (method_is(r->req, rt->methods, rt->allow) && http_cors_allow(r))
 			rt->fn(r);
 		return;
 	}
@@ -436,7 +436,7 @@ route_v1(struct http_req *r, const struct route *rt)
 		http_error(r->req, 404, "not_found", "no such aggregate");
 		return;
 	}
-	if (method_is(r->req, rt->methods, rt->allow))
+	if (method_is(r->req, rt->methods, rt->allow) && http_cors_allow(r))
 		rt->fn(r);
 }
 
@@ -606,7 +606,9 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	http_client_addr(&r);
 	http_cur = &r;
 	const struct route *rt = r.nseg >= 0 ? route_find(&r) : NULL;
-	if (v1) {
+	if (http_cors_begin(&r))
+		;		/* a CORS preflight, answered before any authentication */
+	else if (v1) {
 		route_v1(&r, rt);
 		http_audit(&r, path);
 	} else

@@ -153,6 +153,8 @@ struct config {
 	size_t		 http_max_header;
 	size_t		 http_max_body;
 	int		 http_max_connections;	/* per serving thread */
+	char		**cors_origins;		/* http.cors_origins: scheme://host[:port] */
+	size_t		 ncors_origins;
 	struct auth_conf auth;
 	struct audit_conf audit;
 };
