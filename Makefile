@@ -30,7 +30,8 @@ CFLAGS	= $(BASE_CFLAGS) $(OPT) $(SAN) $(PKG_CFLAGS) -Idaemon
 LDFLAGS	= $(SAN)
 
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
-DAEMON_OBJ = $(DAEMON_SRC:daemon/%.c=$(B)/daemon/%.o) $(B)/schema_ddl.o $(B)/web_assets.o
+DAEMON_OBJ = $(DAEMON_SRC:daemon/%.c=$(B)/daemon/%.o) $(B)/schema_ddl.o $(B)/web_assets.o \
+	$(B)/openapi_json.o
 CLIENT_SRC = $(wildcard client/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -94,6 +95,20 @@ $(B)/web_assets.c: $(WEB_SRC)
 	$(PYTHON) web/embed.py web $@
 
 $(B)/web_assets.o: $(B)/web_assets.c daemon/web_assets.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The OpenAPI document, YAML in schema/, served as JSON by GET /v1/openapi.json.
+$(B)/openapi_json.c: schema/openapi.yaml
+	@mkdir -p $(@D)
+	$(PYTHON) -c 'import json, sys, yaml; \
+	d = json.dumps(yaml.safe_load(open(sys.argv[1])), separators=(",", ":"), \
+	    ensure_ascii=False).encode(); \
+	print("/* generated from schema/openapi.yaml */\n#include <stddef.h>\n" \
+	    "extern const unsigned char openapi_json[];\nextern const size_t openapi_json_len;\n" \
+	    "const unsigned char openapi_json[] = {" + ",".join(str(b) for b in d) + "};\n" \
+	    "const size_t openapi_json_len = %d;" % len(d))' $< > $@.tmp && mv $@.tmp $@
+
+$(B)/openapi_json.o: $(B)/openapi_json.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/tpcd: $(B)/daemon/main.o $(DAEMON_OBJ)

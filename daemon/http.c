@@ -307,6 +307,8 @@ static const struct route routes[] = {
 	    http_metrics, "metrics" },
 	{ { "v1", "login" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_LOGIN, -1, -1, http_login,
 	    NULL },
+	{ { "v1", "openapi.json" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
+	    http_openapi, NULL },
 	{ { "v1", "logout" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_USER, -1, -1, http_logout,
 	    NULL },
 	{ { "v1", "brands" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1, http_brands,

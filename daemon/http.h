@@ -118,8 +118,9 @@ void	http_ui_asset(struct http_req *);
 int	http_cors_begin(struct http_req *);
 int	http_cors_allow(struct http_req *);
 
-/* http_me.c, http_freshness.c */
+/* http_me.c, http_freshness.c, http_openapi.c */
 void	http_me(struct http_req *);
 void	http_freshness(struct http_req *);
+void	http_openapi(struct http_req *);
 
 #endif
