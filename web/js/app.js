@@ -117,7 +117,11 @@ var tpc = window.tpc = window.tpc || {};
 
 	function startPolling() {
 		stopPolling();
-		state.poll = setInterval(function () { views.refresh(); }, state.pollMs);
+		/* a hidden tab does not poll; it catches up when shown again */
+		state.poll = setInterval(function () {
+			if (!document.hidden)
+				views.refresh();
+		}, state.pollMs);
 	}
 
 	/* Logged in: who, which brands, how often to poll; then the page of the URL. */
@@ -196,6 +200,10 @@ var tpc = window.tpc = window.tpc || {};
 			    (r ? r.analysis.id : tpc.analyses[0].id);
 		});
 		window.addEventListener('hashchange', navigate);
+		document.addEventListener('visibilitychange', function () {
+			if (!document.hidden && state.poll)
+				views.refresh();
+		});
 		api.onunauthorized(function () {
 			hint(null);
 			showLogin(i18n.t('session_over'));
