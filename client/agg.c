@@ -74,6 +74,11 @@ agg_grid(const struct agg *a, struct grid *g, struct err *e)
 	return 0;
 }
 
+/*
+ * "(N rows, generation G, refreshed T)" on stderr: it is about the table, not part of it,
+ * so that the rows on stdout go to a file or a pipe alone. stdout is flushed first so
+ * that on a terminal the line still comes after the table.
+ */
 void
 agg_footer(const struct agg *a, size_t nrows)
 {
@@ -84,18 +89,19 @@ agg_footer(const struct agg *a, size_t nrows)
 	bool num;
 	size_t w;
 
-	printf("(%zu row%s", nrows, nrows == 1 ? "" : "s");
+	fflush(stdout);
+	fprintf(stderr, "(%zu row%s", nrows, nrows == 1 ? "" : "s");
 	if (gen != NULL && body_mp_text(gen, &t, &num, &ignored) == 0 && t != NULL)
-		printf(", generation %s", t);
+		fprintf(stderr, ", generation %s", t);
 	free(t);
 	if (at != NULL && at->type == MSGPACK_OBJECT_STR) {
 		t = xstrndup(at->via.str.ptr, at->via.str.size);
 		d = term_text(t, &w);
-		printf(", refreshed %s", d);
+		fprintf(stderr, ", refreshed %s", d);
 		free(d);
 		free(t);
 	}
-	puts(")");
+	fputs(")\n", stderr);
 }
 
 int

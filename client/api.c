@@ -113,7 +113,7 @@ api_request(struct ctx *c, const char *method, const char *path, const char *acc
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "tpcctl/" TPCCTL_VERSION);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "tpcctl/" TPCD_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->http_timeout < 5 ? c->http_timeout : 5L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, c->http_timeout);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -172,6 +172,29 @@ api_error(const struct resp *r, struct err *e)
 	return -1;
 }
 
+/*
+ * A 401 in tpcctl's words: the server's message speaks to any HTTP client ("POST
+ * /v1/login"); this one says which credential was refused and what to do about it.
+ */
+int
+api_unauthorized(const struct ctx *c, struct err *e)
+{
+	switch (c->token_src) {
+	case TOKEN_OPTION:
+		return fail(e, EXIT_SERVER, "401: the token in %s is not valid (expired, revoked "
+		    "or unknown)", c->token_file);
+	case TOKEN_ENV:
+		return fail(e, EXIT_SERVER, "401: the token in $TPCD_TOKEN is not valid (expired, "
+		    "revoked or unknown)");
+	case TOKEN_DEFAULT:
+		return fail(e, EXIT_SERVER, "401: the session has ended (expired or logged out "
+		    "elsewhere); log in again with tpcctl login");
+	default:
+		return fail(e, EXIT_SERVER, "401: not logged in; log in with tpcctl login [USER], "
+		    "or give a token in $TPCD_TOKEN or with --token-file FILE");
+	}
+}
+
 /* A 2xx response, or -1 with the error; r is freed on error. */
 static int
 api_call(struct ctx *c, const char *method, const char *path, const char *accept,
@@ -181,7 +204,10 @@ api_call(struct ctx *c, const char *method, const char *path, const char *accept
 		return -1;
 	if (r->status >= 200 && r->status <= 299)
 		return 0;
-	api_error(r, e);
+	if (r->status == 401 && strcmp(path, "/v1/login") != 0)
+		api_unauthorized(c, e);
+	else
+		api_error(r, e);
 	api_resp_free(r);
 	return -1;
 }

@@ -20,7 +20,7 @@ data_list(struct ctx *c, const char *path, const char *member, const char *const
 	if (api_get_json(c, path, &root, e) == -1)
 		return -1;
 	if (c->fmt == OUT_JSON)
-		render_json(root, false);
+		render_json(root);
 	else if ((rc = grid_from_objects(&g, json_object_get(root, member), keys, heads, n,
 	    e)) == 0) {
 		render_grid(c, &g);
@@ -73,9 +73,8 @@ data_get(struct ctx *c, char **args, struct err *e)
 		return -1;
 	if ((rc = agg_decode(&r, &a, e)) == 0) {
 		if (c->fmt == OUT_JSON) {
-			/* one line: aggregates are big, and this is for jq, not eyes */
 			if ((rc = body_mp_to_json(a.root, &j, e)) == 0) {
-				render_json(j, true);
+				render_json(j);
 				json_decref(j);
 			}
 		} else if ((rc = agg_grid(&a, &g, e)) == 0) {

@@ -11,6 +11,9 @@
 
 #include "tpcctl.h"
 
+/* The exit status of diff(1) and kubectl diff, not that of the other verbs. */
+enum diff_status { DIFF_SAME = 0, DIFF_DIFFERENT = 1, DIFF_TROUBLE = 2 };
+
 struct side {
 	const char	*colour;
 	json_int_t	 generation;
@@ -210,7 +213,7 @@ diff_join_names(const json_t *arr, const char *sign)
 
 static int
 diff_aggregate(struct ctx *c, const char *brand, const json_t *meta, struct side *from,
-    struct side *to, json_t *out, struct grid *g, struct err *e)
+    struct side *to, json_t *out, struct grid *g, bool *differs, struct err *e)
 {
 	const char *name = json_string_value(json_object_get(meta, "name"));
 	char *bpath = api_escape(c, brand), *apath = api_escape(c, name), *note = NULL;
@@ -259,6 +262,9 @@ diff_aggregate(struct ctx *c, const char *brand, const json_t *meta, struct side
 	json_object_set(o, "columns_added", cadd);
 	json_object_set(o, "columns_removed", crem);
 	json_array_append_new(out, o);
+	if (n.added + n.removed + n.changed > 0 || json_array_size(cadd) + json_array_size(crem) >
+	    0 || from->present != to->present)
+		*differs = true;
 	grid_add(g, xstrdup(brand), false);
 	grid_add(g, xstrdup(name), false);
 	grid_add(g, xasprintf("%zu", n.added), true);
@@ -316,6 +322,11 @@ diff_pick_colours(struct ctx *c, struct side *from, struct side *to, json_t **ro
 	return 0;
 }
 
+/*
+ * The diff verb: the table (or JSON) of every aggregate compared, then the exit status of
+ * diff(1): 0 when the colours hold the same rows, 1 when anything differs (rows, columns,
+ * an aggregate only one colour holds), 2 when the comparison could not be made.
+ */
 int
 diff_run(struct ctx *c, char **args, struct err *e)
 {
@@ -325,6 +336,7 @@ diff_run(struct ctx *c, char **args, struct err *e)
 	const json_t *b, *m;
 	struct grid g;
 	size_t i, k, found;
+	bool differs = false;
 	int rc = -1;
 
 	grid_init(&g, 7);
@@ -371,7 +383,7 @@ diff_run(struct ctx *c, char **args, struct err *e)
 			if (name == NULL || (only != NULL && strcmp(only, name) != 0))
 				continue;
 			found++;
-			if (diff_aggregate(c, id, m, &from, &to, out, &g, e) == -1)
+			if (diff_aggregate(c, id, m, &from, &to, out, &g, &differs, e) == -1)
 				goto out;
 		}
 		if (only != NULL && found == 0) {
@@ -385,7 +397,7 @@ diff_run(struct ctx *c, char **args, struct err *e)
 		res = json_pack("{s:{s:s, s:I}, s:{s:s, s:I}, s:O}", "from", "colour",
 		    from.colour, "generation", from.generation, "to", "colour", to.colour,
 		    "generation", to.generation, "aggregates", out);
-		render_json(res, false);
+		render_json(res);
 		json_decref(res);
 	} else {
 		if (c->fmt == OUT_TABLE)
@@ -394,8 +406,12 @@ diff_run(struct ctx *c, char **args, struct err *e)
 			    to.generation);
 		render_grid(c, &g);
 	}
-	rc = 0;
+	/* -2: nothing more to print, the exit status says it */
+	rc = differs ? -2 : 0;
+	e->code = differs ? DIFF_DIFFERENT : DIFF_SAME;
 out:
+	if (rc == -1)
+		e->code = DIFF_TROUBLE;
 	grid_free(&g);
 	json_decref(snaps);
 	json_decref(brands);

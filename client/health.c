@@ -66,7 +66,7 @@ health_done(struct ctx *c, int code, json_t *detail, struct err *e, const char *
 			json_object_set_new(o, "perfdata", json_string(perf + 3));
 		if (detail != NULL)
 			json_object_update(o, detail);
-		render_json(o, false);
+		render_json(o);
 		json_decref(o);
 	} else
 		printf("%s - %s\n", plugin_names[code], msg);
@@ -75,11 +75,79 @@ health_done(struct ctx *c, int code, json_t *detail, struct err *e, const char *
 	return code == PLUGIN_OK ? 0 : -2;
 }
 
+/* he->msg with what was asked in front: "/v1/status: 401: ...". */
+static void
+health_prefix(struct err *he, const char *what)
+{
+	char msg[sizeof he->msg];
+
+	snprintf(msg, sizeof msg, "%s%s", what, he->msg);
+	memcpy(he->msg, msg, sizeof msg);
+}
+
+/*
+ * GET /healthz, then /v1/status into *st (caller json_decref's). On -1, *code is the
+ * verdict and he->msg says why: UNKNOWN when the check cannot ask (no connection, the
+ * credential refused, an answer it cannot read: the check is broken, not necessarily the
+ * service), CRITICAL when the daemon answers that it cannot serve (/healthz not 200, 503
+ * before the first snapshot; or /v1/status failing on the server's side).
+ */
+static int
+health_fetch(struct ctx *c, json_t **st, int *code, struct err *he)
+{
+	struct resp r;
+	int rc;
+
+	*st = NULL;
+	*code = PLUGIN_UNKNOWN;
+	if (api_request(c, "GET", "/healthz", "application/json", NULL, 0, &r, he) == -1)
+		return -1;
+	if (r.status != 200) {
+		json_t *j = json_loadb(r.body, r.len, 0, NULL);
+		const char *m = json_string_value(json_object_get(j, "message"));
+		size_t w;
+
+		if (m != NULL && json_object_get(j, "error") == NULL) {
+			char *d = term_text(m, &w);
+
+			snprintf(he->msg, sizeof he->msg, "%ld: %s", r.status, d);
+			free(d);
+		} else
+			api_error(&r, he);
+		*code = r.status == 401 || r.status == 403 ? PLUGIN_UNKNOWN : PLUGIN_CRITICAL;
+		health_prefix(he, "/healthz ");
+		json_decref(j);
+		api_resp_free(&r);
+		return -1;
+	}
+	api_resp_free(&r);
+	if (api_request(c, "GET", "/v1/status", "application/json", NULL, 0, &r, he) == -1) {
+		health_prefix(he, "/v1/status: ");
+		return -1;
+	}
+	if (r.status < 200 || r.status > 299) {
+		if (r.status == 401)
+			api_unauthorized(c, he);
+		else
+			api_error(&r, he);
+		if (r.status != 401 && r.status != 403)
+			*code = PLUGIN_CRITICAL;
+		health_prefix(he, "/v1/status: ");
+		api_resp_free(&r);
+		return -1;
+	}
+	if ((rc = body_parse_json(&r, st, he)) == -1)
+		health_prefix(he, "/v1/status: ");
+	api_resp_free(&r);
+	return rc;
+}
+
 /*
  * OK when /healthz is 200 and the active snapshot is younger than --warning (default:
  * twice the refresh interval, estimated as next_refresh_at - created_at; else 3600 s);
- * WARNING when older; CRITICAL when unreachable, 503, the last refresh failed, or older
- * than --critical; UNKNOWN when the answer cannot be judged.
+ * WARNING when older; CRITICAL when the daemon says it cannot serve (health_fetch), the
+ * last refresh failed, or the snapshot is older than --critical; UNKNOWN when the check
+ * cannot ask (unreachable, the credential refused) or the answer cannot be judged.
  */
 int
 health_run(struct ctx *c, char **args, struct err *e)
@@ -87,7 +155,6 @@ health_run(struct ctx *c, char **args, struct err *e)
 	const json_t *lr, *v, *snap;
 	json_t *st, *detail;
 	struct err he = { 0 };
-	struct resp r;
 	int64_t created, next, age, warn, crit = c->critical;
 	const char *colour, *res;
 	json_int_t gen;
@@ -100,26 +167,8 @@ health_run(struct ctx *c, char **args, struct err *e)
 		c->http_timeout = c->timeout > 0 ? c->timeout : 1;
 	else
 		c->http_timeout = 10;
-	if (api_request(c, "GET", "/healthz", "application/json", NULL, 0, &r, &he) == -1)
-		return health_done(c, PLUGIN_CRITICAL, NULL, e, "%s", he.msg);
-	if (r.status != 200) {
-		json_t *j = json_loadb(r.body, r.len, 0, NULL);
-		const char *m = json_string_value(json_object_get(j, "message"));
-
-		if (m != NULL && json_object_get(j, "error") == NULL) {
-			char *d0 = term_text(m, &w);
-
-			snprintf(he.msg, sizeof he.msg, "%ld: %s", r.status, d0);
-			free(d0);
-		} else
-			api_error(&r, &he);
-		json_decref(j);
-		api_resp_free(&r);
-		return health_done(c, PLUGIN_CRITICAL, NULL, e, "/healthz %s", he.msg);
-	}
-	api_resp_free(&r);
-	if (api_get_json(c, "/v1/status", &st, &he) == -1)
-		return health_done(c, PLUGIN_CRITICAL, NULL, e, "/v1/status: %s", he.msg);
+	if (health_fetch(c, &st, &code, &he) == -1)
+		return health_done(c, code, NULL, e, "%s", he.msg);
 	/* the active snapshot: "snapshot": {colour, generation, created_at}, or top level */
 	if (!json_is_object(snap = json_object_get(st, "snapshot")))
 		snap = st;

@@ -12,6 +12,8 @@
 
 #include "tpcctl.h"
 
+#define OPS_PROGRESS_EVERY	5	/* seconds between the lines refresh --wait prints */
+
 static void
 ops_status_kv(const char *key, const json_t *v, const char *dflt)
 {
@@ -58,6 +60,24 @@ ops_last_refresh(const json_t *lr)
 		ops_status_kv("refresh error", err, "");
 }
 
+/*
+ * The result column of the aggregates: /v1/status says "ok": true, false or null (never
+ * refreshed) per aggregate; shown as ok or error, as last_refresh's result is.
+ */
+static void
+ops_status_results(json_t *aggs)
+{
+	json_t *o, *ok;
+	size_t i;
+
+	json_array_foreach(aggs, i, o) {
+		if (json_object_get(o, "result") != NULL || !json_is_boolean(ok =
+		    json_object_get(o, "ok")))
+			continue;
+		json_object_set_new(o, "result", json_string(json_is_true(ok) ? "ok" : "error"));
+	}
+}
+
 int
 ops_status(struct ctx *c, char **args, struct err *e)
 {
@@ -71,9 +91,10 @@ ops_status(struct ctx *c, char **args, struct err *e)
 	if (api_get_json(c, "/v1/status", &root, e) == -1)
 		return -1;
 	if (c->fmt == OUT_JSON) {
-		render_json(root, false);
+		render_json(root);
 		goto out;
 	}
+	ops_status_results(json_object_get(root, "aggregates"));
 	if ((rc = grid_from_objects(&g, json_object_get(root, "aggregates"), keys, keys, 6,
 	    e)) == -1)
 		goto out;
@@ -87,6 +108,8 @@ ops_status(struct ctx *c, char **args, struct err *e)
 		    json_object_get(json_object_get(root, "snapshot"), "created_at"), "-");
 		ops_status_kv("source", json_object_get(root, "source"), "-");
 		ops_status_kv("refreshing", NULL, json_is_true(ref) ? "yes" : "no");
+		ops_status_kv("pinned", NULL, json_is_true(json_object_get(root, "pinned")) ?
+		    "yes (refreshes publish nothing until tpcctl unpin)" : "no");
 		ops_last_refresh(json_object_get(root, "last_refresh"));
 		putchar('\n');
 	}
@@ -159,6 +182,57 @@ ops_print_refresh(const json_t *st)
 	putchar('\n');
 }
 
+/* What a refresh being waited for is doing, from /v1/status. */
+static const char *
+ops_wait_state(const json_t *st, json_int_t n, json_int_t target)
+{
+	if (n + 1 < target)
+		return "an earlier refresh is still to finish";
+	if (json_is_true(json_object_get(st, "refreshing")))
+		return "running";
+	return "not started yet";
+}
+
+/*
+ * Polls /v1/status every 200 ms until "refreshes" reaches target and no refresh runs, or
+ * --timeout (default 300 s) passes; *st is then the last status (caller json_decref's).
+ * A refresh can take minutes: stderr hears when the wait starts and every
+ * OPS_PROGRESS_EVERY seconds after, so that a silent terminal does not look hung.
+ */
+static int
+ops_wait_refresh(struct ctx *c, json_int_t before, json_int_t target, json_t **st,
+    struct err *e)
+{
+	long limit = c->timeout >= 0 ? c->timeout : 300;
+	double start = ops_now(), deadline = start + (double)limit, told = start;
+	json_int_t n;
+
+	*st = NULL;
+	fprintf(stderr, "tpcctl: waiting for the refresh to finish (at most %ld s)\n", limit);
+	for (;;) {
+		double now = ops_now(), left = deadline - now;
+
+		if (left <= 0)
+			return fail(e, EXIT_SERVER, "refresh: not finished after %ld s (refreshes %"
+			    JSON_INTEGER_FORMAT ", waiting for %" JSON_INTEGER_FORMAT ")", limit,
+			    before, target);
+		c->http_timeout = left < 60 ? (long)left + 1 : 60;
+		ops_sleep_ms(left < 0.2 ? (long)(left * 1000) + 1 : 200);
+		if (ops_refreshes(c, st, &n, e) == -1)
+			return -1;
+		before = n;
+		if (n >= target && !json_is_true(json_object_get(*st, "refreshing")))
+			return 0;
+		if ((now = ops_now()) - told >= OPS_PROGRESS_EVERY) {
+			told = now;
+			fprintf(stderr, "tpcctl: still waiting after %.0f s: %s\n", now - start,
+			    ops_wait_state(*st, n, target));
+		}
+		json_decref(*st);
+		*st = NULL;
+	}
+}
+
 /*
  * POST /v1/refresh, of everything or of one aggregate (of one brand with --brand). With
  * --wait, polls /v1/status until the refresh this request asked for has completed: the
@@ -168,11 +242,10 @@ int
 ops_refresh(struct ctx *c, char **args, struct err *e)
 {
 	json_t *req = NULL, *root = NULL, *st = NULL, *out;
-	json_int_t before = 0, target, n;
+	json_int_t before = 0, target;
 	const json_t *id;
 	const char *res;
 	char *body = NULL;
-	double deadline;
 	int rc = -1;
 
 	if ((c->opts & OPTF_TIMEOUT) && !c->wait)
@@ -201,7 +274,7 @@ ops_refresh(struct ctx *c, char **args, struct err *e)
 		goto out;
 	if (!c->wait) {
 		if (c->fmt == OUT_JSON)
-			render_json(root, false);
+			render_json(root);
 		else if (json_is_true(json_object_get(root, "already_running")))
 			puts("refresh accepted (one is running; this one follows it)");
 		else
@@ -213,33 +286,15 @@ ops_refresh(struct ctx *c, char **args, struct err *e)
 	if (json_is_integer(id = json_object_get(root, "refresh_id")) &&
 	    json_integer_value(id) > target)
 		target = json_integer_value(id);
-	deadline = ops_now() + (double)(c->timeout >= 0 ? c->timeout : 300);
-	for (;;) {
-		double left = deadline - ops_now();
-
-		if (left <= 0) {
-			fail(e, EXIT_SERVER, "refresh: not finished after %ld s (refreshes %"
-			    JSON_INTEGER_FORMAT ", waiting for %" JSON_INTEGER_FORMAT ")",
-			    c->timeout >= 0 ? c->timeout : 300L, before, target);
-			goto out;
-		}
-		c->http_timeout = left < 60 ? (long)left + 1 : 60;
-		ops_sleep_ms(left < 0.2 ? (long)(left * 1000) + 1 : 200);
-		if (ops_refreshes(c, &st, &n, e) == -1)
-			goto out;
-		before = n;
-		if (n >= target && !json_is_true(json_object_get(st, "refreshing")))
-			break;
-		json_decref(st);
-		st = NULL;
-	}
+	if (ops_wait_refresh(c, before, target, &st, e) == -1)
+		goto out;
 	res = json_string_value(json_object_get(json_object_get(st, "last_refresh"), "result"));
 	if (c->fmt == OUT_JSON) {
 		out = json_deep_copy(root);
 		json_object_set(out, "refreshes", json_object_get(st, "refreshes"));
 		json_object_set(out, "generation", json_object_get(st, "generation"));
 		json_object_set(out, "last_refresh", json_object_get(st, "last_refresh"));
-		render_json(out, false);
+		render_json(out);
 		json_decref(out);
 	} else if (res == NULL || strcmp(res, "ok") == 0)
 		ops_print_refresh(st);
@@ -274,7 +329,7 @@ ops_colour_action(struct ctx *c, const char *path, const char *what, struct err 
 	if (api_post_json(c, path, NULL, &root, e) == -1)
 		return -1;
 	if (c->fmt == OUT_JSON)
-		render_json(root, false);
+		render_json(root);
 	else {
 		colour = body_json_text(json_object_get(root, "active"), &num);
 		gen = body_json_text(json_object_get(root, "generation"), &num);
@@ -309,7 +364,7 @@ ops_pin_action(struct ctx *c, const char *path, struct err *e)
 	if (api_post_json(c, path, NULL, &root, e) == -1)
 		return -1;
 	if (c->fmt == OUT_JSON)
-		render_json(root, false);
+		render_json(root);
 	else if (json_is_true(json_object_get(root, "pinned")))
 		puts("pinned: no refresh publishes until tpcctl unpin");
 	else
@@ -346,7 +401,7 @@ ops_snapshots(struct ctx *c, char **args, struct err *e)
 	if (api_get_json(c, "/v1/snapshots", &root, e) == -1)
 		return -1;
 	if (c->fmt == OUT_JSON) {
-		render_json(root, false);
+		render_json(root);
 		json_decref(root);
 		return 0;
 	}

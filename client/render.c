@@ -99,8 +99,9 @@ render_table(const struct grid *g, FILE *out)
 }
 
 /*
- * RFC 4180 (the quoting is util.c's, shared with the daemon's encoder). A null cell is an
- * empty field; an empty string is quoted so that it stays distinct from null.
+ * RFC 4180 fields (the quoting is util.c's, shared with the daemon's encoder), but LF line
+ * ends, as the POSIX tools that read this (cut, awk, sort, a shell's read) expect. A null
+ * cell is an empty field; an empty string is quoted so that it stays distinct from null.
  */
 static void
 render_csv(const struct grid *g, FILE *out)
@@ -114,7 +115,7 @@ render_csv(const struct grid *g, FILE *out)
 			buf_adds(&b, "\"\"");
 		else if (g->text[i] != NULL)
 			util_csv_field(&b, g->text[i], strlen(g->text[i]));
-		buf_adds(&b, (i + 1) % g->ncols == 0 ? "\r\n" : ",");
+		buf_adds(&b, (i + 1) % g->ncols == 0 ? "\n" : ",");
 		if (b.len >= 65536) {
 			fwrite(b.data, 1, b.len, out);
 			buf_reset(&b);
@@ -135,14 +136,16 @@ render_grid(const struct ctx *c, const struct grid *g)
 }
 
 /*
- * jansson has one precision per dump; the largest any double needs keeps every value
- * exact and, unless some value needs 16+ digits, prints the others shortest too.
+ * One JSON document on one line, whatever the verb: -o json is for jq and scripts, which
+ * read a document per line (and eyes have jq . for indenting). jansson has one precision
+ * per dump; the largest any double needs keeps every value exact and, unless some value
+ * needs 16+ digits, prints the others shortest too.
  */
 void
-render_json(json_t *j, bool compact)
+render_json(json_t *j)
 {
-	char *s = json_dumps(j, (compact ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER |
-	    JSON_ENCODE_ANY | JSON_REAL_PRECISION(body_json_digits(j)));
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(body_json_digits(j)));
 
 	if (s == NULL)
 		fatal("out of memory");

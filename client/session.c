@@ -27,12 +27,45 @@ session_user(char **args)
 	return NULL;
 }
 
+/*
+ * Logs out the session whose token an earlier login kept, so that logging in again does
+ * not leave it alive until it expires; true when the server ended it. Called once the new
+ * login has succeeded: a mistyped password must not cost the session in use. Anything
+ * else (no file, an API token put there by hand, a dead token) leaves nothing to do, and
+ * a failure is only a warning, since the new session is already there.
+ */
+static bool
+session_end_stored(struct ctx *c)
+{
+	struct err e = { 0 };
+	struct resp r;
+	char *old;
+	bool ended;
+
+	if ((old = token_stored()) == NULL)
+		return false;
+	c->token = old;
+	if (api_request(c, "POST", "/v1/logout", "application/json", NULL, 0, &r, &e) == -1) {
+		fprintf(stderr, "tpcctl: warning: the previous session is not logged out: %s\n",
+		    e.msg);
+		ended = false;
+	} else {
+		ended = r.status >= 200 && r.status <= 299;
+		api_resp_free(&r);
+	}
+	c->token = NULL;
+	explicit_bzero(old, strlen(old));
+	free(old);
+	return ended;
+}
+
 int
 session_login(struct ctx *c, char **args, struct err *e)
 {
 	char *user = session_user(args), *pw = NULL, *body = NULL, *tok = NULL, *prompt, *cause;
 	json_t *req = NULL, *root = NULL;
 	struct resp r;
+	bool replaced;
 	int rc = -1;
 
 	if (user == NULL)
@@ -64,18 +97,22 @@ session_login(struct ctx *c, char **args, struct err *e)
 		goto out;
 	}
 	tok = xstrdup(json_string_value(json_object_get(root, "token")));
-	if (token_check(&tok, "the login response", e) == -1 || token_store(tok, e) == -1) {
-		if (e->code == EXIT_USAGE)
-			e->code = EXIT_SERVER;	/* a bad token from the server is its fault */
+	if (token_check(&tok, "the login response", e) == -1) {
+		e->code = EXIT_SERVER;	/* a bad token from the server is its fault */
 		goto out;
 	}
+	replaced = session_end_stored(c);
+	if (token_store(tok, e) == -1)
+		goto out;
 	if (c->fmt == OUT_JSON) {
-		json_t *o = json_pack("{s:b, s:s?}", "logged_in", 1, "user", user);
+		json_t *o = json_pack("{s:b, s:s?, s:b}", "logged_in", 1, "user", user,
+		    "previous_session_ended", replaced);
 
-		render_json(o, false);
+		render_json(o);
 		json_decref(o);
 	} else
-		printf("logged in as %s\n", user);
+		printf("logged in as %s%s\n", user, replaced ?
+		    " (the previous session is logged out)" : "");
 	rc = 0;
 out:
 	/* the password and the token should not linger in freed heap */
@@ -94,6 +131,15 @@ out:
 	return rc;
 }
 
+static void
+session_print_logged_out(bool yes)
+{
+	json_t *o = json_pack("{s:b}", "logged_out", yes);
+
+	render_json(o);
+	json_decref(o);
+}
+
 /*
  * Revokes the token in use. The stored file goes once the server has answered 2xx or
  * 401 (the token is dead either way); when the server cannot be reached it stays, so
@@ -109,7 +155,7 @@ session_logout(struct ctx *c, char **args, struct err *e)
 	(void)args;
 	if (c->token == NULL) {
 		if (c->fmt == OUT_JSON)
-			puts("{\n  \"logged_out\": false\n}");
+			session_print_logged_out(false);
 		fputs("tpcctl: not logged in\n", stderr);
 		return 0;
 	}
@@ -128,7 +174,7 @@ session_logout(struct ctx *c, char **args, struct err *e)
 		free(path);
 	}
 	if (rc == 0 && c->fmt == OUT_JSON)
-		puts("{\n  \"logged_out\": true\n}");
+		session_print_logged_out(true);
 	else if (rc == 0)
 		puts("logged out");
 	return rc;

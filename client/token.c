@@ -1,7 +1,7 @@
 /*
  * token.c — the bearer token tpcctl sends: from --token-file, $TPCD_TOKEN or the file
- * login keeps (~/.config/tpcctl/token, mode 0600). Checks that a token can go in a header;
- * never prints it.
+ * login keeps ($XDG_CONFIG_HOME/tpcd/token, else ~/.config/tpcd/token; mode 0600).
+ * Checks that a token can go in a header; never prints it.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -17,7 +17,7 @@
 
 #include "tpcctl.h"
 
-#define TOKEN_DIR	".config/tpcctl"
+#define TOKEN_DIR	"tpcd"		/* under $XDG_CONFIG_HOME or ~/.config */
 #define MAX_TOKEN	8192
 
 static char *
@@ -33,15 +33,35 @@ token_home_dir(void)
 	return NULL;
 }
 
+/*
+ * The directory login keeps its token in: $XDG_CONFIG_HOME/tpcd, or ~/.config/tpcd when
+ * XDG_CONFIG_HOME is unset, empty or relative (the XDG base directory rules: a relative
+ * one is invalid); NULL without a home directory.
+ */
+static char *
+token_dir(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	char *home, *dir;
+
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/" TOKEN_DIR, xdg);
+	if ((home = token_home_dir()) == NULL)
+		return NULL;
+	dir = xasprintf("%s/.config/" TOKEN_DIR, home);
+	free(home);
+	return dir;
+}
+
 char *
 token_default_path(void)
 {
-	char *home = token_home_dir(), *p;
+	char *dir = token_dir(), *p;
 
-	if (home == NULL)
+	if (dir == NULL)
 		return NULL;
-	p = xasprintf("%s/" TOKEN_DIR "/token", home);
-	free(home);
+	p = xasprintf("%s/token", dir);
+	free(dir);
 	return p;
 }
 
@@ -116,7 +136,7 @@ bad:
 	return -1;
 }
 
-/* --token-file, else $TPCD_TOKEN, else ~/.config/tpcctl/token; none at all is fine. */
+/* --token-file, else $TPCD_TOKEN, else the token login kept; none at all is fine. */
 int
 token_load(struct ctx *c, struct err *e)
 {
@@ -142,19 +162,32 @@ token_load(struct ctx *c, struct err *e)
 	return rc;
 }
 
+/* The token an earlier login kept, or NULL (no file, or not a usable token); caller frees. */
+char *
+token_stored(void)
+{
+	struct err e;
+	char *path = token_default_path(), *tok = NULL;
+
+	if (path == NULL)
+		return NULL;
+	if (token_read(path, false, &tok, &e) == -1)
+		tok = NULL;
+	free(path);
+	return tok;
+}
+
 int
 token_store(const char *tok, struct err *e)
 {
-	char *home = token_home_dir(), *dir, *path, *cause;
+	char *dir = token_dir(), *path, *cause;
 	size_t off = 0, len = strlen(tok);
 	ssize_t n;
 	int fd, rc = -1;
 
-	if (home == NULL)
+	if (dir == NULL)
 		return fail(e, EXIT_SERVER, "no home directory to keep the token in");
-	dir = xasprintf("%s/" TOKEN_DIR, home);
 	path = xasprintf("%s/token", dir);
-	free(home);
 	if (util_mkdir_p(dir, 0700, &cause) == -1) {
 		fail(e, EXIT_SERVER, "%s", cause);
 		free(cause);

@@ -55,16 +55,16 @@ static const struct verb {
 	const char	*optargs;	/* how they read in its usage line */
 	const char	*help;
 } verbs[] = {
-
 	{ "status", "", 0, 0, true, ops_status, 0, "",
-	  "The active snapshot (colour, generation, created_at), the last refresh and\n"
-	  "every aggregate's state. -o json prints the server's JSON; -o csv the aggregates.\n" },
+	  "The active snapshot (colour, generation, created_at), the last refresh, whether\n"
+	  "a refresh runs, whether the daemon is pinned, and every aggregate's state (its\n"
+	  "result: ok or error). -o json prints the server's JSON; -o csv the aggregates.\n" },
 	{ "get", "BRAND AGGREGATE", 2, 2, true, data_get, 0, "",
-	  "One aggregate's rows, fetched as msgpack. The table ends with a line giving the\n"
-	  "row count, the generation and when the content last changed; -o json prints\n"
-	  "{brand, aggregate, generation, refreshed_at, columns, rows} on one line, doubles\n"
-	  "exact; -o csv is RFC 4180 with a header, null an empty field and an empty\n"
-	  "string \"\".\n" },
+	  "One aggregate's rows, fetched as msgpack. After the table, a line on stderr gives\n"
+	  "the row count, the generation and when the content last changed; -o json prints\n"
+	  "{brand, aggregate, generation, refreshed_at, columns, rows}, doubles exact; -o csv\n"
+	  "has a header line, RFC 4180 quoting and LF line ends, null an empty field and an\n"
+	  "empty string \"\".\n" },
 	{ "refresh", "[AGGREGATE]", 0, 1, true, ops_refresh,
 	  OPTF_BRAND | OPTF_WAIT | OPTF_TIMEOUT, " [--brand BRAND] [--wait [--timeout SECONDS]]",
 	  "Asks the daemon to refresh now: everything, or only AGGREGATE (of every brand, or\n"
@@ -73,7 +73,8 @@ static const struct verb {
 	  "\n"
 	  "  --brand BRAND       refresh only this brand's aggregates\n"
 	  "  --wait              wait until the refresh has completed (polling /v1/status\n"
-	  "                      every 200 ms) and print its result; exit 1 if it failed\n"
+	  "                      every 200 ms; a line on stderr every 5 s while it runs)\n"
+	  "                      and print its result; exit 1 if it failed\n"
 	  "  -t, --timeout SECS  give up waiting after SECS seconds (default 300; exit 1)\n" },
 	{ "snapshots", "", 0, 0, true, ops_snapshots, 0, "",
 	  "The snapshot each colour holds: colour, whether it is active, generation,\n"
@@ -97,7 +98,9 @@ static const struct verb {
 	  "row. The note column names columns added (+) or removed (-) and aggregates only\n"
 	  "one colour holds. -o json: {from, to, aggregates: [{brand, aggregate, in_from,\n"
 	  "in_to, from_rows, to_rows, added, removed, changed, unchanged, columns_added,\n"
-	  "columns_removed}]}. Needs a snapshot in both colours.\n" },
+	  "columns_removed}]}. Needs a snapshot in both colours.\n"
+	  "Exit status, as diff(1)'s: 0 the colours hold the same data, 1 they differ,\n"
+	  "2 trouble (no second snapshot, an error, the server unreachable).\n" },
 	{ "health", "", 0, 0, true, health_run,
 	  OPTF_WARNING | OPTF_CRITICAL | OPTF_TIMEOUT,
 	  " [-w SECONDS] [-c SECONDS] [-t SECONDS]",
@@ -105,11 +108,14 @@ static const struct verb {
 	  "stdout and the exit status\n"
 	  "  0 OK        /healthz is 200 and the active snapshot is younger than --warning\n"
 	  "  1 WARNING   the snapshot is older than --warning\n"
-	  "  2 CRITICAL  unreachable, /healthz not 200 (503: no snapshot yet), the last\n"
-	  "              refresh failed, or the snapshot is older than --critical\n"
-	  "  3 UNKNOWN   a usage error, or an answer that cannot be judged\n"
-	  "(unlike the other verbs: here unreachable is 2 and a usage error 3). The line\n"
-	  "ends with performance data: | age=Ns;WARN;CRIT;0; generation=N.\n"
+	  "  2 CRITICAL  /healthz not 200 (503: no snapshot yet), /v1/status failing on the\n"
+	  "              server, the last refresh failed, or the snapshot is older than\n"
+	  "              --critical\n"
+	  "  3 UNKNOWN   the check cannot tell: a usage error, the daemon unreachable, the\n"
+	  "              credential missing or refused (401, 403), or an answer that cannot\n"
+	  "              be judged\n"
+	  "(unlike the other verbs: here a usage error is 3). The line ends with\n"
+	  "performance data: | age=Ns;WARN;CRIT;0; generation=N.\n"
 	  "\n"
 	  "  -w, --warning SECS   default twice the refresh interval (next_refresh_at minus\n"
 	  "                       created_at in /v1/status), else 3600\n"
@@ -122,9 +128,11 @@ static const struct verb {
 	  "A brand's aggregates: name, rows, title.\n" },
 	{ "login", "[USER]", 0, 1, false, session_login, 0, "",
 	  "Asks for USER's password (default $USER; without a terminal, one line of stdin),\n"
-	  "gets a token from the daemon and keeps it in ~/.config/tpcctl/token (mode 0600).\n" },
+	  "gets a token from the daemon and keeps it in $XDG_CONFIG_HOME/tpcd/token, else\n"
+	  "~/.config/tpcd/token (mode 0600). The session of the token kept there before is\n"
+	  "logged out once the new one is in hand.\n" },
 	{ "logout", "", 0, 0, true, session_logout, 0, "",
-	  "Revokes the token in use; removes ~/.config/tpcctl/token if it came from there.\n" },
+	  "Ends the session in use; removes the token login kept if it came from there.\n" },
 	{ "help", "[VERB]", 0, 1, false, verb_help, 0, "",
 	  "The overall help, or a verb's.\n" },
 };
@@ -144,26 +152,31 @@ static const char usage_text[] =
 	"  swap                    make the other colour active\n"
 	"  rollback                make the other, older colour active\n"
 	"  pin, unpin              stop / let refreshes publish\n"
-	"  diff [BRAND [AGGREGATE]]  rows added/removed/changed between the colours\n"
+	"  diff [BRAND [AGGREGATE]]  rows added/removed/changed between the colours;\n"
+	"                          exit 0 same, 1 different, 2 trouble\n"
 	"  health                  monitoring check: OK/WARNING/CRITICAL/UNKNOWN, exit 0-3\n"
 	"                          (-w SECONDS, -c SECONDS, -t SECONDS)\n"
 	"  brands                  the brands served\n"
 	"  aggregates BRAND        a brand's aggregates\n"
-	"  login [USER]            get a token, keep it in ~/.config/tpcctl/token\n"
+	"  login [USER]            log in; keep the token in $XDG_CONFIG_HOME/tpcd/token\n"
 	"  logout                  revoke the token, remove the kept one\n"
 	"  help [VERB]             this text, or a verb's (same as tpcctl VERB --help)\n"
 	"\n"
 	"options (also accepted after the verb):\n"
 	"  -s, --server URL        the daemon (default $TPCD_URL, else " DEFAULT_URL ")\n"
-	"  -o, --output FORMAT     table (default), json or csv\n"
-	"      --token-file FILE   the bearer token (default $TPCD_TOKEN, else\n"
-	"                          ~/.config/tpcctl/token when it exists)\n"
+	"  -o, --output FORMAT     table (default); json: one document on one line;\n"
+	"                          csv: a header line, RFC 4180 quoting, LF line ends\n"
+	"      --token-file FILE   read the bearer token from FILE; without it, the token\n"
+	"                          is $TPCD_TOKEN, else the one login kept in\n"
+	"                          $XDG_CONFIG_HOME/tpcd/token (~/.config/tpcd/token)\n"
 	"  -h, --help              help\n"
 	"  -V, --version           the version\n"
 	"\n"
 	"exit status: 0 ok; 1 the server answered with an error (or another failure);\n"
 	"2 usage error; 3 the server is unreachable (refused, timed out, unknown host).\n"
-	"health alone differs: 0 OK, 1 WARNING, 2 CRITICAL (unreachable too), 3 UNKNOWN.\n";
+	"diff and health differ: diff 0 same, 1 different, 2 trouble; health 0 OK,\n"
+	"1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreachable and usage errors too).\n"
+	"Tables, CSV and JSON go to stdout; notes, progress and errors to stderr.\n";
 
 static const struct verb *
 find_verb(const char *name)
@@ -375,7 +388,7 @@ run(struct ctx *c, int argc, char **argv, struct err *e)
 		return 0;
 	}
 	if (what == PARSED_VERSION) {
-		puts("tpcctl " TPCCTL_VERSION);
+		puts("tpcctl " TPCD_VERSION);
 		return 0;
 	}
 	if (first >= argc) {
@@ -392,7 +405,7 @@ run(struct ctx *c, int argc, char **argv, struct err *e)
 	if (what == PARSED_HELP)
 		return verb_help(c, (char *[]){ vargv[0], NULL }, e);
 	if (what == PARSED_VERSION) {
-		puts("tpcctl " TPCCTL_VERSION);
+		puts("tpcctl " TPCD_VERSION);
 		return 0;
 	}
 	nargs = argc - first - optind;

@@ -17,9 +17,7 @@
 #include <jansson.h>
 #include <msgpack.h>
 
-#include "tpcd.h"
-
-#define TPCCTL_VERSION	"0.1"
+#include "tpcd.h"	/* and TPCD_VERSION, the one version of tpcd and tpcctl */
 
 struct grid;
 
@@ -73,6 +71,7 @@ char	*token_default_path(void);
 int	 token_check(char **, const char *, struct err *);
 int	 token_load(struct ctx *, struct err *);
 int	 token_store(const char *, struct err *);
+char	*token_stored(void);
 
 /* api.c */
 struct resp {
@@ -87,6 +86,7 @@ void	 api_resp_free(struct resp *);
 int	 api_request(struct ctx *, const char *, const char *, const char *, const char *,
 	    size_t, struct resp *, struct err *);
 int	 api_error(const struct resp *, struct err *);
+int	 api_unauthorized(const struct ctx *, struct err *);
 int	 api_get(struct ctx *, const char *, const char *, struct resp *, struct err *);
 int	 api_post(struct ctx *, const char *, const char *, struct resp *, struct err *);
 int	 api_get_json(struct ctx *, const char *, json_t **, struct err *);
@@ -135,7 +135,7 @@ int	 grid_from_objects(struct grid *, const json_t *, const char *const *,
 
 /* render.c */
 void	 render_grid(const struct ctx *, const struct grid *);
-void	 render_json(json_t *, bool);
+void	 render_json(json_t *);
 
 /* ops.c */
 int	 ops_status(struct ctx *, char **, struct err *);
