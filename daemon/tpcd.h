@@ -682,7 +682,6 @@ void	auth_throttle_result(struct auth_throttle *, const char *user, const char *
 char	*auth_password_random(const char *prefix, size_t nbytes);
 int	auth_password_verify(const char *pw, const char *hash);
 char	*auth_password_hash(const char *pw, char **cause);
-int	auth_password_read(FILE *in, char **pw, char **cause);
 
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
