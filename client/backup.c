@@ -1,8 +1,8 @@
 /*
- * backup.c — the file side of `tpcctl backup FILE`: the bytes GET /v1/backup sent are
- * written to FILE.tmp, opened as an LMDB environment (read-only, no lock file) to prove
- * it is whole and of a known store format, synced, then renamed to FILE. A partial or
- * damaged copy never takes FILE's name. No HTTP here; tpcctl.c fetches.
+ * backup.c — `tpcctl backup FILE`: the bytes GET /v1/backup sends are written to
+ * FILE.tmp, opened as an LMDB environment (read-only, no lock file) to prove it is whole
+ * and of a known store format, synced, then renamed to FILE. A partial or damaged copy
+ * never takes FILE's name.
  */
 #include <sys/stat.h>
 
@@ -15,7 +15,9 @@
 
 #include <lmdb.h>
 
-#include "backup.h"
+#include "tpcctl.h"
+
+#define BACKUP_FORMAT	"1"	/* the store format (meta "format") this tpcctl knows */
 
 /* Opens the copy and checks it: every page LMDB's meta names is in the file; the format. */
 static int
@@ -70,7 +72,7 @@ fail:
  * Writes data (len bytes) to path through path.tmp, checked and synced; mode 0600 (it
  * holds sessions). 0, or -1 with msg; path is then untouched and path.tmp removed.
  */
-int
+static int
 backup_save(const char *path, const void *data, size_t len, char *msg, size_t msglen)
 {
 	size_t n = strlen(path) + 5;
@@ -120,4 +122,28 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+/* backup FILE: the store as GET /v1/backup sends it, checked before it is FILE. */
+int
+backup_verb(struct ctx *c, char **args, struct err *e)
+{
+	struct resp r;
+	char msg[512];
+
+	c->http_timeout = 600;	/* a big store takes a while to copy and send */
+	if (api_get(c, "/v1/backup", "application/octet-stream", &r, e) == -1)
+		return -1;
+	if (backup_save(args[0], r.body, r.len, msg, sizeof msg) != 0) {
+		api_resp_free(&r);
+		return fail(e, EXIT_SERVER, "backup: %s", msg);
+	}
+	if (c->fmt == OUT_JSON) {
+		json_t *o = json_pack("{s:s, s:I}", "file", args[0], "bytes", (json_int_t)r.len);
+		render_json(o);
+		json_decref(o);
+	} else
+		printf("backup: %zu bytes written to %s\n", r.len, args[0]);
+	api_resp_free(&r);
+	return 0;
 }

@@ -302,7 +302,10 @@ def test_installed_service_day():
         eq(t.request("GET", "/v1/brands/a/aggregates/user_counts", dash["dash1"])[0], 200)
         # dash1 revoked before the backup; dash2 and a session after it
         eq(t.request("POST", "/v1/tokens/dash1/revoke", token=None)[0], 401, "needs auth")
-        with open(os.path.join(home, ".config/tpcctl/token")) as f:
+        kept = [os.path.join(dp, f) for dp, _, fs in os.walk(home) for f in fs
+                 if f == "token"]
+        eq(len(kept), 1, "one token kept by tpcctl login: %r" % kept)
+        with open(kept[0]) as f:
             admin_tok = f.read().strip()
         eq(t.request("POST", "/v1/tokens/dash1/revoke", admin_tok)[0], 200, "revoke dash1")
         st, body = t.request("POST", "/v1/login", body='{"user":"admin","password":"%s"}'
