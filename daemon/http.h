@@ -48,6 +48,8 @@ struct http_thread {
 struct http_server {
 	struct runtime		*rt;		/* the newest */
 	struct store		*st;
+	struct worker_pool	*writer;	/* every store write of a request (1 thread) */
+	struct worker_pool	*hashers;	/* password checks (yescrypt, ~20 ms each) */
 	struct http_thread	*th;
 	int			 nthreads;
 	int			 port;
@@ -82,6 +84,11 @@ struct http_req {
 	int			 status;	/* of the reply sent */
 	size_t			 bytes;		/* of the body sent */
 	int64_t			 now;
+	int64_t			 t0;		/* mono_us when handling began */
+	const char		*method;	/* "GET", ...: static */
+	enum metric_route	 metric;
+	int			 v1;		/* a /v1 path: audited */
+	int			 deferred;	/* handed to a pool: answered by http_defer */
 };
 
 /* http_reply.c: a leaf, used by every other http_*.c */
@@ -90,9 +97,12 @@ void	http_reply_note(int status, size_t bytes);
 void	http_reply_json(struct evhttp_request *, int status, const char *reason, json_t *);
 void	http_reply_error(struct evhttp_request *, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	http_reply_unavailable(struct evhttp_request *);
 
 /* http_route.c */
 void	http_route_request(struct http_thread *, struct evhttp_request *, int64_t t0);
+void	http_defer(struct http_req *, struct worker_pool *, worker_fn work,
+	    void (*reply)(struct http_req *, void *), void *arg);
 
 /* http_conn.c */
 int	http_conn_admit(struct http_thread *, struct evhttp_request *);

@@ -98,6 +98,22 @@ credential(struct evhttp_request *req, size_t *len)
 	return NULL;
 }
 
+/* A store write nobody waits for: the writer ends an expired session. */
+struct expire_job {
+	struct auth		*auth;
+	struct principal	 p;
+};
+
+static void
+expire_work(void *arg)
+{
+	struct expire_job *j = arg;
+
+	auth_expire(j->auth, &j->p);
+	explicit_bzero(j, sizeof *j);
+	free(j);
+}
+
 /* Sets r->auth and r->p from the request's credential, looked up in view v. */
 void
 http_authenticate(struct http_req *r, struct store_view *v)
@@ -106,8 +122,13 @@ http_authenticate(struct http_req *r, struct store_view *v)
 	const char *secret = credential(r->req, &len);
 
 	r->auth = auth_check(r->t->rt->auth, v, secret, secret ? len : 0, r->now, &r->p);
-	if (r->auth == AUTH_EXPIRED)
-		auth_expire(r->t->rt->auth, &r->p);
+	if (r->auth == AUTH_EXPIRED) {
+		struct expire_job *j = xmalloc(sizeof *j);
+
+		j->auth = r->t->rt->auth;
+		j->p = r->p;
+		worker_submit(r->t->srv->writer, NULL, expire_work, NULL, j);
+	}
 }
 
 /* 401 for a missing, unknown, expired or revoked credential; the audit says which. */
@@ -186,6 +207,78 @@ scrub(json_t *body)
 }
 
 /*
+ * A login in flight: the password is checked on a hashing thread, the session written by
+ * the writer; the serving loop only parses, throttles and answers. auth is the runtime's
+ * at the request (a reload retires runtimes but frees them only at exit).
+ */
+struct login_job {
+	struct auth		*auth;
+	struct worker_pool	*writer;
+	char			 user[AUTH_NAME_MAX + 1];
+	char			*password;
+	char			 addr[INET6_ADDRSTRLEN];
+	int64_t			 now;
+	enum auth_login		 rc;
+	struct auth_login_result res;
+	struct principal	 p;
+};
+
+static void
+login_session_work(void *arg)
+{
+	struct login_job *j = arg;
+
+	j->rc = auth_login_session(j->auth, j->user, j->addr, j->now, &j->p, &j->res);
+}
+
+static void
+login_work(void *arg)
+{
+	struct login_job *j = arg;
+
+	j->rc = auth_login_check(j->auth, j->user, j->password, &j->res);
+	explicit_bzero(j->password, strlen(j->password));
+	if (j->rc == AUTH_LOGIN_OK)
+		worker_run(j->writer, login_session_work, j);
+}
+
+static void
+login_reply(struct http_req *r, void *arg)
+{
+	struct login_job *j = arg;
+	struct auth *a = r->t->rt->auth;
+
+	r->p = j->p;
+	/* a reload came between: the user's role and brands as configured now */
+	if (j->rc == AUTH_LOGIN_OK && a != j->auth && auth_principal_refresh(a, &r->p) != 0) {
+		j->rc = AUTH_LOGIN_REFUSED;
+		j->res.reason = "unknown_user";
+	}
+	if (j->rc != AUTH_LOGIN_STORE_ERROR)
+		auth_throttle_result(auth_get_throttle(a), j->user, r->addr,
+		    j->rc == AUTH_LOGIN_OK, mono_ms());
+	if (j->rc == AUTH_LOGIN_OK) {
+		login_ok(r, &j->res);
+		login_audit(r, j->user, 1, NULL);
+	} else if (j->rc == AUTH_LOGIN_REFUSED) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
+		    "Bearer realm=\"tpcd\"");
+		http_reply_error(r->req, 401, "unauthorized", "wrong user or password");
+		login_audit(r, j->user, 0, j->res.reason);
+	} else {
+		http_reply_error(r->req, 500, "internal", "cannot store the session");
+		login_audit(r, j->user, 0, "store_error");
+	}
+	if (j->res.token != NULL) {
+		explicit_bzero(j->res.token, strlen(j->res.token));
+		free(j->res.token);
+	}
+	free(j->password);
+	explicit_bzero(j, sizeof *j);
+	free(j);
+}
+
+/*
  * POST /v1/login {"user","password"}: 429 while throttled (the password is not even
  * checked), 401 for a wrong user or password (the same answer for both), 200 with the
  * session as a cookie and in the body.
@@ -200,10 +293,9 @@ http_login(struct http_req *r)
 	json_t *body = data ? json_loadb((const char *)data, len, 0, NULL) : NULL;
 	const char *user = json_string_value(json_object_get(body, "user"));
 	const char *pw = json_string_value(json_object_get(body, "password"));
-	struct auth_login_result res;
+	struct login_job *j;
 	int64_t wait;
 	char tmp[32];
-	enum auth_login rc;
 
 	if (data != NULL)
 		explicit_bzero(data, len);
@@ -223,25 +315,68 @@ http_login(struct http_req *r)
 		scrub(body);
 		return;
 	}
-	rc = auth_login(a, user, pw, r->addr, r->now, &r->p, &res);
-	if (rc != AUTH_LOGIN_STORE_ERROR)
-		auth_throttle_result(auth_get_throttle(a), user, r->addr,
-		    rc == AUTH_LOGIN_OK, mono_ms());
-	if (rc == AUTH_LOGIN_OK) {
-		login_ok(r, &res);
-		login_audit(r, user, 1, NULL);
-		explicit_bzero(res.token, strlen(res.token));
-		free(res.token);
-	} else if (rc == AUTH_LOGIN_REFUSED) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
-		    "Bearer realm=\"tpcd\"");
-		http_reply_error(r->req, 401, "unauthorized", "wrong user or password");
-		login_audit(r, user, 0, res.reason);
-	} else {
-		http_reply_error(r->req, 500, "internal", "cannot store the session");
-		login_audit(r, user, 0, "store_error");
-	}
+	j = xcalloc(1, sizeof *j);
+	j->auth = a;
+	j->writer = r->t->srv->writer;
+	snprintf(j->user, sizeof j->user, "%s", user);
+	j->password = xstrdup(pw);
+	snprintf(j->addr, sizeof j->addr, "%s", r->addr);
+	j->now = r->now;
 	scrub(body);
+	http_defer(r, r->t->srv->hashers, login_work, login_reply, j);
+}
+
+/* One store write of an admin or session route, done by the writer thread. */
+struct write_job {
+	struct auth		*auth;
+	struct store		*st;
+	struct principal	 p;
+	char			 name[HTTP_SEG_MAX];	/* a session id prefix or a token */
+	char			 by[AUTH_NAME_MAX + 1];
+	int64_t			 now;
+	int			 rc;
+	char			 user[AUTH_NAME_MAX + 1];
+	char			*cause;
+	json_t			*list;
+};
+
+static struct write_job *
+write_job_new(struct http_req *r)
+{
+	struct write_job *j = xcalloc(1, sizeof *j);
+
+	j->auth = r->t->rt->auth;
+	j->st = r->t->srv->st;
+	j->p = r->p;
+	j->now = r->now;
+	snprintf(j->by, sizeof j->by, "%s", r->p.name);
+	return j;
+}
+
+static void
+write_job_free(struct write_job *j)
+{
+	free(j->cause);
+	json_decref(j->list);
+	explicit_bzero(j, sizeof *j);
+	free(j);
+}
+
+static void
+logout_work(void *arg)
+{
+	struct write_job *j = arg;
+
+	j->rc = auth_logout(j->auth, &j->p);
+}
+
+static void
+logout_reply(struct http_req *r, void *arg)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie",
+	    COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "logged_out", 1));
+	write_job_free(arg);
 }
 
 /* POST /v1/logout: ends the session in use (an API token is revoked by an admin). */
@@ -254,40 +389,68 @@ http_logout(struct http_req *r)
 		    "revokes it (POST /v1/tokens/NAME/revoke)");
 		return;
 	}
-	auth_logout(r->t->rt->auth, &r->p);
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie",
-	    COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
-	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "logged_out", 1));
+	http_defer(r, r->t->srv->writer, logout_work, logout_reply, write_job_new(r));
+}
+
+static void
+sessions_work(void *arg)
+{
+	struct write_job *j = arg;
+
+	j->list = auth_session_list(j->st, j->now);	/* purges the expired first */
+}
+
+static void
+sessions_reply(struct http_req *r, void *arg)
+{
+	struct write_job *j = arg;
+
+	http_reply_json(r->req, 200, "OK", json_pack("{s:O}", "sessions", j->list));
+	write_job_free(j);
 }
 
 /* GET /v1/sessions: the live sessions, without secrets. */
 void
 http_sessions(struct http_req *r)
 {
-	http_reply_json(r->req, 200, "OK", json_pack("{s:o}", "sessions",
-	    auth_session_list(r->t->srv->st, r->now)));
+	http_defer(r, r->t->srv->writer, sessions_work, sessions_reply, write_job_new(r));
+}
+
+static void
+session_delete_work(void *arg)
+{
+	struct write_job *j = arg;
+
+	j->rc = (int)auth_session_revoke(j->st, j->name, j->user, &j->cause);
+}
+
+static void
+session_delete_reply(struct http_req *r, void *arg)
+{
+	struct write_job *j = arg;
+	const char *id = j->name;
+
+	if (j->rc == AUTH_SESSION_REVOKE_OK)
+		http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s}", "revoked", id, "user",
+		    j->user));
+	else if (j->rc == AUTH_SESSION_REVOKE_NONE)
+		http_reply_error(r->req, 404, "not_found", "no session %s", id);
+	else if (j->rc == AUTH_SESSION_REVOKE_AMBIGUOUS)
+		http_reply_error(r->req, 409, "ambiguous", "several sessions start with %s", id);
+	else
+		http_reply_error(r->req, 400, "bad_request", "%s", j->cause);
+	write_job_free(j);
 }
 
 /* DELETE /v1/sessions/{id or a unique prefix of it} */
 void
 http_session_delete(struct http_req *r)
 {
-	char user[AUTH_NAME_MAX + 1] = "", *cause = NULL;
-	const char *id = r->seg[2];
-	enum auth_session_revoke rc = auth_session_revoke(r->t->srv->st, id, user,
-	    &cause);
+	struct write_job *j = write_job_new(r);
 
-	snprintf(r->target, sizeof r->target, "%s", id);
-	if (rc == AUTH_SESSION_REVOKE_OK)
-		http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s}", "revoked", id, "user",
-		    user));
-	else if (rc == AUTH_SESSION_REVOKE_NONE)
-		http_reply_error(r->req, 404, "not_found", "no session %s", id);
-	else if (rc == AUTH_SESSION_REVOKE_AMBIGUOUS)
-		http_reply_error(r->req, 409, "ambiguous", "several sessions start with %s", id);
-	else
-		http_reply_error(r->req, 400, "bad_request", "%s", cause);
-	free(cause);
+	snprintf(j->name, sizeof j->name, "%s", r->seg[2]);
+	snprintf(r->target, sizeof r->target, "%s", r->seg[2]);
+	http_defer(r, r->t->srv->writer, session_delete_work, session_delete_reply, j);
 }
 
 /* GET /v1/tokens: the API tokens (names, scope, revocation; never hashes). */
@@ -301,21 +464,35 @@ http_tokens(struct http_req *r)
 	store_view_release(v);
 }
 
+static void
+token_revoke_work(void *arg)
+{
+	struct write_job *j = arg;
+
+	j->rc = auth_token_revoke(j->auth, j->name, j->by, j->now, &j->cause);
+}
+
+static void
+token_revoke_reply(struct http_req *r, void *arg)
+{
+	struct write_job *j = arg;
+
+	if (j->rc == 0)
+		http_reply_json(r->req, 200, "OK", json_pack("{s:s}", "revoked", j->name));
+	else if (j->rc == 1)
+		http_reply_error(r->req, 404, "not_found", "no token %s", j->name);
+	else
+		http_reply_error(r->req, 500, "internal", "%s", j->cause);
+	write_job_free(j);
+}
+
 /* POST /v1/tokens/{name}/revoke: durable, survives restarts; undone only in the store. */
 void
 http_token_revoke(struct http_req *r)
 {
-	char *cause = NULL;
-	const char *name = r->seg[2];
-	int rc = auth_token_revoke(r->t->rt->auth, name, r->p.name, r->now, &cause);
+	struct write_job *j = write_job_new(r);
 
-	snprintf(r->target, sizeof r->target, "%s", name);
-	if (rc == 0)
-		http_reply_json(r->req, 200, "OK", json_pack("{s:s}", "revoked", name));
-	else if (rc == 1)
-		http_reply_error(r->req, 404, "not_found", "no token %s", name);
-	else {
-		http_reply_error(r->req, 500, "internal", "%s", cause);
-		free(cause);
-	}
+	snprintf(j->name, sizeof j->name, "%s", r->seg[2]);
+	snprintf(r->target, sizeof r->target, "%s", r->seg[2]);
+	http_defer(r, r->t->srv->writer, token_revoke_work, token_revoke_reply, j);
 }

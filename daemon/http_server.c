@@ -127,6 +127,7 @@ http_thread_main(void *arg)
 {
 	struct http_thread *t = arg;
 
+	store_thread_serving();		/* from here on, this thread only reads the store */
 	event_base_dispatch(t->base);
 	return NULL;
 }
@@ -194,6 +195,8 @@ http_server_start(struct runtime *rt, struct store *st, int listen_fd, char **ca
 
 	s->rt = rt;
 	s->st = st;
+	s->writer = worker_pool_new("store writer", 1);
+	s->hashers = worker_pool_new("password hashing", 2);
 	s->nthreads = cf->threads > 0 ? cf->threads : (ncpu > 0 ? (int)ncpu : 1);
 	s->th = xcalloc((size_t)s->nthreads, sizeof *s->th);
 	for (int i = 0; i < s->nthreads; i++) {
@@ -323,6 +326,13 @@ http_server_stop(struct http_server *s)
 {
 	if (s == NULL)
 		return;
+	/*
+	 * The pools first, while the loops still run: every job's work finishes and its
+	 * reply is queued on its loop ahead of the loop's exit. A login passes itself from
+	 * the hashers to the writer, so the hashers go first.
+	 */
+	worker_pool_free(s->hashers);
+	worker_pool_free(s->writer);
 	for (int i = 0; i < s->nthreads; i++)
 		if (s->th[i].started)
 			event_base_loopexit(s->th[i].base, NULL);
