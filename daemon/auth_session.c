@@ -252,7 +252,8 @@ auth_session_cap(struct store *st, const char *user, int max)
 		free(cause);
 		return;
 	}
-	qsort(us.v, us.n, sizeof *us.v, created_cmp);
+	if (us.n > 1)
+		qsort(us.v, us.n, sizeof *us.v, created_cmp);
 	for (size_t i = 0; i < us.n && us.n - i >= (size_t)max; i++) {
 		if (store_session_del(st, us.v[i].key, sizeof us.v[i].key) != 0)
 			continue;
