@@ -27,7 +27,15 @@ struct conn_set {
 	size_t			 count;		/* live */
 };
 
-/* http_server.c: one serving thread, and the server they make up */
+/*
+ * http_server.c: one serving thread, and the server they make up.
+ * Thread contract: a serving thread owns its struct http_thread (base, http, conns, rd
+ * and its pooled views, rt between requests) and only reads the store; counters, beat_ms
+ * and inflight are atomics that main and /metrics read. Store writes and password checks
+ * go to the server's pools (worker.c) through http_defer; their replies come back on
+ * the thread's own base. struct http_server is set up before the threads start and
+ * read-only after, but for rt (main, under the switch protocol) and the atomics.
+ */
 struct http_thread {
 	struct http_server	*srv;
 	struct runtime		*rt;		/* this thread's view; switched between requests */

@@ -22,6 +22,12 @@
 
 #include "tpcd.h"
 
+/*
+ * Thread contract: set up by refresh_start, then owned by the refresh thread (which runs
+ * at background priority) but for: mu's fields (any thread, under mu), next_due and
+ * stopping (atomics), wake/stop (event_active from any thread). The source's counters
+ * are atomics it adds to here and refresh_status copies.
+ */
 struct refresher {
 	const struct config	*cf;
 	const struct catalog	*cat;
