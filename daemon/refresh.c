@@ -528,6 +528,9 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	r->stop = event_new(r->base, -1, 0, refresh_stop_cb, r);
 	r->stop_deadline = evtimer_new(r->base, stop_deadline_cb, r);
 	r->lease_timer = event_new(r->base, -1, EV_PERSIST, lease_timer_cb, r);
+	if (r->timer == NULL || r->wake == NULL || r->stop == NULL || r->stop_deadline == NULL ||
+	    r->lease_timer == NULL)
+		fatal("refresh: cannot create its events (out of memory)");
 	{
 		char host[256] = "localhost";
 		struct timeval ltv = { cf->refresh_lease_ttl / 3, 0 };
