@@ -91,6 +91,7 @@ struct http_req {
 	char			 target[HTTP_SEG_MAX];	/* what an admin action touched */
 	int			 status;	/* of the reply sent */
 	size_t			 bytes;		/* of the body sent */
+	int			 no_cookie;	/* login from a listed CORS origin: no Set-Cookie */
 	int64_t			 now;
 	int64_t			 t0;		/* mono_us when handling began */
 	const char		*method;	/* "GET", ...: static */
@@ -147,5 +148,18 @@ void	http_sessions(struct http_req *);
 void	http_session_delete(struct http_req *);
 void	http_tokens(struct http_req *);
 void	http_token_revoke(struct http_req *);
+
+/* http_ui.c: the dashboard's shell and assets */
+void	http_ui_index(struct http_req *);
+void	http_ui_asset(struct http_req *);
+
+/* http_cors.c: CORS and the cookie's same-origin rule */
+int	http_cors_begin(struct http_req *);
+int	http_cors_allow(struct http_req *);
+
+/* http_me.c, http_freshness.c, http_openapi.c */
+void	http_me(struct http_req *);
+void	http_freshness(struct http_req *);
+void	http_openapi(struct http_req *);
 
 #endif
