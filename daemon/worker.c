@@ -41,8 +41,9 @@ struct worker_pool {
 
 /*
  * Lowers the calling thread's priority: SCHED_BATCH (the scheduler treats it as
- * CPU-bound) and nice 10 (Linux applies setpriority to one thread given its tid), so a
- * refresh or a burst of logins cannot take the serving threads' CPU.
+ * CPU-bound) and nice 5 (Linux applies setpriority to one thread given its tid), so a
+ * refresh or a burst of logins cannot take the serving threads' CPU: a third of their
+ * weight. Not lower: on a machine shared with other work, a refresh must still finish.
  */
 void
 worker_background(const char *what)
@@ -52,7 +53,7 @@ worker_background(const char *what)
 
 	if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) != 0)
 		log_debug("%s: SCHED_BATCH refused", what);
-	if (setpriority(PRIO_PROCESS, (id_t)tid, 10) != 0)
+	if (setpriority(PRIO_PROCESS, (id_t)tid, 5) != 0)
 		log_debug("%s: setpriority: %s", what, strerror(errno));
 }
 
