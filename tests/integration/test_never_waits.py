@@ -11,6 +11,7 @@ process growing the map (tpcd remaps and goes on). Timing is the bench's, not th
 import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -158,6 +159,43 @@ def polls_answered_while_refreshing_and_logging_in():
         big = [a for a in st["aggregates"] if a["aggregate"] == "big"][0]
         eq(big["rows"], ROWS, "rows of the big aggregate")
         check(t.proc.poll() is None, "the daemon is alive (no thread-check abort)")
+
+
+@test
+def reload_while_serving_and_refreshing():
+    """SIGHUP while logins, polls and a refresh run: the runtime switch, the log level set
+    again, the old refresh thread stopped; every poll answered (make tsan runs this)."""
+    d = workdir(min(ROWS, 50000), 1)
+    pw = "pw-" + os.urandom(8).hex()
+    with start(d, auth=users_auth(d, {"carol": pw}), threads=2) as t:
+        stop = threading.Event()
+        errors = []
+
+        def load():
+            while not stop.is_set():
+                for r in (t.get("/healthz"), t.get("/v1/brands/a/aggregates/small"),
+                          login(t, "carol", pw)):
+                    if r.status != 200:
+                        errors.append(r.status)
+        workers = [threading.Thread(target=load) for _ in range(2)]
+        for w in workers:
+            w.start()
+        try:
+            for i in range(2):
+                eq(t.post("/v1/refresh").status, 202, "refresh")
+                t.refresh_interval = 3600 + i + 1	# a valid change: a new runtime
+                t.write_config()
+                t.proc.send_signal(signal.SIGHUP)
+                wait_for(lambda: t.read_log().count("reload: done") >= i + 1,
+                         "reload %d" % (i + 1))
+            t.refresh_and_wait()
+        finally:
+            stop.set()
+            for w in workers:
+                w.join()
+        eq(errors, [], "every request answered 200 across the reloads")
+        eq(metric(t, "tpcd_store_write_txns_total", '{thread="serving"}'), 0,
+           "write transactions begun on a serving thread")
 
 
 @test
