@@ -144,6 +144,8 @@ void	http_authenticate(struct http_req *, struct store_view *);
 void	http_unauthorized(struct http_req *);
 void	http_login(struct http_req *);
 void	http_logout(struct http_req *);
+
+/* http_sessions.c */
 void	http_sessions(struct http_req *);
 void	http_session_delete(struct http_req *);
 void	http_tokens(struct http_req *);

@@ -1,8 +1,10 @@
 /*
  * http_auth.c — the HTTP side of access control: the client's address (peer, or the
  * last X-Forwarded-For hop behind a trusted proxy), the credential of a request (bearer
- * token or session cookie), 401s, and the login, logout, session and token routes.
- * Who may do what is decided by http_route.c's router and auth.c; secrets never reach a log.
+ * token or session cookie), 401s, login and logout (the password checked on a hashing
+ * thread, the session written by the writer: worker.c). The admin's session and token
+ * routes are http_sessions.c's. Who may do what is decided by http_route.c's router and
+ * auth.c; secrets never reach a log.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -98,8 +100,8 @@ credential(struct evhttp_request *req, size_t *len)
 	return NULL;
 }
 
-/* A store write nobody waits for: the writer ends an expired session. */
-struct expire_job {
+/* A session the writer ends: an expired one presented (nobody waits), or a logout. */
+struct session_job {
 	struct auth		*auth;
 	struct principal	 p;
 };
@@ -107,7 +109,7 @@ struct expire_job {
 static void
 expire_work(void *arg)
 {
-	struct expire_job *j = arg;
+	struct session_job *j = arg;
 
 	auth_expire(j->auth, &j->p);
 	explicit_bzero(j, sizeof *j);
@@ -123,7 +125,7 @@ http_authenticate(struct http_req *r, struct store_view *v)
 
 	r->auth = auth_check(r->t->rt->auth, v, secret, secret ? len : 0, r->now, &r->p);
 	if (r->auth == AUTH_EXPIRED) {
-		struct expire_job *j = xmalloc(sizeof *j);
+		struct session_job *j = xmalloc(sizeof *j);
 
 		j->auth = r->t->rt->auth;
 		j->p = r->p;
@@ -329,48 +331,12 @@ http_login(struct http_req *r)
 	http_defer(r, r->t->srv->hashers, login_work, login_reply, j);
 }
 
-/* One store write of an admin or session route, done by the writer thread. */
-struct write_job {
-	struct auth		*auth;
-	struct store		*st;
-	struct principal	 p;
-	char			 name[HTTP_SEG_MAX];	/* a session id prefix or a token */
-	char			 by[AUTH_NAME_MAX + 1];
-	int64_t			 now;
-	int			 rc;
-	char			 user[AUTH_NAME_MAX + 1];
-	char			*cause;
-	json_t			*list;
-};
-
-static struct write_job *
-write_job_new(struct http_req *r)
-{
-	struct write_job *j = xcalloc(1, sizeof *j);
-
-	j->auth = r->t->rt->auth;
-	j->st = r->t->srv->st;
-	j->p = r->p;
-	j->now = r->now;
-	snprintf(j->by, sizeof j->by, "%s", r->p.name);
-	return j;
-}
-
-static void
-write_job_free(struct write_job *j)
-{
-	free(j->cause);
-	json_decref(j->list);
-	explicit_bzero(j, sizeof *j);
-	free(j);
-}
-
 static void
 logout_work(void *arg)
 {
-	struct write_job *j = arg;
+	struct session_job *j = arg;
 
-	j->rc = auth_logout(j->auth, &j->p);
+	auth_logout(j->auth, &j->p);
 }
 
 static void
@@ -379,123 +345,24 @@ logout_reply(struct http_req *r, void *arg)
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie",
 	    COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
 	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "logged_out", 1));
-	write_job_free(arg);
+	explicit_bzero(arg, sizeof(struct session_job));
+	free(arg);
 }
 
 /* POST /v1/logout: ends the session in use (an API token is revoked by an admin). */
 void
 http_logout(struct http_req *r)
 {
+	struct session_job *j;
+
 	r->event = "logout";
 	if (r->p.kind != PRINCIPAL_SESSION) {
 		http_reply_error(r->req, 400, "not_a_session", "an API token is not logged out; an admin "
 		    "revokes it (POST /v1/tokens/NAME/revoke)");
 		return;
 	}
-	http_defer(r, r->t->srv->writer, logout_work, logout_reply, write_job_new(r));
-}
-
-static void
-sessions_work(void *arg)
-{
-	struct write_job *j = arg;
-
-	j->list = auth_session_list(j->st, j->now);	/* purges the expired first */
-}
-
-static void
-sessions_reply(struct http_req *r, void *arg)
-{
-	struct write_job *j = arg;
-
-	http_reply_json(r->req, 200, "OK", json_pack("{s:O}", "sessions", j->list));
-	write_job_free(j);
-}
-
-/* GET /v1/sessions: the live sessions, without secrets. */
-void
-http_sessions(struct http_req *r)
-{
-	http_defer(r, r->t->srv->writer, sessions_work, sessions_reply, write_job_new(r));
-}
-
-static void
-session_delete_work(void *arg)
-{
-	struct write_job *j = arg;
-
-	j->rc = (int)auth_session_revoke(j->st, j->name, j->user, &j->cause);
-}
-
-static void
-session_delete_reply(struct http_req *r, void *arg)
-{
-	struct write_job *j = arg;
-	const char *id = j->name;
-
-	if (j->rc == AUTH_SESSION_REVOKE_OK)
-		http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s}", "revoked", id, "user",
-		    j->user));
-	else if (j->rc == AUTH_SESSION_REVOKE_NONE)
-		http_reply_error(r->req, 404, "not_found", "no session %s", id);
-	else if (j->rc == AUTH_SESSION_REVOKE_AMBIGUOUS)
-		http_reply_error(r->req, 409, "ambiguous", "several sessions start with %s", id);
-	else
-		http_reply_error(r->req, 400, "bad_request", "%s", j->cause);
-	write_job_free(j);
-}
-
-/* DELETE /v1/sessions/{id or a unique prefix of it} */
-void
-http_session_delete(struct http_req *r)
-{
-	struct write_job *j = write_job_new(r);
-
-	snprintf(j->name, sizeof j->name, "%s", r->seg[2]);
-	snprintf(r->target, sizeof r->target, "%s", r->seg[2]);
-	http_defer(r, r->t->srv->writer, session_delete_work, session_delete_reply, j);
-}
-
-/* GET /v1/tokens: the API tokens (names, scope, revocation; never hashes). */
-void
-http_tokens(struct http_req *r)
-{
-	struct store_view *v = store_view_begin(r->t->rd);
-
-	http_reply_json(r->req, 200, "OK", json_pack("{s:o}", "tokens",
-	    auth_tokens_list(r->t->rt->auth, v)));
-	store_view_release(v);
-}
-
-static void
-token_revoke_work(void *arg)
-{
-	struct write_job *j = arg;
-
-	j->rc = auth_token_revoke(j->auth, j->name, j->by, j->now, &j->cause);
-}
-
-static void
-token_revoke_reply(struct http_req *r, void *arg)
-{
-	struct write_job *j = arg;
-
-	if (j->rc == 0)
-		http_reply_json(r->req, 200, "OK", json_pack("{s:s}", "revoked", j->name));
-	else if (j->rc == 1)
-		http_reply_error(r->req, 404, "not_found", "no token %s", j->name);
-	else
-		http_reply_error(r->req, 500, "internal", "%s", j->cause);
-	write_job_free(j);
-}
-
-/* POST /v1/tokens/{name}/revoke: durable, survives restarts; undone only in the store. */
-void
-http_token_revoke(struct http_req *r)
-{
-	struct write_job *j = write_job_new(r);
-
-	snprintf(j->name, sizeof j->name, "%s", r->seg[2]);
-	snprintf(r->target, sizeof r->target, "%s", r->seg[2]);
-	http_defer(r, r->t->srv->writer, token_revoke_work, token_revoke_reply, j);
+	j = xmalloc(sizeof *j);
+	j->auth = r->t->rt->auth;
+	j->p = r->p;
+	http_defer(r, r->t->srv->writer, logout_work, logout_reply, j);
 }
