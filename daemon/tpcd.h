@@ -187,6 +187,7 @@ struct aggregate {
 	char		*title_ko;
 	char		*description;
 	char		*target_lag;
+	char		*refresh_mode;	/* the dynamic table's: FULL or INCREMENTAL */
 	int		 refresh;
 	char		*sqlite_sql;	/* file contents */
 	char		*snowflake_sql;	/* template contents */
