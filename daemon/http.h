@@ -1,4 +1,8 @@
-/* http.h — what http.c shares with the http_<resource>.c handlers. */
+/*
+ * http.h — what the http_*.c files share: the server's threads (http_server.c), the
+ * request as routed (http_route.c), the reply helpers (http_reply.c) and the handlers
+ * the route table names. Calls go one way: server -> route -> handlers -> reply.
+ */
 #ifndef HTTP_H
 #define HTTP_H
 
@@ -23,6 +27,7 @@ struct conn_set {
 	size_t			 count;		/* live */
 };
 
+/* http_server.c: one serving thread, and the server they make up */
 struct http_thread {
 	struct http_server	*srv;
 	struct runtime		*rt;		/* this thread's view; switched between requests */
@@ -76,26 +81,43 @@ struct http_req {
 	char			 target[HTTP_SEG_MAX];	/* what an admin action touched */
 	int			 status;	/* of the reply sent */
 	size_t			 bytes;		/* of the body sent */
+	int			 no_cookie;	/* login from a listed CORS origin: no Set-Cookie */
 	int64_t			 now;
 };
 
-void	http_send_json(struct evhttp_request *, int status, const char *reason, json_t *);
-void	http_note_reply(int status, size_t bytes);
-void	http_error(struct evhttp_request *, int status, const char *code, const char *fmt,
-	    ...) __attribute__((format(printf, 4, 5)));
+/* http_reply.c: a leaf, used by every other http_*.c */
+void	http_reply_track(struct http_req *);
+void	http_reply_note(int status, size_t bytes);
+void	http_reply_json(struct evhttp_request *, int status, const char *reason, json_t *);
+void	http_reply_error(struct evhttp_request *, int status, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* http_data.c */
-void	http_data(struct http_req *);
+/* http_route.c */
+void	http_route_request(struct http_thread *, struct evhttp_request *, int64_t t0);
 
+/* http_conn.c */
 int	http_conn_admit(struct http_thread *, struct evhttp_request *);
 size_t	http_conn_count(const struct http_thread *);
 void	http_conn_free(struct http_thread *);
 
+/* http_info.c */
+void	http_info_health(struct http_req *);
+void	http_info_brands(struct http_req *);
+void	http_info_aggregates(struct http_req *);
+void	http_info_status(struct http_req *);
+void	http_info_snapshots(struct http_req *);
+
+/* http_data.c */
+void	http_data(struct http_req *);
+
 /* http_admin.c */
-void	http_swap(struct http_req *);
-void	http_rollback(struct http_req *);
-void	http_pin(struct http_req *);
-void	http_unpin(struct http_req *);
+void	http_admin_swap(struct http_req *);
+void	http_admin_rollback(struct http_req *);
+void	http_admin_pin(struct http_req *);
+void	http_admin_unpin(struct http_req *);
+void	http_admin_refresh(struct http_req *);
+
+/* http_metrics.c */
 void	http_metrics(struct http_req *);
 
 /* http_auth.c */
@@ -108,5 +130,18 @@ void	http_sessions(struct http_req *);
 void	http_session_delete(struct http_req *);
 void	http_tokens(struct http_req *);
 void	http_token_revoke(struct http_req *);
+
+/* http_ui.c: the dashboard's shell and assets */
+void	http_ui_index(struct http_req *);
+void	http_ui_asset(struct http_req *);
+
+/* http_cors.c: CORS and the cookie's same-origin rule */
+int	http_cors_begin(struct http_req *);
+int	http_cors_allow(struct http_req *);
+
+/* http_me.c, http_freshness.c, http_openapi.c */
+void	http_me(struct http_req *);
+void	http_freshness(struct http_req *);
+void	http_openapi(struct http_req *);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * http_admin.c — the operator's routes: swap and rollback between the blue and green
- * snapshots, pin/unpin (no publishing while pinned), and /metrics. The router has
- * checked the admin role (or loopback, for /metrics) before any of these runs.
+ * http_admin.c — the operator's actions: swap and rollback between the blue and green
+ * snapshots, pin/unpin (no publishing while pinned), and asking for a refresh. The
+ * router has checked the admin role before any of these runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +18,10 @@
 static uint64_t
 colour_generation(struct store_view *v, const char *colour)
 {
-	char *m = store_view_manifest(v, colour);
-	json_t *j = m ? json_loads(m, 0, NULL) : NULL;
-	uint64_t g = (uint64_t)json_integer_value(json_object_get(j, "generation"));
+	struct manifest m;
+	uint64_t g = store_view_manifest(v, colour, &m) == 0 ? m.generation : 0;
 
-	json_decref(j);
-	free(m);
+	manifest_free(&m);
 	return g;
 }
 
@@ -37,7 +35,7 @@ swap_to_other(struct http_req *r, int only_older)
 
 	if (active == NULL) {
 		store_view_release(v);
-		http_error(r->req, 409, "conflict", "no snapshot published yet");
+		http_reply_error(r->req, 409, "conflict", "no snapshot published yet");
 		return;
 	}
 	other = strcmp(active, "blue") == 0 ? "green" : "blue";
@@ -45,35 +43,35 @@ swap_to_other(struct http_req *r, int only_older)
 	gen_other = colour_generation(v, other);
 	store_view_release(v);
 	if (gen_other == 0) {
-		http_error(r->req, 409, "conflict", "the %s colour holds no snapshot", other);
+		http_reply_error(r->req, 409, "conflict", "the %s colour holds no snapshot", other);
 		return;
 	}
 	if (only_older && gen_other >= gen_active) {
-		http_error(r->req, 409, "conflict", "the %s snapshot (generation %llu) is not "
+		http_reply_error(r->req, 409, "conflict", "the %s snapshot (generation %llu) is not "
 		    "older than the active one; use swap", other, (unsigned long long)gen_other);
 		return;
 	}
 	/* A tiny write transaction; it waits only while a publish holds the writer lock. */
 	if (store_swap(r->t->srv->st, &cause) != 0) {
-		http_error(r->req, 409, "conflict", "%s", cause);
+		http_reply_error(r->req, 409, "conflict", "%s", cause);
 		free(cause);
 		return;
 	}
 	snprintf(r->target, sizeof r->target, "%s", other);
 	log_info("admin %s: active snapshot is now %s (generation %llu)", r->p.name, other,
 	    (unsigned long long)gen_other);
-	http_send_json(r->req, 200, "OK", json_pack("{s:s, s:I}", "active", other,
+	http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:I}", "active", other,
 	    "generation", (json_int_t)gen_other));
 }
 
 void
-http_swap(struct http_req *r)
+http_admin_swap(struct http_req *r)
 {
 	swap_to_other(r, 0);
 }
 
 void
-http_rollback(struct http_req *r)
+http_admin_rollback(struct http_req *r)
 {
 	swap_to_other(r, 1);
 }
@@ -85,82 +83,33 @@ pin(struct http_req *r, int on)
 
 	/* in the store: both instances of a blue/green pair stop publishing */
 	if (store_set_pinned(r->t->srv->st, on, &cause) != 0) {
-		http_error(r->req, 500, "internal", "%s", cause);
+		http_reply_error(r->req, 500, "internal", "%s", cause);
 		free(cause);
 		return;
 	}
 	log_info("admin %s: refresh publishing %s", r->p.name, on ? "pinned" : "unpinned");
-	http_send_json(r->req, 200, "OK", json_pack("{s:b}", "pinned", on));
+	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "pinned", on));
 }
+
 void
-http_pin(struct http_req *r)
+http_admin_pin(struct http_req *r)
 {
 	pin(r, 1);
 }
 
 void
-http_unpin(struct http_req *r)
+http_admin_unpin(struct http_req *r)
 {
 	pin(r, 0);
 }
 
-/* Established connections to our port, from the kernel's table (read at scrape only). */
-static int64_t
-open_connections(int port)
-{
-	static const char *const tables[] = { "/proc/self/net/tcp", "/proc/self/net/tcp6" };
-	char line[512];
-	int64_t n = 0;
-
-	for (size_t i = 0; i < 2; i++) {
-		FILE *f = fopen(tables[i], "r");
-		if (f == NULL)
-			continue;
-		while (fgets(line, sizeof line, f) != NULL) {
-			char local[128];
-			unsigned lport, st;
-			if (sscanf(line, " %*d: %127[0-9A-Fa-f]:%x %*s %x", local, &lport,
-			    &st) == 3 && (int)lport == port && st == 1)	/* ESTABLISHED */
-				n++;
-		}
-		fclose(f);
-	}
-	return n;
-}
-
+/* Asks the refresher for a full refresh; it runs on its own thread, not here. */
 void
-http_metrics(struct http_req *r)
+http_admin_refresh(struct http_req *r)
 {
-	struct http_server *s = r->t->srv;
-	struct http_counters *th[256];
-	struct store_view *v = store_view_begin(r->t->rd);
-	json_t *st = refresh_status(r->t->rt->rf), *m = NULL;
-	uint64_t gen = 0;
-	int64_t created = 0;
-	struct evbuffer *eb;
-	struct buf o;
-	int n = s->nthreads < 256 ? s->nthreads : 256;
+	int running = refresh_running(r->t->rt->rf);
+	uint64_t runs = refresh_request(r->t->rt->rf, NULL, NULL);
 
-	if (v != NULL && store_view_colour(v) != NULL) {
-		char *ms = store_view_manifest(v, store_view_colour(v));
-		m = ms ? json_loads(ms, 0, NULL) : NULL;
-		free(ms);
-		gen = store_view_generation(v);
-		created = json_integer_value(json_object_get(m, "created_at_unix"));
-	}
-	store_view_release(v);
-	for (int i = 0; i < n; i++)
-		th[i] = &s->th[i].counters;
-	buf_init(&o);
-	metrics_render(&o, th, n, open_connections(s->port), st, gen, created);
-	json_decref(st);
-	json_decref(m);
-	eb = evbuffer_new();
-	evbuffer_add(eb, o.data, o.len);
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
-	    "text/plain; version=0.0.4; charset=utf-8");
-	http_note_reply(200, o.len);
-	evhttp_send_reply(r->req, 200, "OK", eb);
-	evbuffer_free(eb);
-	buf_free(&o);
+	http_reply_json(r->req, 202, "Accepted", json_pack("{s:b, s:b, s:I}", "accepted", 1,
+	    "already_running", running, "refresh_id", (json_int_t)runs + 1 + running));
 }

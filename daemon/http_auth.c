@@ -2,7 +2,7 @@
  * http_auth.c — the HTTP side of access control: the client's address (peer, or the
  * last X-Forwarded-For hop behind a trusted proxy), the credential of a request (bearer
  * token or session cookie), 401s, and the login, logout, session and token routes.
- * Who may do what is decided by http.c's router and auth.c; secrets never reach a log.
+ * Who may do what is decided by http_route.c's router and auth.c; secrets never reach a log.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -107,7 +107,7 @@ http_authenticate(struct http_req *r, struct store_view *v)
 
 	r->auth = auth_check(r->t->rt->auth, v, secret, secret ? len : 0, r->now, &r->p);
 	if (r->auth == AUTH_EXPIRED)
-		auth_session_expire(r->t->rt->auth, &r->p);
+		auth_expire(r->t->rt->auth, &r->p);
 }
 
 /* 401 for a missing, unknown, expired or revoked credential; the audit says which. */
@@ -126,7 +126,7 @@ http_unauthorized(struct http_req *r)
 		r->event = "session_expired";
 	evhttp_add_header(out, "WWW-Authenticate", r->auth == AUTH_NONE ?
 	    "Bearer realm=\"tpcd\"" : "Bearer realm=\"tpcd\", error=\"invalid_token\"");
-	http_error(r->req, 401, "unauthorized", "%s", r->auth == AUTH_NONE ?
+	http_reply_error(r->req, 401, "unauthorized", "%s", r->auth == AUTH_NONE ?
 	    "log in (POST /v1/login) or send Authorization: Bearer TOKEN" :
 	    "the credential is not valid (expired, revoked or unknown)");
 }
@@ -163,13 +163,16 @@ login_ok(struct http_req *r, const struct auth_login_result *res)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 	char ts[32], *cookie;
 
-	cookie = xasprintf(COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s",
-	    res->token, auth_session_lifetime(a), auth_cookie_secure(a) ? "; Secure" : "");
-	evhttp_add_header(out, "Set-Cookie", cookie);
-	explicit_bzero(cookie, strlen(cookie));
-	free(cookie);
+	if (!r->no_cookie) {	/* see http_cors.c */
+		cookie = xasprintf(COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; "
+		    "SameSite=Strict%s", res->token, auth_cookie_max_age(a),
+		    auth_cookie_secure(a) ? "; Secure" : "");
+		evhttp_add_header(out, "Set-Cookie", cookie);
+		explicit_bzero(cookie, strlen(cookie));
+		free(cookie);
+	}
 	clock_iso8601(res->expires, ts);
-	http_send_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "token",
+	http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "token",
 	    res->token, "user", r->p.name, "role", r->p.admin ? "admin" : "user", "brands",
 	    principal_brands(r), "expires_at", ts, "session", r->p.session_id));
 }
@@ -203,41 +206,42 @@ http_login(struct http_req *r)
 	struct auth_login_result res;
 	int64_t wait;
 	char tmp[32];
-	int rc;
+	enum auth_login rc;
 
 	if (data != NULL)
 		explicit_bzero(data, len);
 	if (user == NULL || pw == NULL || *user == '\0' || strlen(user) > AUTH_NAME_MAX) {
-		http_error(r->req, 400, "bad_request", "the body must be "
+		http_reply_error(r->req, 400, "bad_request", "the body must be "
 		    "{\"user\": \"...\", \"password\": \"...\"}");
 		login_audit(r, user, 0, "malformed");
 		scrub(body);
 		return;
 	}
-	if ((wait = auth_throttle_wait(a, user, r->addr)) > 0) {
+	if ((wait = auth_throttle_wait(auth_get_throttle(a), user, r->addr, mono_ms())) > 0) {
 		snprintf(tmp, sizeof tmp, "%lld", (long long)wait);
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", tmp);
-		http_error(r->req, 429, "too_many_attempts", "too many failed logins; retry in "
+		http_reply_error(r->req, 429, "too_many_attempts", "too many failed logins; retry in "
 		    "%lld s", (long long)wait);
 		login_audit(r, user, 0, "throttled");
 		scrub(body);
 		return;
 	}
 	rc = auth_login(a, user, pw, r->addr, r->now, &r->p, &res);
-	if (rc != -2)
-		auth_throttle_result(a, user, r->addr, rc == 0);
-	if (rc == 0) {
+	if (rc != AUTH_LOGIN_STORE_ERROR)
+		auth_throttle_result(auth_get_throttle(a), user, r->addr,
+		    rc == AUTH_LOGIN_OK, mono_ms());
+	if (rc == AUTH_LOGIN_OK) {
 		login_ok(r, &res);
 		login_audit(r, user, 1, NULL);
 		explicit_bzero(res.token, strlen(res.token));
 		free(res.token);
-	} else if (rc == -1) {
+	} else if (rc == AUTH_LOGIN_REFUSED) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
 		    "Bearer realm=\"tpcd\"");
-		http_error(r->req, 401, "unauthorized", "wrong user or password");
+		http_reply_error(r->req, 401, "unauthorized", "wrong user or password");
 		login_audit(r, user, 0, res.reason);
 	} else {
-		http_error(r->req, 500, "internal", "cannot store the session");
+		http_reply_error(r->req, 500, "internal", "cannot store the session");
 		login_audit(r, user, 0, "store_error");
 	}
 	scrub(body);
@@ -249,22 +253,22 @@ http_logout(struct http_req *r)
 {
 	r->event = "logout";
 	if (r->p.kind != PRINCIPAL_SESSION) {
-		http_error(r->req, 400, "not_a_session", "an API token is not logged out; an admin "
+		http_reply_error(r->req, 400, "not_a_session", "an API token is not logged out; an admin "
 		    "revokes it (POST /v1/tokens/NAME/revoke)");
 		return;
 	}
 	auth_logout(r->t->rt->auth, &r->p);
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie",
 	    COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
-	http_send_json(r->req, 200, "OK", json_pack("{s:b}", "logged_out", 1));
+	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "logged_out", 1));
 }
 
 /* GET /v1/sessions: the live sessions, without secrets. */
 void
 http_sessions(struct http_req *r)
 {
-	http_send_json(r->req, 200, "OK", json_pack("{s:o}", "sessions",
-	    auth_sessions_list(r->t->rt->auth, r->now)));
+	http_reply_json(r->req, 200, "OK", json_pack("{s:o}", "sessions",
+	    auth_session_list(r->t->srv->st, r->now)));
 }
 
 /* DELETE /v1/sessions/{id or a unique prefix of it} */
@@ -273,18 +277,19 @@ http_session_delete(struct http_req *r)
 {
 	char user[AUTH_NAME_MAX + 1] = "", *cause = NULL;
 	const char *id = r->seg[2];
-	int rc = auth_session_revoke(r->t->rt->auth, id, user, &cause);
+	enum auth_session_revoke rc = auth_session_revoke(r->t->srv->st, id, user,
+	    &cause);
 
 	snprintf(r->target, sizeof r->target, "%s", id);
-	if (rc == 0)
-		http_send_json(r->req, 200, "OK", json_pack("{s:s, s:s}", "revoked", id, "user",
+	if (rc == AUTH_SESSION_REVOKE_OK)
+		http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s}", "revoked", id, "user",
 		    user));
-	else if (rc == 1)
-		http_error(r->req, 404, "not_found", "no session %s", id);
-	else if (rc == 2)
-		http_error(r->req, 409, "ambiguous", "several sessions start with %s", id);
+	else if (rc == AUTH_SESSION_REVOKE_NONE)
+		http_reply_error(r->req, 404, "not_found", "no session %s", id);
+	else if (rc == AUTH_SESSION_REVOKE_AMBIGUOUS)
+		http_reply_error(r->req, 409, "ambiguous", "several sessions start with %s", id);
 	else
-		http_error(r->req, 400, "bad_request", "%s", cause);
+		http_reply_error(r->req, 400, "bad_request", "%s", cause);
 	free(cause);
 }
 
@@ -294,7 +299,7 @@ http_tokens(struct http_req *r)
 {
 	struct store_view *v = store_view_begin(r->t->rd);
 
-	http_send_json(r->req, 200, "OK", json_pack("{s:o}", "tokens",
+	http_reply_json(r->req, 200, "OK", json_pack("{s:o}", "tokens",
 	    auth_tokens_list(r->t->rt->auth, v)));
 	store_view_release(v);
 }
@@ -309,11 +314,11 @@ http_token_revoke(struct http_req *r)
 
 	snprintf(r->target, sizeof r->target, "%s", name);
 	if (rc == 0)
-		http_send_json(r->req, 200, "OK", json_pack("{s:s}", "revoked", name));
+		http_reply_json(r->req, 200, "OK", json_pack("{s:s}", "revoked", name));
 	else if (rc == 1)
-		http_error(r->req, 404, "not_found", "no token %s", name);
+		http_reply_error(r->req, 404, "not_found", "no token %s", name);
 	else {
-		http_error(r->req, 500, "internal", "%s", cause);
+		http_reply_error(r->req, 500, "internal", "%s", cause);
 		free(cause);
 	}
 }

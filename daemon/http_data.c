@@ -60,7 +60,7 @@ pick_format(struct evhttp_request *req, enum fmt *out, char colour[8])
 	*out = FMT_JSON;
 	TAILQ_INIT(&params);
 	if (q != NULL && evhttp_parse_query_str(q, &params) != 0) {
-		http_error(req, 400, "bad_request", "malformed query string");
+		http_reply_error(req, 400, "bad_request", "malformed query string");
 		return -1;
 	}
 	TAILQ_FOREACH(kv, &params, next) {
@@ -68,7 +68,7 @@ pick_format(struct evhttp_request *req, enum fmt *out, char colour[8])
 			continue;
 		if (strcmp(kv->key, "colour") == 0) {	/* a given snapshot (tpcctl diff) */
 			if (strcmp(kv->value, "blue") != 0 && strcmp(kv->value, "green") != 0) {
-				http_error(req, 400, "bad_parameter",
+				http_reply_error(req, 400, "bad_parameter",
 				    "colour must be blue or green");
 				goto fail;
 			}
@@ -76,7 +76,7 @@ pick_format(struct evhttp_request *req, enum fmt *out, char colour[8])
 			continue;
 		}
 		if (strcmp(kv->key, "format") != 0) {
-			http_error(req, 400, "bad_parameter", "unknown parameter '%.64s'",
+			http_reply_error(req, 400, "bad_parameter", "unknown parameter '%.64s'",
 			    kv->key);
 			goto fail;
 		}
@@ -87,7 +87,7 @@ pick_format(struct evhttp_request *req, enum fmt *out, char colour[8])
 		else if (strcmp(kv->value, "csv") == 0)
 			*out = FMT_CSV;
 		else {
-			http_error(req, 400, "bad_parameter",
+			http_reply_error(req, 400, "bad_parameter",
 			    "format must be json, msgpack or csv");
 			goto fail;
 		}
@@ -184,18 +184,18 @@ http_data(struct http_req *r)
 		return;
 	if (colour[0] != '\0' && !r->p.admin) {
 		r->reason = "admin_only";
-		http_error(req, 403, "forbidden", "reading a given colour needs the admin role");
+		http_reply_error(req, 403, "forbidden", "reading a given colour needs the admin role");
 		return;
 	}
 	if ((v = store_view_begin(t->rd)) == NULL) {
-		http_error(req, 503, "unavailable", "store busy; retry");
+		http_reply_error(req, 503, "unavailable", "store busy; retry");
 		return;
 	}
 	if (colour[0] != '\0') {
 		if (store_view_get_colour(v, colour, b->id, a->name, &rec, &len) != 0 ||
 		    record_parse(rec, len, &m) != 0) {
 			store_view_release(v);
-			http_error(req, 404, "not_found", "the %s colour holds no such aggregate",
+			http_reply_error(req, 404, "not_found", "the %s colour holds no such aggregate",
 			    colour);
 			return;
 		}
@@ -203,7 +203,7 @@ http_data(struct http_req *r)
 	    store_view_get(v, b->id, a->name, &rec, &len) != 0 ||
 	    record_parse(rec, len, &m) != 0) {
 		store_view_release(v);
-		http_error(req, 503, "not_ready", "aggregate not available yet");
+		http_reply_error(req, 503, "not_ready", "aggregate not available yet");
 		return;
 	}
 	if (f == FMT_MSGPACK)
@@ -219,7 +219,7 @@ http_data(struct http_req *r)
 	evhttp_add_header(out, "X-Tpcd-Colour", colour[0] ? colour : store_view_colour(v));
 	if (etag_matches(evhttp_find_header(in, "If-None-Match"), etag)) {
 		store_view_release(v);
-		http_note_reply(304, 0);
+		http_reply_note(304, 0);
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return;
 	}
@@ -228,7 +228,7 @@ http_data(struct http_req *r)
 		evhttp_add_header(out, "Content-Encoding", "gzip");
 	struct evbuffer *eb = evbuffer_new();
 	evbuffer_add_reference(eb, body, blen, view_release_cb, v);
-	http_note_reply(200, blen);
+	http_reply_note(200, blen);
 	evhttp_send_reply(req, 200, "OK", eb);
 	evbuffer_free(eb);
 }

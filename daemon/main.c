@@ -80,7 +80,7 @@ make_demo(const struct config *cf, unsigned seed)
 		log_info("demo data for brand %s: %s", cf->brands[i].id, path);
 		free(path);
 	}
-	if (auth_demo_users(cf, stdout, cf->listen_port, &cause) != 0) {
+	if (demo_accounts_write(cf, stdout, cf->listen_port, &cause) != 0) {
 		log_err("demo accounts: %s", cause);
 		free(cause);
 		return 1;
@@ -94,8 +94,8 @@ hash_password(void)
 {
 	char *pw = NULL, *hash, *cause = NULL;
 
-	if (auth_read_password(stdin, &pw, &cause) != 0 ||
-	    (hash = auth_hash_password(pw, &cause)) == NULL) {
+	if (auth_password_read(stdin, &pw, &cause) != 0 ||
+	    (hash = auth_password_hash(pw, &cause)) == NULL) {
 		fprintf(stderr, "tpcd: %s\n", cause);
 		free(cause);
 		if (pw != NULL)
@@ -119,11 +119,10 @@ last_publish(struct store *st)
 	int64_t t = 0;
 
 	if (v != NULL && store_view_colour(v) != NULL) {
-		char *m = store_view_manifest(v, store_view_colour(v));
-		json_t *j = m ? json_loads(m, 0, NULL) : NULL;
-		t = json_integer_value(json_object_get(j, "created_at_unix"));
-		json_decref(j);
-		free(m);
+		struct manifest m;
+		if (store_view_manifest(v, store_view_colour(v), &m) == 0)
+			t = m.created_at;
+		manifest_free(&m);
 	}
 	store_view_release(v);
 	store_reader_free(rd);
@@ -197,7 +196,7 @@ runtime_free(struct runtime *rt)
 static void
 service_status(struct service *svc)
 {
-	json_t *st = refresh_status(svc->rt->rf), *last = json_object_get(st, "last_refresh");
+	struct refresh_status st;
 	struct store_reader *rd = store_reader_new(svc->st);
 	struct store_view *v = store_view_begin(rd);
 	const char *colour = v ? store_view_colour(v) : NULL;
@@ -206,15 +205,15 @@ service_status(struct service *svc)
 
 	store_view_release(v);
 	store_reader_free(rd);
+	refresh_status(svc->rt->rf, &st);
 	notify_status("%s%s%s snapshot %s generation %llu, %llds old; last refresh %s%s%s",
 	    svc->reload_error ? "config reload refused (" : "",
 	    svc->reload_error ? svc->reload_error : "", svc->reload_error ? "); " : "",
 	    colour ? colour : "none", (unsigned long long)gen, (long long)age,
-	    json_is_object(last) ? json_string_value(json_object_get(last, "result")) : "none",
-	    json_is_string(json_object_get(last, "error")) ? ": " : "",
-	    json_is_string(json_object_get(last, "error")) ?
-	    json_string_value(json_object_get(last, "error")) : "");
-	json_decref(st);
+	    st.runs == 0 ? "none" : st.last_ok ? "ok" : "error",
+	    st.runs > 0 && st.last_error != NULL ? ": " : "",
+	    st.runs > 0 && st.last_error != NULL ? st.last_error : "");
+	refresh_status_free(&st);
 }
 
 static void
@@ -231,7 +230,7 @@ watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	struct service *svc = arg;
 
 	(void)fd; (void)what;
-	if (http_alive(svc->http, svc->watchdog_ms))
+	if (http_server_alive(svc->http, svc->watchdog_ms))
 		notify_watchdog();
 	else
 		log_err("watchdog: a serving loop has not run for %lld ms; not pinging systemd",
@@ -270,7 +269,7 @@ service_reload(struct service *svc)
 	if (strcmp(cf->listen_addr, old->cf->listen_addr) != 0 ||
 	    cf->listen_port != old->cf->listen_port || cf->threads != old->cf->threads)
 		log_warn("reload: listen address, port and threads change only at restart");
-	http_switch(svc->http, rt);
+	http_server_switch(svc->http, rt);
 	refresh_stop(old->rf);
 	old->rf = NULL;
 	svc->retired = xreallocarray(svc->retired, svc->nretired + 1, sizeof *svc->retired);
@@ -330,7 +329,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		fatal("%s", cause);
 	if ((svc.rt = runtime_new(cf, cat, svc.st, &cause)) == NULL)
 		fatal("%s", cause);
-	if ((svc.http = http_start(svc.rt, svc.st, lfd, &cause)) == NULL)
+	if ((svc.http = http_server_start(svc.rt, svc.st, lfd, &cause)) == NULL)
 		fatal("%s", cause);
 	if (lfd >= 0)
 		close(lfd);	/* each serving thread holds its own duplicate */
@@ -349,7 +348,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		svc.watchdog_ms /= 2;
 	}
 	log_info("serving on http://%s:%d/ (%d threads, store %s%s)", cf->listen_addr,
-	    http_port(svc.http), cf->threads > 0 ? cf->threads :
+	    http_server_port(svc.http), cf->threads > 0 ? cf->threads :
 	    (int)sysconf(_SC_NPROCESSORS_ONLN), cf->state_dir,
 	    lfd >= 0 ? ", socket from systemd" : "");
 	notify_ready();
@@ -357,8 +356,8 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	event_base_dispatch(svc.base);
 
 	notify_stopping();
-	http_drain(svc.http, svc.rt->cf->shutdown_timeout);
-	http_stop(svc.http);
+	http_server_drain(svc.http, svc.rt->cf->shutdown_timeout);
+	http_server_stop(svc.http);
 	refresh_stop(svc.rt->rf);
 	svc.rt->rf = NULL;
 	store_close(svc.st);

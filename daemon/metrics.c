@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "tpcd.h"
 
 static const char *const route_names[ROUTE_COUNT] = {
@@ -17,6 +15,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_AGGREGATES] = "aggregates", [ROUTE_DATA] = "data", [ROUTE_STATUS] = "status",
 	[ROUTE_SNAPSHOTS] = "snapshots", [ROUTE_REFRESH] = "refresh",
 	[ROUTE_SESSION] = "session", [ROUTE_ADMIN] = "admin", [ROUTE_METRICS] = "metrics",
+	[ROUTE_UI] = "ui",
 	[ROUTE_OTHER] = "other",
 };
 
@@ -110,59 +109,46 @@ render_http(struct buf *o, struct http_counters *const *th, int n)
 }
 
 static void
-render_refresh(struct buf *o, json_t *st)
+render_refresh(struct buf *o, const struct refresh_status *st)
 {
-	json_t *a, *last = json_object_get(st, "last_refresh");
-	size_t i;
+	const struct refresh_agg *a;
 
 	help(o, "tpcd_refreshes_total", "counter", "Aggregate refreshes by result.");
-	json_array_foreach(json_object_get(st, "aggregates"), i, a) {
-		const char *b = json_string_value(json_object_get(a, "brand"));
-		const char *n = json_string_value(json_object_get(a, "aggregate"));
+	for (a = st->aggs; a < st->aggs + st->naggs; a++) {
 		buf_printf(o, "tpcd_refreshes_total{brand=\"%s\",aggregate=\"%s\",result=\"ok\"} "
-		    "%" JSON_INTEGER_FORMAT "\n", b, n,
-		    json_integer_value(json_object_get(a, "refreshes_ok")));
+		    "%" PRIu64 "\n", a->brand, a->aggregate, a->ok_count);
 		buf_printf(o, "tpcd_refreshes_total{brand=\"%s\",aggregate=\"%s\","
-		    "result=\"error\"} %" JSON_INTEGER_FORMAT "\n", b, n,
-		    json_integer_value(json_object_get(a, "refreshes_failed")));
+		    "result=\"error\"} %" PRIu64 "\n", a->brand, a->aggregate, a->fail_count);
 	}
 	help(o, "tpcd_aggregate_rows", "gauge", "Rows of each published aggregate.");
-	json_array_foreach(json_object_get(st, "aggregates"), i, a)
-		buf_printf(o, "tpcd_aggregate_rows{brand=\"%s\",aggregate=\"%s\"} "
-		    "%" JSON_INTEGER_FORMAT "\n",
-		    json_string_value(json_object_get(a, "brand")),
-		    json_string_value(json_object_get(a, "aggregate")),
-		    json_integer_value(json_object_get(a, "rows")));
+	for (a = st->aggs; a < st->aggs + st->naggs; a++)
+		buf_printf(o, "tpcd_aggregate_rows{brand=\"%s\",aggregate=\"%s\"} %" PRIu64 "\n",
+		    a->brand, a->aggregate, a->rows);
+	/* an aggregate no refresh has tried yet counts as up */
 	help(o, "tpcd_aggregate_up", "gauge", "1 when the aggregate's last refresh worked.");
-	json_array_foreach(json_object_get(st, "aggregates"), i, a)
+	for (a = st->aggs; a < st->aggs + st->naggs; a++)
 		buf_printf(o, "tpcd_aggregate_up{brand=\"%s\",aggregate=\"%s\"} %d\n",
-		    json_string_value(json_object_get(a, "brand")),
-		    json_string_value(json_object_get(a, "aggregate")),
-		    json_is_false(json_object_get(a, "ok")) ? 0 : 1);
+		    a->brand, a->aggregate, a->ok_count + a->fail_count == 0 || a->ok);
 	help(o, "tpcd_refresh_runs_total", "counter", "Refresh cycles completed.");
-	buf_printf(o, "tpcd_refresh_runs_total %" JSON_INTEGER_FORMAT "\n",
-	    json_integer_value(json_object_get(st, "refreshes")));
+	buf_printf(o, "tpcd_refresh_runs_total %" PRIu64 "\n", st->runs);
 	help(o, "tpcd_refresh_duration_seconds", "gauge", "Duration of the last refresh cycle.");
 	buf_printf(o, "tpcd_refresh_duration_seconds %.3f\n",
-	    (double)json_integer_value(json_object_get(last, "duration_ms")) / 1e3);
+	    st->runs > 0 ? (double)st->last_duration_ms / 1e3 : 0.0);
 	help(o, "tpcd_refresh_last_ok", "gauge", "1 when the last refresh cycle worked.");
-	buf_printf(o, "tpcd_refresh_last_ok %d\n", json_is_object(last) &&
-	    strcmp(json_string_value(json_object_get(last, "result")), "ok") == 0);
+	buf_printf(o, "tpcd_refresh_last_ok %d\n", st->runs > 0 && st->last_ok);
 	help(o, "tpcd_refresh_in_progress", "gauge", "1 while a refresh runs.");
-	buf_printf(o, "tpcd_refresh_in_progress %d\n",
-	    json_is_true(json_object_get(st, "refreshing")));
+	buf_printf(o, "tpcd_refresh_in_progress %d\n", st->refreshing != 0);
 	help(o, "tpcd_upstream_statements_total", "counter", "Statements sent upstream.");
-	buf_printf(o, "tpcd_upstream_statements_total %" JSON_INTEGER_FORMAT "\n",
-	    json_integer_value(json_object_get(st, "statements")));
+	buf_printf(o, "tpcd_upstream_statements_total %" PRIu64 "\n", st->statements);
 	help(o, "tpcd_upstream_retries_total", "counter", "Upstream requests retried.");
-	buf_printf(o, "tpcd_upstream_retries_total %" JSON_INTEGER_FORMAT "\n",
-	    json_integer_value(json_object_get(st, "upstream_retries")));
+	buf_printf(o, "tpcd_upstream_retries_total %" PRIu64 "\n", st->retries);
 }
 
-/* The whole exposition into o; refresh_status is refresh_status()'s object. */
+/* The whole exposition into o; refresh_st is a refresh_status() snapshot. */
 void
 metrics_render(struct buf *o, struct http_counters *const *th, int nthreads,
-    int64_t open_conns, json_t *refresh_st, uint64_t generation, int64_t created_at)
+    int64_t open_conns, const struct refresh_status *refresh_st, uint64_t generation,
+    int64_t created_at)
 {
 	int64_t now = time(NULL);
 

@@ -3,7 +3,8 @@
  * every aggregate of every brand (asynchronously: the Snowflake source runs on this
  * thread's own event_base), then encodes the bodies and publishes them into the store as
  * one new snapshot. Nothing here runs on a serving loop. It owns the refresh status that
- * /v1/status shows; other threads read it under the mutex.
+ * /v1/status, /metrics and systemd's STATUS show; other threads get a copy of it, taken
+ * under the mutex (refresh_status), never a view into it.
  *
  * Publishing rules: a failed aggregate keeps its last good record and shows its error;
  * an aggregate whose content did not change keeps its record byte for byte (same ETag);
@@ -18,20 +19,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "tpcd.h"
-
-struct agg_status {
-	int		 ok;
-	char		*error;
-	uint64_t	 rows;
-	uint64_t	 generation;	/* of the content now published */
-	int64_t		 duration_ms;
-	char		*data_ts;
-	char		*handle;
-	uint64_t	 ok_count, fail_count;
-};
 
 struct refresher {
 	const struct config	*cf;
@@ -57,7 +46,6 @@ struct refresher {
 
 	pthread_mutex_t		 mu;		/* guards everything below */
 	int			 running;
-	int			 pinned;	/* as the store said at the last look */
 	int			 requested;	/* a request arrived: run (again) */
 	char			*req_brand;	/* NULL: all */
 	char			*req_agg;	/* NULL: all */
@@ -68,7 +56,7 @@ struct refresher {
 	int64_t			 last_started;
 	int64_t			 last_finished;
 	int64_t			 last_duration_ms;
-	struct agg_status	*aggs;		/* brand-major, like pulls */
+	struct refresh_agg	*aggs;		/* brand-major, like pulls; names are cf's */
 	size_t			 naggs;
 	int			 lease_mine;
 	char			*lease_holder;	/* another process, when it holds the lease */
@@ -95,50 +83,32 @@ pulls_free(struct pull *p, size_t n)
 	free(p);
 }
 
-/* Lineage of the live snapshot, per brand/aggregate, from its manifest. */
-static json_t *
-live_manifest(struct refresher *r)
+/* The live snapshot's manifest into *m (empty when there is none): its lineage. */
+static void
+live_manifest(struct refresher *r, struct manifest *m)
 {
 	struct store_view *v = store_view_begin(r->rd);
-	json_t *m = NULL;
 
-	if (v != NULL && store_view_colour(v) != NULL) {
-		char *s = store_view_manifest(v, store_view_colour(v));
-		m = s ? json_loads(s, 0, NULL) : NULL;
-		free(s);
-	}
+	memset(m, 0, sizeof *m);
+	if (v != NULL && store_view_colour(v) != NULL)
+		store_view_manifest(v, store_view_colour(v), m);
 	store_view_release(v);
-	return m;
-}
-
-static json_t *
-manifest_find(json_t *m, const char *brand, const char *agg)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(json_object_get(m, "aggregates"), i, e) {
-		const char *b = json_string_value(json_object_get(e, "brand"));
-		const char *a = json_string_value(json_object_get(e, "aggregate"));
-		if (b && a && strcmp(b, brand) == 0 && strcmp(a, agg) == 0)
-			return e;
-	}
-	return NULL;
 }
 
 /* Builds this cycle's pulls; only those matching the request are wanted. */
 static void
 cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 {
-	json_t *m = live_manifest(r);
+	struct manifest m;
 	size_t k = 0;
 
+	live_manifest(r, &m);
 	r->npulls = r->cf->nbrands * r->cat->naggs;
 	r->pulls = xcalloc(r->npulls, sizeof *r->pulls);
 	for (size_t b = 0; b < r->cf->nbrands; b++) {
 		for (size_t a = 0; a < r->cat->naggs; a++, k++) {
 			struct pull *p = &r->pulls[k];
-			json_t *e;
+			const struct manifest_entry *e;
 
 			p->brand = &r->cf->brands[b];
 			p->agg = &r->cat->aggs[a];
@@ -146,29 +116,28 @@ cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 			    (agg == NULL || strcmp(agg, p->agg->name) == 0);
 			p->state = p->wanted ? PULL_PENDING : PULL_UNCHANGED;
 			table_init(&p->table, p->agg->ncols);
-			e = manifest_find(m, p->brand->id, p->agg->name);
-			p->prev_data_ts = dup_or_null(json_string_value(
-			    json_object_get(e, "data_timestamp")));
-			p->prev_handle = dup_or_null(json_string_value(
-			    json_object_get(e, "statement_handle")));
+			e = manifest_find(&m, p->brand->id, p->agg->name);
+			p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
+			p->prev_handle = dup_or_null(e ? e->handle : NULL);
 		}
 	}
-	json_decref(m);
+	manifest_free(&m);
 }
 
 /* The manifest's word on one kept record: its size, its generation, its lineage. */
-static json_t *
-manifest_entry(const struct pull *p)
+static void
+manifest_add_pull(struct manifest *m, const struct pull *p)
 {
 	int fresh = p->state == PULL_DONE;
-	const char *ts = fresh ? p->data_ts : p->prev_data_ts;
-	const char *h = fresh ? p->handle : p->prev_handle;
+	struct manifest_entry e = {
+		.brand = p->brand->id, .aggregate = p->agg->name,
+		.ok = p->state != PULL_FAILED, .rows = p->rows, .generation = p->generation,
+		.duration_ms = p->duration_ms, .error = p->error,
+		.data_ts = fresh ? p->data_ts : p->prev_data_ts,
+		.handle = fresh ? p->handle : p->prev_handle,
+	};
 
-	return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:s?, s:s?, s:s?}", "brand",
-	    p->brand->id, "aggregate", p->agg->name, "ok", p->state != PULL_FAILED, "rows",
-	    (json_int_t)p->rows, "generation", (json_int_t)p->generation, "duration_ms",
-	    (json_int_t)p->duration_ms, "error", p->error, "data_timestamp", ts,
-	    "statement_handle", h);
+	manifest_add(m, &e);	/* copies */
 }
 
 /*
@@ -177,7 +146,7 @@ manifest_entry(const struct pull *p)
  */
 static int
 settle_one(struct refresher *r, struct store_pub *pub, struct pull *p,
-    struct agg_status *s, uint64_t gen, struct buf *prev, struct buf *rec)
+    struct refresh_agg *s, uint64_t gen, struct buf *prev, struct buf *rec)
 {
 	struct record_meta pm = { 0 }, nm = { 0 };
 	int have_prev = store_pub_prev(pub, p->brand->id, p->agg->name, prev) == 0 &&
@@ -256,17 +225,19 @@ cycle_publish(struct refresher *r)
 {
 	struct store_pub *pub = NULL;
 	struct buf prev, rec;
-	json_t *entries = json_array(), *manifest;
-	char *cause = NULL, *js, ts[32];
+	struct manifest m;
+	char *cause = NULL;
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
 	uint64_t gen;
 	int pinned;
 
+	memset(&m, 0, sizeof m);
 	buf_init(&prev);
 	buf_init(&rec);
 	if (store_pub_begin(r->st, &pub, &cause) != 0)
 		goto fail;
 	gen = store_pub_generation(pub);
+	manifest_init(&m, gen, store_pub_colour(pub), r->started_ms / 1000, r->src->name);
 	for (size_t i = 0; i < r->npulls; i++) {
 		struct pull *p = &r->pulls[i];
 		int rc = settle_one(r, pub, p, &r->aggs[i], gen, &prev, &rec);
@@ -280,40 +251,30 @@ cycle_publish(struct refresher *r)
 		if (store_pub_put(pub, p->brand->id, p->agg->name, keep->data, keep->len,
 		    &cause) != 0)
 			goto fail;
-		json_array_append_new(entries, manifest_entry(p));
+		manifest_add_pull(&m, p);
 	}
 	{
 		struct store_view *v = store_view_begin(r->rd);
 		pinned = v != NULL && store_view_pinned(v);
 		store_view_release(v);
 	}
-	pthread_mutex_lock(&r->mu);
-	r->pinned = pinned;
-	pthread_mutex_unlock(&r->mu);
 	if (nlive == 0) {
 		cause = xstrdup("every aggregate failed; nothing published");
 		goto fail;
 	}
 	if (nchanged == 0 || pinned) {
 		store_pub_abort(pub);
-		json_decref(entries);
+		manifest_free(&m);
 		buf_free(&prev);
 		buf_free(&rec);
 		cycle_finish(r, nfailed == 0, 0, nfailed == 0 ? NULL : xasprintf(
 		    "%zu aggregates failed; their last good data is served", nfailed));
 		return;
 	}
-	clock_iso8601(r->started_ms / 1000, ts);
-	manifest = json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:o}", "generation",
-	    (json_int_t)gen, "colour", store_pub_colour(pub), "created_at", ts,
-	    "created_at_unix", (json_int_t)(r->started_ms / 1000), "source", r->src->name,
-	    "duration_ms", (json_int_t)(wall_ms() - r->started_ms), "aggregates", entries);
-	entries = NULL;
-	js = json_dumps(manifest, JSON_COMPACT);
-	json_decref(manifest);
-	int rc = store_pub_commit(pub, js, &cause);
+	m.duration_ms = wall_ms() - r->started_ms;
+	int rc = store_pub_commit(pub, &m, &cause);
 	pub = NULL;
-	free(js);
+	manifest_free(&m);
 	if (rc != 0)
 		goto fail;
 	buf_free(&prev);
@@ -323,7 +284,7 @@ cycle_publish(struct refresher *r)
 	return;
 fail:
 	store_pub_abort(pub);
-	json_decref(entries);
+	manifest_free(&m);
 	buf_free(&prev);
 	buf_free(&rec);
 	cycle_finish(r, 0, 0, cause);
@@ -509,6 +470,10 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	pthread_mutex_init(&r->mu, NULL);
 	r->naggs = cf->nbrands * cat->naggs;
 	r->aggs = xcalloc(r->naggs, sizeof *r->aggs);
+	for (size_t i = 0; i < r->naggs; i++) {
+		r->aggs[i].brand = cf->brands[i / cat->naggs].id;
+		r->aggs[i].aggregate = cat->aggs[i % cat->naggs].name;
+	}
 	r->timer = evtimer_new(r->base, refresh_timer_cb, r);
 	r->wake = event_new(r->base, -1, 0, refresh_wake_cb, r);
 	r->stop = event_new(r->base, -1, 0, refresh_stop_cb, r);
@@ -613,56 +578,65 @@ refresh_next_due(struct refresher *r)
 	return atomic_load(&r->next_due);
 }
 
-/* The refresh state as a JSON object (caller json_decref's it). */
-json_t *
-refresh_status(struct refresher *r)
+static void
+agg_copy(struct refresh_agg *to, const struct refresh_agg *from)
 {
-	json_t *o, *last, *aggs;
-	char ts[32];
-	size_t k = 0;
+	*to = *from;
+	to->brand = xstrdup(from->brand);
+	to->aggregate = xstrdup(from->aggregate);
+	to->error = dup_or_null(from->error);
+	to->data_ts = dup_or_null(from->data_ts);
+	to->handle = dup_or_null(from->handle);
+}
 
+/*
+ * The refresh state now into *out, copied under the lock so that it is one instant's
+ * and the caller may keep it; the caller frees it with refresh_status_free.
+ */
+void
+refresh_status(struct refresher *r, struct refresh_status *out)
+{
+	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&r->mu);
-	aggs = json_array();
-	for (size_t b = 0; b < r->cf->nbrands; b++) {
-		for (size_t a = 0; a < r->cat->naggs; a++, k++) {
-			struct agg_status *s = &r->aggs[k];
-			json_t *e = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s?, s:s?, s:I, s:I}",
-			    "brand", r->cf->brands[b].id, "aggregate", r->cat->aggs[a].name,
-			    "rows", (json_int_t)s->rows, "generation",
-			    (json_int_t)s->generation, "duration_ms",
-			    (json_int_t)s->duration_ms, "data_timestamp", s->data_ts,
-			    "statement_handle", s->handle, "refreshes_ok",
-			    (json_int_t)s->ok_count, "refreshes_failed",
-			    (json_int_t)s->fail_count);
-			json_object_set_new(e, "ok", s->ok_count + s->fail_count == 0 ?
-			    json_null() : json_boolean(s->ok));
-			json_object_set_new(e, "error", s->error ? json_string(s->error) :
-			    json_null());
-			json_array_append_new(aggs, e);
-		}
-	}
-	if (r->runs == 0) {
-		last = json_null();
-	} else {
-		last = json_pack("{s:s, s:b, s:I}", "result", r->last_ok ? "ok" : "error",
-		    "published", r->last_published, "duration_ms",
-		    (json_int_t)r->last_duration_ms);
-		clock_iso8601(r->last_started / 1000, ts);
-		json_object_set_new(last, "started_at", json_string(ts));
-		clock_iso8601(r->last_finished / 1000, ts);
-		json_object_set_new(last, "finished_at", json_string(ts));
-		json_object_set_new(last, "error",
-		    r->last_error ? json_string(r->last_error) : json_null());
-	}
-	json_t *lease = json_pack("{s:s, s:b, s:s?}", "owner", r->owner, "held",
-	    r->lease_mine, "holder", r->lease_mine ? r->owner : r->lease_holder);
-	clock_iso8601(atomic_load(&r->next_due), ts);
-	o = json_pack("{s:b, s:b, s:I, s:o, s:s, s:s, s:I, s:I, s:o}", "refreshing",
-	    r->running, "pinned", r->pinned, "refreshes", (json_int_t)r->runs,
-	    "last_refresh", last, "next_refresh_at", ts, "source", r->src->name,
-	    "statements", (json_int_t)r->src->statements, "upstream_retries",
-	    (json_int_t)r->src->retries, "aggregates", aggs);
-	json_object_set_new(o, "lease", lease);
+	out->refreshing = r->running;
+	out->runs = r->runs;
+	out->last_ok = r->last_ok;
+	out->last_published = r->last_published;
+	out->last_error = dup_or_null(r->last_error);
+	out->last_started_ms = r->last_started;
+	out->last_finished_ms = r->last_finished;
+	out->last_duration_ms = r->last_duration_ms;
+	out->next_due = atomic_load(&r->next_due);
+	out->source = xstrdup(r->src->name);
+	out->statements = r->src->statements;
+	out->retries = r->src->retries;
+	out->lease_owner = xstrdup(r->owner);
+	out->lease_held = r->lease_mine;
+	out->lease_holder = dup_or_null(r->lease_mine ? r->owner : r->lease_holder);
+	out->naggs = r->naggs;
+	out->aggs = xcalloc(r->naggs ? r->naggs : 1, sizeof *out->aggs);
+	for (size_t i = 0; i < r->naggs; i++)
+		agg_copy(&out->aggs[i], &r->aggs[i]);
 	pthread_mutex_unlock(&r->mu);
-	return o;
+}
+
+/* Frees what st holds (not st); st may be NULL. */
+void
+refresh_status_free(struct refresh_status *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < st->naggs; i++) {
+		free(st->aggs[i].brand);
+		free(st->aggs[i].aggregate);
+		free(st->aggs[i].error);
+		free(st->aggs[i].data_ts);
+		free(st->aggs[i].handle);
+	}
+	free(st->aggs);
+	free(st->last_error);
+	free(st->source);
+	free(st->lease_owner);
+	free(st->lease_holder);
+	memset(st, 0, sizeof *st);
 }

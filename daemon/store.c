@@ -3,8 +3,8 @@
  * aggregate record, plus "meta" (which colour is active, each colour's manifest and
  * generation). A publish writes the inactive colour and its manifest in one write
  * transaction, checks it, then flips "active" in a second, tiny one; a reader takes one
- * read transaction and so sees one whole snapshot. Records are stored and read as bytes;
- * only the check before a flip looks inside one, through record.c (record_parse).
+ * read transaction and so sees one whole snapshot. This file knows records only as bytes
+ * and manifests only through manifest.c.
  * A third db, "sessions", holds auth.c's login sessions and token revocations, also
  * as opaque bytes.
  *
@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <lmdb.h>
 
 #include "tpcd.h"
@@ -261,49 +260,47 @@ store_validate(struct store *st, int colour, uint64_t gen, char **cause)
 {
 	MDB_txn *txn;
 	MDB_val v;
-	json_t *m = NULL, *aggs, *e;
-	json_error_t jerr;
-	char mkey[32];
-	size_t i;
+	struct manifest m;
+	char mkey[32], *why = NULL;
 	int rc = -1;
 
+	memset(&m, 0, sizeof m);
 	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
 		*cause = xstrdup("store: validate: cannot begin read txn");
 		return -1;
 	}
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[colour]);
 	if (meta_get(txn, st->meta, mkey, &v) != 0 ||
-	    (m = json_loadb(v.mv_data, v.mv_size, 0, &jerr)) == NULL) {
+	    manifest_read(&m, v.mv_data, v.mv_size, &why) != 0) {
+		free(why);
 		*cause = xstrdup("store: validate: manifest missing or unreadable");
 		goto out;
 	}
-	if ((uint64_t)json_integer_value(json_object_get(m, "generation")) != gen) {
+	if (m.generation != gen) {
 		*cause = xstrdup("store: validate: manifest generation mismatch");
 		goto out;
 	}
-	aggs = json_object_get(m, "aggregates");
-	json_array_foreach(aggs, i, e) {
-		const char *b = json_string_value(json_object_get(e, "brand"));
-		const char *a = json_string_value(json_object_get(e, "aggregate"));
+	for (size_t i = 0; i < m.nentries; i++) {
+		const struct manifest_entry *e = &m.entries[i];
 		struct record_meta rm;
 		MDB_val k;
 		char *key;
 
-		if (b == NULL || a == NULL || json_is_false(json_object_get(e, "ok")))
+		if (!e->ok)
 			continue;
-		key = record_key(b, a, &k);
+		key = record_key(e->brand, e->aggregate, &k);
 		int grc = mdb_get(txn, st->colour[colour], &k, &v);
 		free(key);
 		if (grc != 0 || record_parse(v.mv_data, v.mv_size, &rm) != 0 ||
-		    rm.rows != (uint64_t)json_integer_value(json_object_get(e, "rows"))) {
+		    rm.rows != e->rows) {
 			*cause = xasprintf("store: validate: record %s/%s missing or damaged",
-			    b, a);
+			    e->brand, e->aggregate);
 			goto out;
 		}
 	}
 	rc = 0;
 out:
-	json_decref(m);
+	manifest_free(&m);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -354,12 +351,12 @@ store_forget(struct store *st, int colour)
  * Frees p whatever happens. On failure the active snapshot is untouched.
  */
 int
-store_pub_commit(struct store_pub *p, const char *manifest_json, char **cause)
+store_pub_commit(struct store_pub *p, const struct manifest *m, char **cause)
 {
 	struct store *st = p->st;
 	int target = p->target, rc;
 	uint64_t gen = p->generation;
-	char mkey[32], gkey[32], gval[32];
+	char mkey[32], gkey[32], gval[32], *manifest_json = manifest_encode(m);
 
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[target]);
 	snprintf(gkey, sizeof gkey, "generation.%s", colour_names[target]);
@@ -368,9 +365,11 @@ store_pub_commit(struct store_pub *p, const char *manifest_json, char **cause)
 	    (rc = meta_put(p->txn, st->meta, gkey, gval, strlen(gval))) ||
 	    (rc = meta_put(p->txn, st->meta, "generation", gval, strlen(gval)))) {
 		*cause = xasprintf("store: writing manifest: %s", mdb_strerror(rc));
+		free(manifest_json);
 		store_pub_abort(p);
 		return -1;
 	}
+	free(manifest_json);
 	rc = mdb_txn_commit(p->txn);
 	free(p);
 	if (rc != 0) {
@@ -548,17 +547,26 @@ store_view_get_colour(struct store_view *v, const char *colour, const char *bran
 	return view_get(v, c, brand, agg, rec, len);
 }
 
-/* The manifest JSON of a colour ("blue"/"green"), or NULL; caller frees. */
-char *
-store_view_manifest(struct store_view *v, const char *colour)
+/*
+ * The manifest of a colour ("blue"/"green") into *m: 0, or -1 when the colour holds none
+ * or one that does not read (m is then empty). The caller manifest_free's m either way.
+ */
+int
+store_view_manifest(struct store_view *v, const char *colour, struct manifest *m)
 {
 	MDB_val val;
-	char mkey[32];
+	char mkey[32], *cause = NULL;
 
+	memset(m, 0, sizeof *m);
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour);
 	if (meta_get(v->txn, v->rd->st->meta, mkey, &val) != 0)
-		return NULL;
-	return xstrndup(val.mv_data, val.mv_size);
+		return -1;
+	if (manifest_read(m, val.mv_data, val.mv_size, &cause) != 0) {
+		free(cause);
+		manifest_free(m);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- sessions: a few small records, written in tiny transactions ---- */

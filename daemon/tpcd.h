@@ -106,8 +106,8 @@ struct auth_principal_conf {
 	char		*password_hash;	/* users: crypt(3), yescrypt "$y$..." */
 	unsigned char	 sha256[32];	/* tokens: SHA-256 of the token */
 	int		 revoked;	/* tokens: "revoked: true" */
-	char		*file;		/* where it is defined, for FILE:LINE after the load */
-	size_t		 brands_line;
+	const char	*file;		/* where it is defined, for FILE:LINE after the load: */
+	size_t		 brands_line;	/* the config's path or auth.users_file, not owned */
 };
 
 struct auth_conf {
@@ -155,6 +155,8 @@ struct config {
 	size_t		 http_max_header;
 	size_t		 http_max_body;
 	int		 http_max_connections;	/* per serving thread */
+	char		**cors_origins;		/* http.cors_origins: scheme://host[:port] */
+	size_t		 ncors_origins;
 	struct auth_conf auth;
 	struct audit_conf audit;
 };
@@ -162,6 +164,74 @@ struct config {
 struct config	*config_load(const char *path, char **cause);
 void		 config_free(struct config *);
 const struct brand *config_find_brand(const struct config *, const char *id);
+
+/*
+ * Every key of tpcd.yaml is one row of a section table in config_table.c; config.c parses,
+ * defaults and frees a value by its type, at offset bytes from the section's base struct.
+ */
+struct ydoc;
+struct yaml_node_s;			/* libyaml's yaml_node_t */
+enum config_type {
+	CONFIG_INT,		/* int, min..max */
+	CONFIG_SIZE,		/* size_t, min..max */
+	CONFIG_BOOL,		/* int, true (1) or false (0) */
+	CONFIG_STRING,		/* char * */
+	CONFIG_PATH,		/* char *, relative to the configuration file's directory */
+	CONFIG_ENUM,		/* int, the value of one of choices */
+	CONFIG_KEYWORD,		/* char *, the name of one of choices */
+	CONFIG_SECTION,		/* a mapping of section's keys; base += offset */
+	CONFIG_LIST,		/* array of section's structs, or of char * without one */
+	CONFIG_CUSTOM,		/* check alone parses and stores it */
+};
+#define CONFIG_REQUIRED		0x1
+#define CONFIG_EMPTY_OK		0x2	/* STRING, PATH: "" is not refused */
+#define CONFIG_ANYCASE		0x4	/* ENUM, KEYWORD: choices match in any case */
+#define CONFIG_SENSITIVE	0x8	/* STRING: zeroed before it is freed */
+
+struct config_walk {
+	struct ydoc	*d;		/* the file being read, for "FILE:LINE: message" */
+	const char	*file;		/* its path, owned by cf (path or auth.users_file) */
+	const char	*dir;		/* of the configuration file: relative paths */
+	struct config	*cf;
+};
+struct config_key;
+typedef int (*config_check_fn)(struct config_walk *, struct yaml_node_s *v,
+	    const struct config_key *, void *base, char **cause);
+typedef int (*config_done_fn)(struct config_walk *, struct yaml_node_s *m,
+	    const char *what, void *base, char **cause);
+
+struct config_choice {
+	const char	*name;
+	int		 value;
+};
+
+struct config_section {
+	const char		*name;		/* in messages: "brand", "the configuration" */
+	const struct config_key	*keys;
+	size_t			 nkeys;
+	size_t			 size;		/* of one element, for a LIST */
+	config_done_fn		 done;		/* checks across its keys, once all are read */
+};
+
+struct config_key {
+	const char		*name;
+	enum config_type	 type;
+	int			 flags;
+	size_t			 offset;	/* of the value, from the section's base */
+	size_t			 count;		/* LIST: offset of its size_t count */
+	long			 min, max;	/* INT, SIZE; LIST: min 1 refuses [] */
+	long			 dflt;		/* INT, SIZE, BOOL, ENUM */
+	const char		*dflt_str;	/* STRING, PATH, KEYWORD */
+	const struct config_choice *choices;	/* ENUM, KEYWORD: ends with { NULL } */
+	const struct config_section *section;	/* SECTION; LIST of mappings */
+	config_check_fn		 check;		/* after the value is stored (per LIST item) */
+	const char		*what;		/* LIST: what it holds, in messages */
+	const char		*text;		/* what the key means, for readers of the table */
+};
+
+extern const struct config_section config_top;	/* the file's top-level keys */
+int	config_walk_file(struct config_walk *, const char *path,
+	    const struct config_section *, void *base, char **cause);
 
 /* catalog.c */
 enum col_type { COL_INT64, COL_DOUBLE, COL_STRING, COL_DATE };
@@ -336,7 +406,7 @@ int	 notify_listen_fd(char **cause);
 /* metrics.c: Prometheus counters, one set per serving thread */
 enum metric_route {
 	ROUTE_HEALTH, ROUTE_BRANDS, ROUTE_AGGREGATES, ROUTE_DATA, ROUTE_STATUS,
-	ROUTE_SNAPSHOTS, ROUTE_REFRESH, ROUTE_SESSION, ROUTE_ADMIN, ROUTE_METRICS,
+	ROUTE_SNAPSHOTS, ROUTE_REFRESH, ROUTE_SESSION, ROUTE_ADMIN, ROUTE_METRICS, ROUTE_UI,
 	ROUTE_OTHER, ROUTE_COUNT
 };
 #define STATUS_SLOTS	15	/* the codes metrics.c names, and "other" */
@@ -349,12 +419,16 @@ struct http_counters {
 };
 void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
 	    size_t bytes);
+struct refresh_status;
 void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
-	    int64_t open_conns, struct json_t *refresh_status, uint64_t generation,
+	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
 	    int64_t created_at);
 
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
+
+/* demo_accounts.c: the demo's users file (tpcd --demo) */
+int	demo_accounts_write(const struct config *, FILE *out, int port, char **cause);
 
 /* ddl.c: Snowflake dynamic-table DDL, rendered per brand */
 int	ddl_render(FILE *, const struct config *, const struct catalog *, const struct brand *,
@@ -383,6 +457,38 @@ int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
 
+/* manifest.c: what one snapshot holds; refresh builds it, the store keeps it */
+struct manifest_entry {
+	char		*brand;
+	char		*aggregate;
+	int		 ok;		/* its last pull worked */
+	uint64_t	 rows;		/* of the record kept */
+	uint64_t	 generation;	/* in which that record last changed */
+	int64_t		 duration_ms;
+	char		*error;		/* NULL: none */
+	char		*data_ts;	/* lineage of the record kept; NULL: unknown */
+	char		*handle;	/* the upstream statement behind it; NULL: none */
+};
+struct manifest {
+	uint64_t		 generation;
+	char			*colour;
+	int64_t			 created_at;	/* unix seconds */
+	char			*source;
+	int64_t			 duration_ms;	/* of the refresh that built it */
+	struct manifest_entry	*entries;
+	size_t			 nentries;
+	size_t			 cap;
+};
+void	manifest_init(struct manifest *, uint64_t generation, const char *colour,
+	    int64_t created_at, const char *source);
+void	manifest_add(struct manifest *, const struct manifest_entry *);
+const struct manifest_entry *manifest_find(const struct manifest *, const char *brand,
+	    const char *agg);
+struct json_t *manifest_json(const struct manifest *);
+char	*manifest_encode(const struct manifest *);	/* caller frees */
+int	manifest_read(struct manifest *, const char *text, size_t len, char **cause);
+void	manifest_free(struct manifest *);
+
 /* store.c: LMDB, blue/green snapshots */
 struct store;
 struct store_pub;
@@ -398,10 +504,15 @@ int	store_pub_prev(struct store_pub *, const char *brand, const char *agg,
 	    struct buf *out);
 int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 	    const void *rec, size_t len, char **cause);
-int	store_pub_commit(struct store_pub *, const char *manifest_json, char **cause);
+int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
 void	store_pub_abort(struct store_pub *);
 int	store_swap(struct store *, char **cause);
-int	store_lease(struct store *, const char *owner, int ttl, char **holder);
+enum store_lease {
+	STORE_LEASE_MINE = 1,		/* owner holds the lease (taken or renewed) */
+	STORE_LEASE_HELD = 0,		/* another live process does (*holder) */
+	STORE_LEASE_ERROR = -1
+};
+enum store_lease store_lease(struct store *, const char *owner, int ttl, char **holder);
 int	store_set_pinned(struct store *, int pinned, char **cause);
 int	store_view_pinned(struct store_view *);
 void	store_lease_release(struct store *, const char *owner);
@@ -417,10 +528,11 @@ int	store_view_get(struct store_view *, const char *brand, const char *agg,
 	    const void **rec, size_t *len);
 int	store_view_get_colour(struct store_view *, const char *colour, const char *brand,
 	    const char *agg, const void **rec, size_t *len);
-char	*store_view_manifest(struct store_view *, const char *colour);	/* caller frees */
+/* 0 and *m (caller manifest_free's), or -1: the colour holds no readable manifest */
+int	store_view_manifest(struct store_view *, const char *colour, struct manifest *m);
 /*
- * Sessions db: small opaque records under opaque keys (auth.c owns the format), written
- * rarely (login, logout, revocation, purge) in tiny write transactions.
+ * Sessions db: small opaque records under opaque keys (auth_session.c owns the format),
+ * written rarely (login, logout, revocation, purge) in tiny write transactions.
  */
 int	store_session_put(struct store *, const void *key, size_t klen, const void *val,
 	    size_t vlen, char **cause);
@@ -442,11 +554,47 @@ struct refresher *refresh_start(const struct config *, const struct catalog *, s
 uint64_t refresh_request(struct refresher *, const char *brand, const char *agg);
 int	refresh_running(struct refresher *);
 void	refresh_stop(struct refresher *);
-struct json_t *refresh_status(struct refresher *);	/* caller json_decref's */
+/* One aggregate of one brand, as the refreshes so far left it. */
+struct refresh_agg {
+	char		*brand;
+	char		*aggregate;
+	int		 ok;		/* of its last refresh; meaningless while never tried */
+	char		*error;		/* of its last refresh; NULL: none */
+	uint64_t	 rows;
+	uint64_t	 generation;	/* of the content now published */
+	int64_t		 duration_ms;
+	char		*data_ts;	/* lineage of the content published; NULL: unknown */
+	char		*handle;
+	uint64_t	 ok_count;	/* monotonic while the refresher runs */
+	uint64_t	 fail_count;
+};
+/* The refresh state at one instant, copied under the refresher's lock; all owned. */
+struct refresh_status {
+	int		 refreshing;
+	uint64_t	 runs;		/* cycles finished; 0: no last_* yet */
+	int		 last_ok;
+	int		 last_published;
+	char		*last_error;	/* NULL: none */
+	int64_t		 last_started_ms;	/* wall clock */
+	int64_t		 last_finished_ms;
+	int64_t		 last_duration_ms;
+	int64_t		 next_due;	/* unix seconds */
+	char		*source;
+	uint64_t	 statements;
+	uint64_t	 retries;
+	char		*lease_owner;	/* this process */
+	int		 lease_held;
+	char		*lease_holder;	/* NULL: nobody known */
+	struct refresh_agg *aggs;	/* brand-major, in config and catalog order */
+	size_t		 naggs;
+};
+void	refresh_status(struct refresher *, struct refresh_status *);
+void	refresh_status_free(struct refresh_status *);
 int64_t	refresh_next_due(struct refresher *);
 
-/* auth.c: principals, password checks, sessions, API tokens, login throttling */
+/* auth.c: principals and their checks: configured users and API tokens, login, logout */
 struct auth;
+struct auth_throttle;
 struct store_view;
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_TOKEN };
 enum auth_result { AUTH_OK, AUTH_NONE, AUTH_INVALID, AUTH_EXPIRED, AUTH_REVOKED };
@@ -465,30 +613,68 @@ struct auth_login_result {
 	int64_t			 expires;
 	const char		*reason;	/* failure: unknown_user | bad_password */
 };
+enum auth_login {
+	AUTH_LOGIN_OK = 0,
+	AUTH_LOGIN_REFUSED = -1,	/* unknown user or wrong password (res->reason) */
+	AUTH_LOGIN_STORE_ERROR = -2	/* the password was right; the session not stored */
+};
 struct auth *auth_new(const struct config *, struct store *, char **cause);
 void	auth_free(struct auth *);
+struct auth_throttle *auth_get_throttle(struct auth *);
 int	auth_cookie_secure(const struct auth *);
-int	auth_session_lifetime(const struct auth *);
+int	auth_cookie_max_age(const struct auth *);
 int	auth_proxy_trusted(const struct auth *, const char *addr);
 enum auth_result auth_check(struct auth *, struct store_view *, const char *secret,
 	    size_t len, int64_t now, struct principal *);
 int	principal_may_read(const struct principal *, size_t brand_index);
-int	auth_login(struct auth *, const char *user, const char *password, const char *addr,
-	    int64_t now, struct principal *, struct auth_login_result *);
+enum auth_login auth_login(struct auth *, const char *user, const char *password,
+	    const char *addr, int64_t now, struct principal *, struct auth_login_result *);
 int	auth_logout(struct auth *, const struct principal *);
-void	auth_session_expire(struct auth *, const struct principal *);
-void	auth_sessions_purge(struct auth *, int64_t now);
-struct json_t *auth_sessions_list(struct auth *, int64_t now);
-int	auth_session_revoke(struct auth *, const char *id_prefix, char *user_out,
-	    char **cause);
+void	auth_expire(struct auth *, const struct principal *);
 struct json_t *auth_tokens_list(struct auth *, struct store_view *);
 int	auth_token_revoke(struct auth *, const char *name, const char *by, int64_t now,
 	    char **cause);
-int64_t	auth_throttle_wait(struct auth *, const char *user, const char *addr);
-void	auth_throttle_result(struct auth *, const char *user, const char *addr, int ok);
-int	auth_read_password(FILE *in, char **pw, char **cause);
-char	*auth_hash_password(const char *pw, char **cause);
-int	auth_demo_users(const struct config *, FILE *out, int port, char **cause);
+
+/* auth_session.c: session records and token revocations in the store's sessions db */
+struct auth_session {
+	char		 id[SESSION_ID_LEN + 1];
+	char		 user[AUTH_NAME_MAX + 1];
+	char		 addr[48];
+	int64_t		 created;	/* unix seconds */
+	int64_t		 expires;
+};
+enum auth_session_revoke {
+	AUTH_SESSION_REVOKE_OK = 0,
+	AUTH_SESSION_REVOKE_NONE = 1,		/* no session starts with the prefix */
+	AUTH_SESSION_REVOKE_AMBIGUOUS = 2,	/* several do; none was ended */
+	AUTH_SESSION_REVOKE_ERROR = -1		/* a malformed prefix or a store error */
+};
+int	auth_session_create(struct store *, struct auth_session *, char **token,
+	    unsigned char key[32], char **cause);
+int	auth_session_get(struct store_view *, const unsigned char key[32],
+	    struct auth_session *);
+int	auth_session_delete(struct store *, const unsigned char key[32]);
+void	auth_session_purge(struct store *, int64_t now);
+struct json_t *auth_session_list(struct store *, int64_t now);
+enum auth_session_revoke auth_session_revoke(struct store *, const char *id_prefix,
+	    char *user_out, char **cause);
+int	auth_session_token_revoked(struct store_view *, const unsigned char sha256[32]);
+int	auth_session_token_revoke(struct store *, const unsigned char sha256[32],
+	    const char *name, const char *by, int64_t now, char **cause);
+
+/* auth_throttle.c: the login throttle; now_ms is mono_ms() */
+struct auth_throttle *auth_throttle_new(void);
+void	auth_throttle_free(struct auth_throttle *);
+int64_t	auth_throttle_wait(struct auth_throttle *, const char *user, const char *addr,
+	    int64_t now_ms);
+void	auth_throttle_result(struct auth_throttle *, const char *user, const char *addr,
+	    int ok, int64_t now_ms);
+
+/* auth_password.c: password hashes, reading a password, random secrets */
+char	*auth_password_random(const char *prefix, size_t nbytes);
+int	auth_password_verify(const char *pw, const char *hash);
+char	*auth_password_hash(const char *pw, char **cause);
+int	auth_password_read(FILE *in, char **pw, char **cause);
 
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
@@ -505,7 +691,7 @@ void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 
-/* http.c */
+/* http_server.c (the other http_*.c share daemon/http.h) */
 struct http_server;
 /* What one configuration brings up; a reload builds a new one and switches to it. */
 struct runtime {
@@ -515,11 +701,12 @@ struct runtime {
 	struct refresher	*rf;
 	struct event_base	*rbase;		/* the refresh thread's loop */
 };
-struct http_server *http_start(struct runtime *, struct store *, int listen_fd, char **cause);
-void	http_switch(struct http_server *, struct runtime *);
-void	http_drain(struct http_server *, int timeout_s);
-int	http_alive(struct http_server *, int64_t max_silence_ms);
-int	http_port(const struct http_server *);
-void	http_stop(struct http_server *);
+struct http_server *http_server_start(struct runtime *, struct store *, int listen_fd,
+	    char **cause);
+void	http_server_switch(struct http_server *, struct runtime *);
+void	http_server_drain(struct http_server *, int timeout_s);
+int	http_server_alive(struct http_server *, int64_t max_silence_ms);
+int	http_server_port(const struct http_server *);
+void	http_server_stop(struct http_server *);
 
 #endif

@@ -136,17 +136,19 @@ ydoc_int(struct ydoc *d, const yaml_node_t *v, const char *key, long min, long m
 }
 
 /*
- * Checks mapping m against keys[]: every key known, of the right kind, the required ones
- * present, none twice. Calls each key's handler with its value node. Returns 0 or -1.
+ * Checks mapping m against specs[]: every key known, of the right kind, the required ones
+ * present, none twice. Calls visit with each value node and the index of its spec, in the
+ * order of the file. Returns 0 or -1.
  */
 int
-ydoc_map(struct ydoc *d, yaml_node_t *m, const char *what, const struct ykey *keys,
-    size_t nkeys, void *ctx, char **cause)
+ydoc_map_walk(struct ydoc *d, yaml_node_t *m, const char *what,
+    const struct ykey_spec *specs, size_t nspecs, ydoc_visit_fn visit, void *ctx,
+    char **cause)
 {
-	unsigned char seen[64] = { 0 };
+	unsigned char seen[YDOC_MAP_MAX] = { 0 };
 
-	if (nkeys > sizeof seen)
-		fatal("ydoc_map: too many keys");
+	if (nspecs > sizeof seen)
+		fatal("ydoc_map_walk: too many keys");
 	if (m->type != YAML_MAPPING_NODE)
 		return ydoc_error(d, m, cause, "%s must be a mapping", what);
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
@@ -157,22 +159,69 @@ ydoc_map(struct ydoc *d, yaml_node_t *m, const char *what, const struct ykey *ke
 
 		if (name == NULL)
 			return ydoc_error(d, k, cause, "%s: keys must be strings", what);
-		for (i = 0; i < nkeys; i++)
-			if (strcmp(keys[i].name, name) == 0)
+		for (i = 0; i < nspecs; i++)
+			if (strcmp(specs[i].name, name) == 0)
 				break;
-		if (i == nkeys)
+		if (i == nspecs)
 			return ydoc_error(d, k, cause, "unknown key '%s' in %s", name, what);
 		if (seen[i]++)
 			return ydoc_error(d, k, cause, "duplicate key '%s' in %s", name, what);
-		if (!ydoc_kind_ok(v, keys[i].kind))
+		if (!ydoc_kind_ok(v, specs[i].kind))
 			return ydoc_error(d, v, cause, "'%s' must be %s", name,
-			    kind_names[keys[i].kind]);
-		if (keys[i].fn(d, v, name, ctx, cause) != 0)
+			    kind_names[specs[i].kind]);
+		if (visit(d, v, i, ctx, cause) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < nkeys; i++)
-		if (keys[i].required && !seen[i])
+	for (size_t i = 0; i < nspecs; i++)
+		if (specs[i].required && !seen[i])
 			return ydoc_error(d, m, cause, "missing required key '%s' in %s",
-			    keys[i].name, what);
+			    specs[i].name, what);
 	return 0;
+}
+
+struct ydoc_map_ctx {
+	const struct ykey	*keys;
+	void			*ctx;
+};
+
+static int
+ydoc_map_visit(struct ydoc *d, yaml_node_t *v, size_t i, void *ctx, char **cause)
+{
+	struct ydoc_map_ctx *mc = ctx;
+
+	return mc->keys[i].fn(d, v, mc->keys[i].name, mc->ctx, cause);
+}
+
+/* ydoc_map_walk for a table of keys that each carry their own handler. */
+int
+ydoc_map(struct ydoc *d, yaml_node_t *m, const char *what, const struct ykey *keys,
+    size_t nkeys, void *ctx, char **cause)
+{
+	struct ykey_spec specs[YDOC_MAP_MAX];
+	struct ydoc_map_ctx mc = { keys, ctx };
+
+	if (nkeys > YDOC_MAP_MAX)
+		fatal("ydoc_map: too many keys");
+	for (size_t i = 0; i < nkeys; i++) {
+		specs[i].name = keys[i].name;
+		specs[i].kind = keys[i].kind;
+		specs[i].required = keys[i].required;
+	}
+	return ydoc_map_walk(d, m, what, specs, nkeys, ydoc_map_visit, &mc, cause);
+}
+
+/* The value of key in mapping m, or NULL. */
+yaml_node_t *
+ydoc_map_get(struct ydoc *d, yaml_node_t *m, const char *key)
+{
+	if (m->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	    p < m->data.mapping.pairs.top; p++) {
+		const char *name = ydoc_scalar(ydoc_node(d, p->key));
+
+		if (name != NULL && strcmp(name, key) == 0)
+			return ydoc_node(d, p->value);
+	}
+	return NULL;
 }

@@ -33,4 +33,18 @@ int		 ydoc_int(struct ydoc *, const yaml_node_t *, const char *key, long min,
 int		 ydoc_map(struct ydoc *, yaml_node_t *, const char *what,
 		    const struct ykey *, size_t nkeys, void *ctx, char **cause);
 
+/* The general form: what ydoc_map_walk knows of a key, and who is called with its value. */
+#define YDOC_MAP_MAX	64		/* keys in one mapping */
+struct ykey_spec {
+	const char	*name;
+	enum ykey_kind	 kind;
+	int		 required;
+};
+typedef int (*ydoc_visit_fn)(struct ydoc *, yaml_node_t *v, size_t spec, void *ctx,
+		    char **cause);
+int		 ydoc_map_walk(struct ydoc *, yaml_node_t *, const char *what,
+		    const struct ykey_spec *, size_t nspecs, ydoc_visit_fn, void *ctx,
+		    char **cause);
+yaml_node_t	*ydoc_map_get(struct ydoc *, yaml_node_t *, const char *key);
+
 #endif

@@ -17,48 +17,22 @@
 #include <jansson.h>
 
 #include "tpcd.h"
+#include "fixture.h"
 
 #define CRYPT_HASH_MAX	256
-
-static char dir[64];
 
 /* SHA-256 of "tok-a" */
 #define TOK_A		"tok-a"
 #define TOK_A_SHA	"4f66a4283f8bc9768c3cb97fd06d267b79315aee941c9c1727b9354509242ffe"
 
-static const char *
-write_tmp(const char *name, const char *text, mode_t mode)
-{
-	static char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-	return path;
-}
-
+/* Each case: a fresh directory holding the (empty) catalog every config names. */
 static int
 setup(void **state)
 {
-	(void)state;
-	strcpy(dir, "/tmp/tpcd-auth-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	write_tmp("catalog.yaml", "aggregates: []\n", 0644);
+	if (fixture_setup(state) != 0)
+		return -1;
+	fixture_write("catalog.yaml", "aggregates: []\n", 0644);
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
 }
 
 #define HEAD \
@@ -72,13 +46,13 @@ teardown(void **state)
 static void
 expect_error_in(const char *file, const char *text, int line, const char *msg)
 {
-	const char *path = write_tmp("t.yaml", text, 0644);
+	const char *path = fixture_write("t.yaml", text, 0644);
 	char *cause = NULL, *want, *where;
 	struct config *cf = config_load(path, &cause);
 
 	assert_null(cf);
 	assert_non_null(cause);
-	where = file ? xasprintf("%s/%s", dir, file) : xstrdup(path);
+	where = file ? fixture_path(file) : xstrdup(path);
 	want = xasprintf("%s:%d: %s", where, line, msg);
 	assert_string_equal(cause, want);
 	free(where);
@@ -94,7 +68,7 @@ hash_of(const char *pw)
 {
 	static char ring[2][CRYPT_HASH_MAX];
 	static int next;
-	char *cause = NULL, *h = auth_hash_password(pw, &cause);
+	char *cause = NULL, *h = auth_password_hash(pw, &cause);
 
 	assert_non_null(h);
 	next = !next;
@@ -155,23 +129,23 @@ test_users_file_errors(void **state)
 	text = xasprintf("users:\n  - name: alice\n    password_hash: \"%s\"\n    brands: [a]\n"
 	    "  - name: alice\n    password_hash: \"%s\"\n    brands: [b]\n", hash_of("x"),
 	    hash_of("y"));
-	write_tmp("users.yaml", text, 0600);
+	fixture_write("users.yaml", text, 0600);
 	free(text);
 	expect_error_in("users.yaml", HEAD "auth:\n  users_file: users.yaml\n", 5,
 	    "duplicate user name 'alice'");
 	text = xasprintf("users:\n  - name: alice\n    password_hash: \"%s\"\n"
 	    "    brands: [c]\n", hash_of("x"));
-	write_tmp("users.yaml", text, 0600);
+	fixture_write("users.yaml", text, 0600);
 	free(text);
 	expect_error_in("users.yaml", HEAD "auth:\n  users_file: users.yaml\n", 4,
 	    "user 'alice': no brand 'c' in brands");
-	write_tmp("users.yaml", "users:\n  - name: bob\n    secret: 1\n", 0600);
+	fixture_write("users.yaml", "users:\n  - name: bob\n    secret: 1\n", 0600);
 	expect_error_in("users.yaml", HEAD "auth:\n  users_file: users.yaml\n", 3,
 	    "unknown key 'secret' in user");
 	/* others may not read password hashes */
-	write_tmp("users.yaml", "users: []\n", 0644);
+	fixture_write("users.yaml", "users: []\n", 0644);
 	msg = xasprintf("'users_file': %s/users.yaml: permissions 644 let others read password "
-	    "hashes or others/group change them; chmod 600 it", dir);
+	    "hashes or others/group change them; chmod 600 it", fixture_dir());
 	expect_error(HEAD "auth:\n  users_file: users.yaml\n", 15, msg);
 	free(msg);
 }
@@ -184,7 +158,7 @@ load_good(const char *auth_block, int lifetime)
 
 	text = xasprintf(HEAD "auth:\n  session_lifetime: %d\n  users_file: users.yaml\n"
 	    "  trusted_proxies: [127.0.0.1, \"::1\"]\n%s", lifetime, auth_block);
-	cf = config_load(write_tmp("good.yaml", text, 0644), &cause);
+	cf = config_load(fixture_write("good.yaml", text, 0644), &cause);
 	free(text);
 	if (cf == NULL)
 		fail_msg("%s", cause);
@@ -198,7 +172,7 @@ write_users(void)
 	    "    brands: [b]\n  - name: root\n    password_hash: \"%s\"\n    role: admin\n",
 	    hash_of("alice-pw"), hash_of("root-pw"));
 
-	write_tmp("users.yaml", text, 0600);
+	fixture_write("users.yaml", text, 0600);
 	free(text);
 }
 
@@ -220,7 +194,7 @@ test_login_sessions_tokens(void **state)
 	    "      brands: [a]\n", 60);
 	assert_int_equal((int)cf->auth.nusers, 2);
 	assert_true(cf->auth.users[1].admin);
-	sdir = xasprintf("%s/store", dir);
+	sdir = fixture_path("store");
 	assert_int_equal(store_open(&st, sdir, 16, 64, &cause), 0);
 	a = auth_new(cf, st, &cause);
 	assert_non_null(a);
@@ -230,13 +204,16 @@ test_login_sessions_tokens(void **state)
 	assert_false(auth_proxy_trusted(a, "10.0.0.1"));
 
 	/* wrong password, unknown user: refused, with the reason for the audit log */
-	assert_int_equal(auth_login(a, "alice", "nope", "1.2.3.4", 1000, &p, &res), -1);
+	assert_int_equal(auth_login(a, "alice", "nope", "1.2.3.4", 1000, &p, &res),
+	    AUTH_LOGIN_REFUSED);
 	assert_string_equal(res.reason, "bad_password");
-	assert_int_equal(auth_login(a, "mallory", "nope", "1.2.3.4", 1000, &p, &res), -1);
+	assert_int_equal(auth_login(a, "mallory", "nope", "1.2.3.4", 1000, &p, &res),
+	    AUTH_LOGIN_REFUSED);
 	assert_string_equal(res.reason, "unknown_user");
 
 	/* a session: its token checks out until it expires */
-	assert_int_equal(auth_login(a, "alice", "alice-pw", "1.2.3.4", 1000, &p, &res), 0);
+	assert_int_equal(auth_login(a, "alice", "alice-pw", "1.2.3.4", 1000, &p, &res),
+	    AUTH_LOGIN_OK);
 	assert_true(strlen(res.token) >= 64);
 	assert_int_equal(res.expires, 1060);
 	v = store_view_begin(rd);
@@ -278,54 +255,95 @@ test_login_sessions_tokens(void **state)
 	free(sdir);
 }
 
+/* A fixed monotonic "now" for the throttle: the test controls time. */
+#define T0	1000000
+
 static void
 test_throttle(void **state)
 {
-	struct config *cf;
-	struct auth *a;
-	char *cause = NULL;
+	struct auth_throttle *t = auth_throttle_new();
 
 	(void)state;
-	write_users();
-	cf = load_good("", 60);
-	a = auth_new(cf, NULL, &cause);
-	assert_non_null(a);
 	/* three free failures for a (user, address), then a 1 s, then 2 s door */
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 0);
-		auth_throttle_result(a, "root", "10.0.0.1", 0);
+		assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
+		auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
 	}
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 1);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 1);
 	/* another address is not held back; nor is another user from that address */
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.2"), 0);
-	assert_int_equal(auth_throttle_wait(a, "alice", "10.0.0.1"), 0);
-	auth_throttle_result(a, "root", "10.0.0.1", 0);
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 2);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.2", T0), 0);
+	assert_int_equal(auth_throttle_wait(t, "alice", "10.0.0.1", T0), 0);
+	auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 2);
 	/* a success clears the pair */
-	auth_throttle_result(a, "root", "10.0.0.1", 1);
-	assert_int_equal(auth_throttle_wait(a, "root", "10.0.0.1"), 0);
+	auth_throttle_result(t, "root", "10.0.0.1", 1, T0);
+	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
 	/* one address trying many users is held back for all of them */
 	for (int i = 0; i < 10; i++) {
 		char u[16];
 		snprintf(u, sizeof u, "u%d", i);
-		auth_throttle_result(a, u, "10.0.0.9", 0);
+		auth_throttle_result(t, u, "10.0.0.9", 0, T0);
 	}
-	assert_true(auth_throttle_wait(a, "alice", "10.0.0.9") >= 1);
+	assert_true(auth_throttle_wait(t, "alice", "10.0.0.9", T0) >= 1);
 	/* the per-user rule across addresses is capped at a minute */
 	for (int i = 0; i < 40; i++) {
 		char ad[32];
 		snprintf(ad, sizeof ad, "10.1.%d.%d", i / 200, i % 200);
-		auth_throttle_result(a, "alice", ad, 0);
+		auth_throttle_result(t, "alice", ad, 0, T0);
 	}
-	assert_true(auth_throttle_wait(a, "alice", "10.2.0.1") <= 60);
-	auth_free(a);
-	config_free(cf);
+	assert_int_equal(auth_throttle_wait(t, "alice", "10.2.0.1", T0), 60);
+	auth_throttle_free(t);
+}
+
+/* The door closes for whole seconds, counted down by the clock, rounded up. */
+static void
+test_throttle_countdown(void **state)
+{
+	struct auth_throttle *t = auth_throttle_new();
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		auth_throttle_result(t, "bob", "10.3.0.1", 0, T0);
+	/* the fifth failure is the third past the free ones: a 4 s door */
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0), 4);
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 2500), 2);
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 3999), 1);
+	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 4000), 0);
+	auth_throttle_free(t);
+}
+
+/* One failure is forgotten per 5 minutes of quiet; each rule's door has its cap. */
+static void
+test_throttle_decay_and_cap(void **state)
+{
+	struct auth_throttle *t = auth_throttle_new();
+	int64_t now = T0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	/* ten quiet minutes forget two of the three: the next failure is only the second */
+	now += 10 * 60 * 1000;
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
+	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
+	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 1);
+	/* nine more (the pair's 12th): 512 s, cut to the pair rule's five minutes */
+	for (int i = 0; i < 9; i++)
+		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 5 * 60);
+	/* the address rule (10 free, 15 min cap) then dominates: capped too */
+	for (int i = 0; i < 30; i++)
+		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
+	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 15 * 60);
+	auth_throttle_free(t);
 }
 
 static void
 test_audit_rotation(void **state)
 {
-	char *path = xasprintf("%s/audit.log", dir), *cause = NULL, line[512];
+	char *path = fixture_path("audit.log"), *cause = NULL, line[512];
 	int files = 0, lines = 0;
 
 	(void)state;
@@ -360,17 +378,22 @@ test_audit_rotation(void **state)
 	free(path);
 }
 
+#define with_dir(f)	cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_users_file_errors),
-		cmocka_unit_test(test_login_sessions_tokens),
+		with_dir(test_config_errors),
+		with_dir(test_users_file_errors),
+		with_dir(test_login_sessions_tokens),
 		cmocka_unit_test(test_throttle),
-		cmocka_unit_test(test_audit_rotation),
+		cmocka_unit_test(test_throttle_countdown),
+		cmocka_unit_test(test_throttle_decay_and_cap),
+		with_dir(test_audit_rotation),
 	};
 
 	log_init(LOG_ERR);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	fixture_args(argc, argv);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

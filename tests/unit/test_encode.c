@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "tpcd.h"
+#include "fixture.h"
 
 static struct column cols[] = {
 	{ "month", COL_STRING, "dimension", "none", "Month", "월" },
@@ -223,7 +224,7 @@ test_etag_tracks_content(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
@@ -234,5 +235,6 @@ main(void)
 	};
 
 	log_init(LOG_ERR);
+	fixture_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

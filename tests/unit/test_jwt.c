@@ -18,8 +18,9 @@
 #include <openssl/pem.h>
 
 #include "tpcd.h"
+#include "fixture.h"
 
-static char dir[64], keypath[128], encpath[128], passpath[128];
+static char *keypath, *encpath, *passpath;	/* in the group's directory */
 
 static int
 run(const char *fmt, ...)
@@ -36,15 +37,15 @@ run(const char *fmt, ...)
 	return rc;
 }
 
+/* One RSA key for the whole group: generating it is the slow part. */
 static int
 setup(void **state)
 {
-	(void)state;
-	strcpy(dir, "/tmp/tpcd-jwt-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(keypath, sizeof keypath, "%s/rsa_key.p8", dir);
-	snprintf(encpath, sizeof encpath, "%s/rsa_key_enc.p8", dir);
-	snprintf(passpath, sizeof passpath, "%s/pass", dir);
+	if (fixture_setup(state) != 0)
+		return -1;
+	keypath = fixture_path("rsa_key.p8");
+	encpath = fixture_path("rsa_key_enc.p8");
+	passpath = fixture_path("pass");
 	assert_int_equal(run("umask 077; openssl genpkey -algorithm RSA -pkeyopt "
 	    "rsa_keygen_bits:2048 -out %s 2>/dev/null", keypath), 0);
 	assert_int_equal(run("umask 077; printf 'sesame\\n' > %s; openssl pkcs8 -topk8 "
@@ -56,8 +57,10 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	(void)state;
-	return run("rm -rf %s", dir);
+	free(keypath);
+	free(encpath);
+	free(passpath);
+	return fixture_teardown(state);
 }
 
 /* base64url → bytes (caller frees), through OpenSSL's standard-base64 decoder. */
@@ -202,7 +205,7 @@ test_account_id(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fingerprint_matches_openssl_cli),
@@ -213,5 +216,6 @@ main(void)
 	};
 
 	log_init(LOG_ERR);
+	fixture_args(argc, argv);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

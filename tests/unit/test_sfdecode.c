@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "tpcd.h"
+#include "fixture.h"
 
 static struct table t;
 
@@ -170,7 +171,7 @@ test_timestamps(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_type_names),
@@ -183,5 +184,6 @@ main(void)
 	};
 
 	log_init(LOG_ERR);
+	fixture_args(argc, argv);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,8 @@
  * test_store.c — blue/green publishing on a real LMDB file: an empty store has no
  * snapshot; each publish flips the colour and bumps the generation; a view opened before
  * a publish keeps seeing its own snapshot, byte for byte, until released; an aborted
- * publish leaves the active snapshot untouched; swap flips back.
+ * publish leaves the active snapshot untouched; swap flips back. Each case has a store
+ * of its own (fixture.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,33 +13,15 @@
 #include <cmocka.h>
 
 #include "tpcd.h"
-
-static char dir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	strcpy(dir, "/tmp/tpcd-store-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
-}
+#include "fixture.h"
 
 static void
 publish(struct store *st, const char *value, int commit)
 {
 	struct store_pub *p;
-	char *cause = NULL, *manifest;
+	char *cause = NULL;
+	struct manifest m;
+	struct manifest_entry e = { .brand = "a", .aggregate = "x", .ok = 1, .rows = 1 };
 
 	assert_int_equal(store_pub_begin(st, &p, &cause), 0);
 	/* records are opaque bytes to the store, but validation parses them: use real ones */
@@ -53,13 +36,13 @@ publish(struct store *st, const char *value, int commit)
 	assert_int_equal(encode_record(&b, &a, &t, store_pub_generation(p), 0, &rec, &cause),
 	    0);
 	assert_int_equal(store_pub_put(p, "a", "x", rec.data, rec.len, &cause), 0);
-	manifest = xasprintf("{\"generation\":%llu,\"aggregates\":[{\"brand\":\"a\","
-	    "\"aggregate\":\"x\",\"rows\":1}]}", (unsigned long long)store_pub_generation(p));
+	manifest_init(&m, store_pub_generation(p), store_pub_colour(p), 0, "test");
+	manifest_add(&m, &e);
 	if (commit)
-		assert_int_equal(store_pub_commit(p, manifest, &cause), 0);
+		assert_int_equal(store_pub_commit(p, &m, &cause), 0);
 	else
 		store_pub_abort(p);
-	free(manifest);
+	manifest_free(&m);
 	buf_free(&rec);
 	table_free(&t);
 }
@@ -88,7 +71,7 @@ test_blue_green(void **state)
 	char *cause = NULL;
 
 	(void)state;
-	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
 	rd = store_reader_new(st);
 	v = store_view_begin(rd);
 	assert_null(store_view_colour(v));		/* empty store: no snapshot */
@@ -126,7 +109,7 @@ test_blue_green(void **state)
 	store_close(st);
 
 	/* reopening the file finds the same active snapshot */
-	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
 	rd = store_reader_new(st);
 	v = store_view_begin(rd);
 	assert_int_equal(store_view_generation(v), 1);
@@ -145,7 +128,8 @@ test_bad_manifest_refused(void **state)
 	char *cause = NULL;
 
 	(void)state;
-	assert_int_equal(store_open(&st, dir, 64, 126, &cause), 0);
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
+	publish(st, "first", 1);	/* a snapshot of its own to keep: no other case's */
 	rd = store_reader_new(st);
 	v = store_view_begin(rd);
 	uint64_t before = store_view_generation(v);
@@ -154,13 +138,14 @@ test_bad_manifest_refused(void **state)
 	store_view_release(v);
 	/* a manifest that lists a record the snapshot lacks must not become active */
 	assert_int_equal(store_pub_begin(st, &p, &cause), 0);
-	char *m = xasprintf("{\"generation\":%llu,\"aggregates\":[{\"brand\":\"a\","
-	    "\"aggregate\":\"missing\",\"rows\":1}]}",
-	    (unsigned long long)store_pub_generation(p));
-	assert_int_equal(store_pub_commit(p, m, &cause), -1);
+	struct manifest m;
+	struct manifest_entry e = { .brand = "a", .aggregate = "missing", .ok = 1, .rows = 1 };
+	manifest_init(&m, store_pub_generation(p), store_pub_colour(p), 0, "test");
+	manifest_add(&m, &e);
+	assert_int_equal(store_pub_commit(p, &m, &cause), -1);
 	assert_non_null(strstr(cause, "a/missing"));
 	free(cause);
-	free(m);
+	manifest_free(&m);
 	v = store_view_begin(rd);
 	assert_int_equal(store_view_generation(v), before);
 	assert_string_equal(store_view_colour(v), was);
@@ -170,14 +155,17 @@ test_bad_manifest_refused(void **state)
 	store_close(st);
 }
 
+#define with_dir(f)	cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blue_green),
-		cmocka_unit_test(test_bad_manifest_refused),
+		with_dir(test_blue_green),
+		with_dir(test_bad_manifest_refused),
 	};
 
 	log_init(LOG_ERR);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	fixture_args(argc, argv);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,87 @@
+/*
+ * http_reply.c — how a reply leaves: JSON bodies, the JSON error shape, and the note of
+ * status and size that the router's audit line and the metrics read. A leaf: it calls
+ * nothing of the router or the handlers, so every http_*.c may use it.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "tpcd.h"
+#include "http.h"
+
+/* The request being routed on this thread, whose reply is noted (http_reply_track). */
+static _Thread_local struct http_req *reply_cur;
+
+/* Notes the replies of r (NULL: of no request) until the next call, on this thread. */
+void
+http_reply_track(struct http_req *r)
+{
+	reply_cur = r;
+}
+
+/* A reply is sent with this status and body size: its request's audit line says so. */
+void
+http_reply_note(int status, size_t bytes)
+{
+	if (reply_cur != NULL) {
+		reply_cur->status = status;
+		reply_cur->bytes = bytes;
+	}
+}
+
+/* Sends o as the body (compact, one line, not cached); steals the reference to o. */
+void
+http_reply_json(struct evhttp_request *req, int status, const char *reason, json_t *o)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "application/json; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
+	    "no-store");
+	evbuffer_add(b, s, strlen(s));
+	evbuffer_add(b, "\n", 1);
+	http_reply_note(status, evbuffer_get_length(b));
+	evhttp_send_reply(req, status, reason, b);
+	evbuffer_free(b);
+	free(s);
+	json_decref(o);
+}
+
+static const char *
+status_reason(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+/* Every error is JSON: {"error":{"status":N,"code":"...","message":"..."}}. */
+void
+http_reply_error(struct evhttp_request *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	http_reply_json(req, status, status_reason(status), json_pack("{s:{s:i, s:s, s:s}}",
+	    "error", "status", status, "code", code, "message", msg));
+	free(msg);
+}

@@ -1,0 +1,348 @@
+/*
+ * http_route.c — routing: the path split and refused tricks, the route table with each
+ * route's access level and metric name, the access checks (authentication, role, brand
+ * scope, method) run before any handler, and the audit line of every /v1 request. It
+ * calls handlers through the table; handlers never call back here.
+ */
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "tpcd.h"
+#include "http.h"
+
+/*
+ * Splits an URL path into at most max segments. Refuses (returns -1) anything that is
+ * not a plain /seg/seg path of [A-Za-z0-9_.-]: percent-escapes, empty segments ("//"),
+ * "." and "..". Routes are matched on what is left, so no trick reaches a handler.
+ */
+static int
+split_path(const char *path, char seg[][HTTP_SEG_MAX], int max)
+{
+	int n = 0;
+
+	if (path == NULL || path[0] != '/')
+		return -1;
+	if (path[1] == '\0')
+		return 0;
+	for (const char *p = path + 1;;) {
+		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_.-");
+		if (len == 0 || len >= HTTP_SEG_MAX || n == max)
+			return -1;
+		memcpy(seg[n], p, len);
+		seg[n][len] = '\0';
+		if (strcmp(seg[n], ".") == 0 || strcmp(seg[n], "..") == 0)
+			return -1;
+		n++;
+		p += len;
+		if (*p == '\0')
+			return n;
+		if (*p != '/' || p[1] == '\0')
+			return -1;
+		p++;
+	}
+}
+
+static int
+method_is(struct evhttp_request *req, int allowed, const char *allow)
+{
+	int m = evhttp_request_get_command(req);
+
+	if (m & allowed)
+		return 1;
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	http_reply_error(req, 405, "method_not_allowed", "method not allowed; allowed: %s",
+	    allow);
+	return 0;
+}
+
+#define GET_HEAD	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
+
+/*
+ * Every route, with who may use it. The router authenticates, checks the access level
+ * and the brand scope before any handler runs, so a new admin route is protected by
+ * its row alone. "*" matches one segment; brand/agg name the segments holding them.
+ */
+struct route {
+	const char	*path[HTTP_MAX_SEGS];
+	int		 nseg;
+	int		 methods;
+	const char	*allow;
+	enum http_access access;
+	int		 brand;		/* segment index of the brand id, or -1 */
+	int		 agg;		/* segment index of the aggregate name, or -1 */
+	void		(*fn)(struct http_req *);
+	const char	*action;	/* admin routes: the audit's action */
+	enum metric_route metric;	/* what /metrics counts it as */
+};
+
+static const struct route routes[] = {
+	{ { NULL }, 0, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_ui_index, NULL,
+	    ROUTE_UI },
+	{ { "assets", "*" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_ui_asset,
+	    NULL, ROUTE_UI },
+	{ { "healthz" }, 1, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_info_health,
+	    NULL, ROUTE_HEALTH },
+	{ { "_stcore", "health" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
+	    http_info_health, NULL, ROUTE_HEALTH },
+	{ { "metrics" }, 1, GET_HEAD, "GET, HEAD", ACCESS_ADMIN_OR_LOOPBACK, -1, -1,
+	    http_metrics, "metrics", ROUTE_METRICS },
+	{ { "v1", "login" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_LOGIN, -1, -1, http_login,
+	    NULL, ROUTE_SESSION },
+	{ { "v1", "openapi.json" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
+	    http_openapi, NULL, ROUTE_UI },
+	{ { "v1", "logout" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_USER, -1, -1, http_logout,
+	    NULL, ROUTE_SESSION },
+	{ { "v1", "brands" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1,
+	    http_info_brands, NULL, ROUTE_BRANDS },
+	{ { "v1", "me" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1, http_me, NULL,
+	    ROUTE_BRANDS },
+	{ { "v1", "freshness" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1,
+	    http_freshness, NULL, ROUTE_STATUS },
+	{ { "v1", "brands", "*", "aggregates" }, 4, GET_HEAD, "GET, HEAD", ACCESS_USER, 2, -1,
+	    http_info_aggregates, NULL, ROUTE_AGGREGATES },
+	{ { "v1", "brands", "*", "aggregates", "*" }, 5, GET_HEAD, "GET, HEAD", ACCESS_USER,
+	    2, 4, http_data, NULL, ROUTE_DATA },
+	{ { "v1", "status" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1,
+	    http_info_status, "status", ROUTE_STATUS },
+	{ { "v1", "snapshots" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1,
+	    http_info_snapshots, "snapshots", ROUTE_SNAPSHOTS },
+	{ { "v1", "refresh" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
+	    http_admin_refresh, "refresh", ROUTE_REFRESH },
+	{ { "v1", "swap" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
+	    http_admin_swap, "swap", ROUTE_ADMIN },
+	{ { "v1", "rollback" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
+	    http_admin_rollback, "rollback", ROUTE_ADMIN },
+	{ { "v1", "pin" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1, http_admin_pin,
+	    "pin", ROUTE_ADMIN },
+	{ { "v1", "unpin" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
+	    http_admin_unpin, "unpin", ROUTE_ADMIN },
+	{ { "v1", "sessions" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_sessions,
+	    "sessions_list", ROUTE_ADMIN },
+	{ { "v1", "sessions", "*" }, 3, EVHTTP_REQ_DELETE, "DELETE", ACCESS_ADMIN, -1, -1,
+	    http_session_delete, "session_revoke", ROUTE_ADMIN },
+	{ { "v1", "tokens" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_tokens,
+	    "tokens_list", ROUTE_ADMIN },
+	{ { "v1", "tokens", "*", "revoke" }, 4, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
+	    http_token_revoke, "token_revoke", ROUTE_ADMIN },
+};
+
+static const struct route *
+route_find(const struct http_req *r)
+{
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		const struct route *ro = &routes[i];
+		int j;
+
+		if (ro->nseg != r->nseg)
+			continue;
+		for (j = 0; j < ro->nseg; j++)
+			if (strcmp(ro->path[j], "*") != 0 && strcmp(ro->path[j], r->seg[j]) != 0)
+				break;
+		if (j == ro->nseg)
+			return ro;
+	}
+	return NULL;
+}
+
+static void
+route_deny(struct http_req *r, int status, const char *reason, const char *msg)
+{
+	r->reason = reason;
+	http_reply_error(r->req, status, status == 404 ? "not_found" : "forbidden", "%s",
+	    msg);
+}
+
+/*
+ * The brand of a brand route. A principal that may not read the brand gets 403 whether
+ * or not it exists; only an admin (who may read any) learns that it does not (404).
+ */
+static int
+route_brand(struct http_req *r, const struct route *ro)
+{
+	const struct config *cf = r->t->rt->cf;
+
+	if (ro->brand < 0)
+		return 0;
+	r->brand = config_find_brand(cf, r->seg[ro->brand]);
+	if (r->brand != NULL && principal_may_read(&r->p, (size_t)(r->brand - cf->brands)))
+		return 0;
+	if (r->brand == NULL && r->p.admin)
+		route_deny(r, 404, "no_such_brand", "no such brand");
+	else
+		route_deny(r, 403, "brand_not_permitted", "not permitted for this brand");
+	r->brand = NULL;
+	return -1;
+}
+
+/* Authenticated /v1 routing: 401, then 404, 403 (role, brand), 405, then the handler. */
+static void
+route_v1(struct http_req *r, const struct route *ro)
+{
+	struct store_view *v;
+
+	if (ro != NULL && (ro->access == ACCESS_LOGIN || ro->access == ACCESS_OPEN)) {
+		if (method_is(r->req, ro->methods, ro->allow) && http_cors_allow(r))
+			ro->fn(r);
+		return;
+	}
+	if ((v = store_view_begin(r->t->rd)) == NULL) {
+		http_reply_error(r->req, 503, "unavailable", "store busy; retry");
+		return;
+	}
+	http_authenticate(r, v);
+	store_view_release(v);
+	if (r->auth != AUTH_OK) {
+		http_unauthorized(r);
+		return;
+	}
+	if (ro == NULL) {
+		http_reply_error(r->req, 404, "not_found", "no such resource");
+		return;
+	}
+	r->action = ro->action;
+	if (ro->access == ACCESS_ADMIN && !r->p.admin) {
+		route_deny(r, 403, "admin_only", "this needs the admin role");
+		return;
+	}
+	if (route_brand(r, ro) != 0)
+		return;
+	if (ro->agg >= 0 && (r->agg = catalog_find(r->t->rt->cat, r->seg[ro->agg])) == NULL) {
+		http_reply_error(r->req, 404, "not_found", "no such aggregate");
+		return;
+	}
+	if (method_is(r->req, ro->methods, ro->allow) && http_cors_allow(r))
+		ro->fn(r);
+}
+
+/* Outside /v1: health (open) and /metrics (admin, or open on the loopback). */
+static void
+route_other(struct http_req *r, const struct route *ro)
+{
+	struct store_view *v;
+
+	if (ro == NULL || ro->access == ACCESS_USER || ro->access == ACCESS_ADMIN) {
+		http_reply_error(r->req, 404, "not_found", "no such resource");
+		return;
+	}
+	if (ro->access == ACCESS_ADMIN_OR_LOOPBACK && strcmp(r->addr, "127.0.0.1") != 0 &&
+	    strcmp(r->addr, "::1") != 0) {
+		if ((v = store_view_begin(r->t->rd)) != NULL) {
+			http_authenticate(r, v);
+			store_view_release(v);
+		}
+		if (r->auth != AUTH_OK) {
+			http_unauthorized(r);
+			return;
+		}
+		if (!r->p.admin) {
+			route_deny(r, 403, "admin_only", "this needs the admin role");
+			return;
+		}
+	}
+	if (method_is(r->req, ro->methods, ro->allow))
+		ro->fn(r);
+}
+
+static const char *
+method_name(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+/* One audit line per /v1 request, unless its handler wrote its own (login). */
+static void
+route_audit(struct http_req *r, const char *path)
+{
+	const char *event = r->event, *kind = NULL;
+	char clean[257];
+	size_t n = 0;
+	json_t *o;
+
+	if (event != NULL && *event == '\0')
+		return;
+	if (event == NULL)
+		event = r->status == 401 || r->status == 403 ? "denied" :
+		    (r->action != NULL ? "admin" : "access");
+	if (r->p.kind != PRINCIPAL_NONE)
+		kind = r->p.kind == PRINCIPAL_SESSION ? "session" : "token";
+	/* the path as asked, printable ASCII only, at most 256 bytes */
+	for (; path != NULL && path[n] != '\0' && n < sizeof clean - 1; n++)
+		clean[n] = path[n] > 0x20 && path[n] < 0x7f ? path[n] : '?';
+	clean[n] = '\0';
+	if (strcmp(event, "access") == 0 && r->action == NULL && r->target[0] == '\0' &&
+	    r->reason == NULL) {
+		struct audit_access a = {
+			.principal = r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL,
+			.kind = kind, .session = r->p.session_id[0] ? r->p.session_id : NULL,
+			.addr = r->addr, .method = method_name(r->req), .path = clean,
+			.pathlen = n, .brand = r->brand ? r->brand->id : NULL,
+			.aggregate = r->agg ? r->agg->name : NULL, .status = r->status,
+			.bytes = r->bytes,
+		};
+		audit_access(&a);	/* the hot path: no JSON tree */
+		return;
+	}
+	o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s%, s:i}", "event", event,
+	    "principal", r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL, "kind", kind,
+	    "session", r->p.session_id[0] ? r->p.session_id : NULL, "addr", r->addr,
+	    "method", method_name(r->req), "path", clean, n, "status", r->status);
+	if (r->brand != NULL)
+		json_object_set_new(o, "brand", json_string(r->brand->id));
+	if (r->agg != NULL)
+		json_object_set_new(o, "aggregate", json_string(r->agg->name));
+	if (r->action != NULL)
+		json_object_set_new(o, "action", json_string(r->action));
+	if (r->target[0] != '\0')
+		json_object_set_new(o, "target", json_string(r->target));
+	if (r->reason != NULL)
+		json_object_set_new(o, "reason", json_string(r->reason));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+	audit_write(o);
+}
+
+
+/*
+ * Routes one admitted request of thread t, whose handling began at t0 (mono_us): the
+ * checks, the handler, the audit line (/v1), the metrics.
+ */
+void
+http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0)
+{
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	int v1 = path != NULL && strncmp(path, "/v1", 3) == 0 &&
+	    (path[3] == '/' || path[3] == '\0');
+	const struct route *ro;
+	struct http_req r;
+
+	memset(&r, 0, sizeof r);
+	r.t = t;
+	r.req = req;
+	r.now = time(NULL);
+	r.nseg = split_path(path, r.seg, HTTP_MAX_SEGS);
+	http_client_addr(&r);
+	http_reply_track(&r);
+	ro = r.nseg >= 0 ? route_find(&r) : NULL;
+	if (http_cors_begin(&r))
+		;		/* a CORS preflight, answered before any authentication */
+	else if (v1) {
+		route_v1(&r, ro);
+		route_audit(&r, path);
+	} else
+		route_other(&r, ro);
+	http_reply_track(NULL);
+	metrics_request(&t->counters, ro != NULL ? ro->metric : ROUTE_OTHER, r.status,
+	    (uint64_t)(mono_us() - t0), r.bytes);
+}
