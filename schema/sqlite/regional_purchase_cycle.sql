@@ -10,7 +10,8 @@
 WITH
 sequenced AS (
   SELECT member_id, day,
-         LEAD(day) OVER (PARTITION BY member_id ORDER BY ordered_at NULLS FIRST, order_id NULLS FIRST) AS next_day
+         LEAD(day) OVER (PARTITION BY member_id
+                         ORDER BY ordered_at NULLS FIRST, order_id NULLS FIRST) AS next_day
   FROM (SELECT member_id, ordered_at, order_id,
                julianday(substr(ordered_at, 1, 10)) AS day FROM orders)
 ),
@@ -71,8 +72,10 @@ buyers AS (
 ),
 top_products AS (
   SELECT q.region, p.name,
-         ROW_NUMBER() OVER (PARTITION BY q.region ORDER BY q.qty DESC NULLS LAST, q.product_id NULLS FIRST) AS rk,
-         ROW_NUMBER() OVER (PARTITION BY q.region ORDER BY q.revenue DESC NULLS LAST, q.product_id NULLS FIRST)
+         ROW_NUMBER() OVER (PARTITION BY q.region
+                            ORDER BY q.qty DESC NULLS LAST, q.product_id NULLS FIRST) AS rk,
+         ROW_NUMBER() OVER (PARTITION BY q.region
+                            ORDER BY q.revenue DESC NULLS LAST, q.product_id NULLS FIRST)
            AS rk_revenue
   FROM (SELECT m.region, l.product_id, SUM(l.qty) AS qty,
                SUM(l.qty * l.unit_price) AS revenue

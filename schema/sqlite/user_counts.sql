@@ -36,7 +36,8 @@ order_days AS (
 ),
 runs AS MATERIALIZED (
   SELECT dn,
-         coalesce(LEAD(dn) OVER (PARTITION BY member_id ORDER BY dn NULLS FIRST), 1000000000) AS next_dn
+         coalesce(LEAD(dn) OVER (PARTITION BY member_id
+                                 ORDER BY dn NULLS FIRST), 1000000000) AS next_dn
   FROM order_days
 ),
 -- Edges are counted per day first, so the running sums below see a few rows per day

@@ -93,7 +93,8 @@ def test_rendered_ddl_names_the_13_dynamic_tables():
             eq(out.returncode, 0, "print-ddl %s: %s" % (b, out.stderr))
             B = b.upper()
             names = re.findall(r"CREATE OR REPLACE DYNAMIC TABLE (\S+) TARGET_LAG = '[^']+' "
-                               r"WAREHOUSE = \S+ REFRESH_MODE = (?:FULL|INCREMENTAL) AS", out.stdout)
+                               r"WAREHOUSE = \S+ REFRESH_MODE = (?:FULL|INCREMENTAL) AS",
+                               out.stdout)
             eq(sorted(names), sorted("ANALYSIS_BRAND_%s.DT_BRAND_%s_%s" % (B, B, r)
                                      for r in RELATIONS.values()), "DT names for " + b)
             check("{{" not in out.stdout, "no placeholder left unrendered")
@@ -133,8 +134,8 @@ def table_columns(sql):
     """{TABLE: [COLUMN, ...]} of the CREATE TABLE statements in sql, upper case."""
     sql = re.sub(r"--[^\n]*", "", sql)
     out = {}
-    for m in re.finditer(r"CREATE TABLE IF NOT EXISTS (?:\{\{source_schema\}\}\.)?(\w+)\s*\((.*?)\n\)",
-                         sql, re.S):
+    create = r"CREATE TABLE IF NOT EXISTS (?:\{\{source_schema\}\}\.)?(\w+)\s*\((.*?)\n\)"
+    for m in re.finditer(create, sql, re.S):
         cols = [line.split()[0].upper() for line in m.group(2).strip().splitlines()
                 if line.split() and line.split()[0].upper() != "PRIMARY"]
         out[m.group(1).upper()] = cols
