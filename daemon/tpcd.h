@@ -37,6 +37,7 @@ int64_t	mono_us(void);
 int64_t	mono_ms(void);
 int64_t	wall_ms(void);
 void	clock_iso8601(int64_t t, char out[32]);
+int	clock_parse_iso8601_ms(const char *, int64_t *ms);
 
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
 void	*xmalloc(size_t);
@@ -342,6 +343,9 @@ struct source {
 	/* counters for status and metrics, touched only on the refresh thread */
 	uint64_t	 statements;
 	uint64_t	 retries;
+	/* the cheap check of what changed: failures since start, the last one's error */
+	uint64_t	 freshness_failures;
+	char		*freshness_error;	/* NULL: the last check succeeded */
 };
 
 /* source_sqlite.c */
@@ -583,6 +587,8 @@ struct refresh_status {
 	char		*source;
 	uint64_t	 statements;
 	uint64_t	 retries;
+	uint64_t	 freshness_failures;	/* the source's freshness checks that failed */
+	char		*freshness_error;	/* of the last one; NULL: it succeeded */
 	char		*lease_owner;	/* this process */
 	int		 lease_held;
 	char		*lease_holder;	/* NULL: nobody known */
