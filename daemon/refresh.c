@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -394,10 +395,21 @@ lease_timer_cb(evutil_socket_t fd, short what, void *arg)
 	lease_check(arg);
 }
 
+/*
+ * The next scheduled refresh, delay_s from now plus up to the source's spread of random
+ * seconds: replicas started together then do not all ask upstream in the same second.
+ */
 static void
 schedule(struct refresher *r, int64_t delay_s)
 {
-	struct timeval tv = { (time_t)delay_s, 0 };
+	struct timeval tv;
+	uint32_t rnd;
+
+	if (delay_s > 0 && r->src->spread > 0 &&
+	    getrandom(&rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd)
+		delay_s += (int64_t)(rnd % (uint32_t)(r->src->spread + 1));
+	tv.tv_sec = (time_t)delay_s;
+	tv.tv_usec = 0;
 
 	atomic_store(&r->next_due, (long long)(time(NULL) + delay_s));
 	evtimer_add(r->timer, &tv);

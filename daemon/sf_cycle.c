@@ -358,6 +358,8 @@ source_snowflake_new(const struct config *cf, const struct catalog *cat,
 	src->cancel = sf_cycle_cancel;
 	src->free = sf_cycle_free;
 	src->impl = s;
+	/* replicas share one warehouse: a tenth of the interval, at most a minute, apart */
+	src->spread = cf->refresh_interval / 10 < 60 ? cf->refresh_interval / 10 : 60;
 	s->src = src;
 	return src;
 }

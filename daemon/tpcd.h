@@ -340,6 +340,7 @@ struct source {
 	void		(*free)(struct source *);
 	void		*impl;
 	atomic_int	*stopping;	/* set from any thread: a synchronous pull stops early */
+	int		 spread;	/* seconds of random delay added to each schedule */
 	/* counters for status and metrics, touched only on the refresh thread */
 	uint64_t	 statements;
 	uint64_t	 retries;
