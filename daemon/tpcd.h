@@ -39,6 +39,13 @@ int64_t	wall_ms(void);
 void	clock_iso8601(int64_t t, char out[32]);
 int	clock_parse_iso8601_ms(const char *, int64_t *ms);
 
+/* util.c: helpers without daemon state, linked by tpcctl too */
+enum { UTIL_PW_CONFIRM = 1 << 0, UTIL_PW_NONEMPTY = 1 << 1 };
+int	util_mkdir_p(const char *path, unsigned int mode, char **cause);
+int	util_read_password(FILE *in, const char *prompt, int flags, char **pw, char **cause);
+struct buf;
+void	util_csv_field(struct buf *, const char *s, size_t n);
+
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
