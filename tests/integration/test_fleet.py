@@ -314,6 +314,12 @@ def test_three_replicas_behind_nginx():
         bodies = [all_bodies(t) for t in tpcds]
         eq(bodies[1], bodies[0], "instance 2 serves what instance 1 does, byte for byte")
         eq(bodies[2], bodies[0], "instance 3 too")
+        path = "/v1/brands/a/aggregates/mau_users"
+        r = tpcds[0].get(path, headers={"X-Tpcd-Not-Before": "2099-01-01T00:00:00Z"})
+        eq((r.status, r.header("Retry-After"), r.json()["error"]["code"]), (503, "1", "behind"),
+           "data older than the client's: 503 for the balancer to retry elsewhere")
+        eq(tpcds[0].get(path, headers={"X-Tpcd-Not-Before": "2025-11-24T16:00:00Z"}).status,
+           200, "data as new as the client's")
         # a quiet cycle: zero warehouse statements anywhere
         fs.reset()
         tpcds[0].refresh_and_wait()
