@@ -265,6 +265,7 @@ struct aggregate {
 	char		*title_ko;
 	char		*description;
 	char		*target_lag;
+	char		*refresh_mode;	/* the dynamic table's: FULL or INCREMENTAL */
 	int		 refresh;
 	char		*sqlite_sql;	/* file contents */
 	char		*snowflake_sql;	/* template contents */
@@ -358,8 +359,6 @@ struct source {
 
 /* source_sqlite.c */
 struct source *source_sqlite_new(const struct config *, const struct catalog *);
-int	source_sqlite_pull(const struct config *, const struct catalog *,
-	    const struct brand *, const struct aggregate *, struct table *, char **cause);
 
 /* sf_cycle.c: the Snowflake source (sf_stmt.c, sf_result.c; private header snowflake.h) */
 struct source *source_snowflake_new(const struct config *, const struct catalog *,
@@ -689,7 +688,6 @@ void	auth_throttle_result(struct auth_throttle *, const char *user, const char *
 char	*auth_password_random(const char *prefix, size_t nbytes);
 int	auth_password_verify(const char *pw, const char *hash);
 char	*auth_password_hash(const char *pw, char **cause);
-int	auth_password_read(FILE *in, char **pw, char **cause);
 
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
