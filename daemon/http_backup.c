@@ -2,7 +2,8 @@
  * http_backup.c — GET /v1/backup: a consistent, compacted copy of the store (LMDB's
  * copy from one read transaction) sent as application/octet-stream. The copy is made
  * into an unlinked file in the state directory first, so a failure is a 500, not a
- * truncated 200; the serving thread doing it is busy meanwhile, the others serve on.
+ * truncated 200. The copy runs on the writer pool (it reads the whole store), so the
+ * serving thread answers others meanwhile and sends the file when it is ready.
  * The router has checked the admin role. Restoring is tpcd.8's, not this file's.
  */
 #include <errno.h>
@@ -36,28 +37,48 @@ backup_tmpfile(const char *dir)
 	return fd;
 }
 
-void
-http_backup(struct http_req *r)
-{
-	struct store *st = r->t->srv->st;
-	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
-	struct evbuffer *eb;
-	struct stat sb;
-	char *cause = NULL, disp[96], ts[32];
-	int fd;
+struct backup_job {
+	struct store	*st;
+	int		 fd;		/* the copy; -1 when it failed */
+	off_t		 size;
+	char		*cause;		/* why it failed */
+};
 
-	if ((fd = backup_tmpfile(store_dir(st))) == -1) {
-		http_reply_error(r->req, 500, "backup_failed", "backup: a temporary file in %s: %s",
-		    store_dir(st), strerror(errno));
+/* On the writer pool: the copy, into an anonymous file. */
+static void
+backup_work(void *arg)
+{
+	struct backup_job *j = arg;
+	struct stat sb;
+
+	if ((j->fd = backup_tmpfile(store_dir(j->st))) == -1) {
+		j->cause = xasprintf("backup: a temporary file in %s: %s", store_dir(j->st),
+		    strerror(errno));
 		return;
 	}
-	if (store_backup(st, fd, &cause) != 0 || fstat(fd, &sb) != 0) {
-		http_reply_error(r->req, 500, "backup_failed", "%s", cause ? cause :
-		    strerror(errno));
-		log_err("%s", cause ? cause : strerror(errno));
-		free(cause);
-		close(fd);
+	if (store_backup(j->st, j->fd, &j->cause) != 0 || fstat(j->fd, &sb) != 0) {
+		if (j->cause == NULL)
+			j->cause = xasprintf("backup: %s", strerror(errno));
+		close(j->fd);
+		j->fd = -1;
 		return;
+	}
+	j->size = sb.st_size;
+}
+
+/* Back on the serving thread: the file, or a 500. Frees the job. */
+static void
+backup_reply(struct http_req *r, void *arg)
+{
+	struct backup_job *j = arg;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *eb;
+	char disp[96], ts[32];
+
+	if (j->fd == -1) {
+		log_err("%s", j->cause);
+		http_reply_error(r->req, 500, "backup_failed", "%s", j->cause);
+		goto done;
 	}
 	clock_iso8601(time(NULL), ts);
 	for (char *p = ts; *p != '\0'; p++)
@@ -67,16 +88,29 @@ http_backup(struct http_req *r)
 	evhttp_add_header(out, "Content-Type", "application/octet-stream");
 	evhttp_add_header(out, "Content-Disposition", disp);
 	evhttp_add_header(out, "Cache-Control", "no-store");
-	eb = evbuffer_new();
-	/* the buffer owns fd from here, and sends the file without copying it to memory */
-	if (evbuffer_add_file(eb, fd, 0, sb.st_size) != 0) {
-		close(fd);
-		evbuffer_free(eb);
+	if ((eb = evbuffer_new()) == NULL ||
+	    evbuffer_add_file(eb, j->fd, 0, j->size) != 0) {	/* eb owns fd on success */
+		close(j->fd);
+		if (eb != NULL)
+			evbuffer_free(eb);
 		http_reply_error(r->req, 500, "backup_failed", "backup: cannot send the copy");
-		return;
+		goto done;
 	}
-	log_info("backup: %lld bytes to %s", (long long)sb.st_size, r->addr);
-	http_reply_note(200, (size_t)sb.st_size);
+	log_info("backup: %lld bytes to %s", (long long)j->size, r->addr);
+	http_reply_note(200, (size_t)j->size);
 	evhttp_send_reply(r->req, 200, "OK", eb);
 	evbuffer_free(eb);
+done:
+	free(j->cause);
+	free(j);
+}
+
+void
+http_backup(struct http_req *r)
+{
+	struct backup_job *j = xcalloc(1, sizeof *j);
+
+	j->st = r->t->srv->st;
+	j->fd = -1;
+	http_defer(r, r->t->srv->writer, backup_work, backup_reply, j);
 }
