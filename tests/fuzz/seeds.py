@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of tests/fuzz/corpus/<target>/ from real inputs: the shipped
+configurations and catalogue, users files as tpcd --demo writes them, Snowflake SQL API
+bodies as the fake Snowflake (tests/fakesnow) sends them, cells of every Snowflake type.
+Run from the source tree; files are named by content, so re-running adds nothing twice.
+Regression inputs found by fuzzing are added by hand (named regress-*) and kept."""
+import hashlib
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    name = "seed-" + hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def read(rel):
+    with open(os.path.join(ROOT, rel), "rb") as f:
+        return f.read()
+
+
+def config():
+    for name in sorted(os.listdir(os.path.join(ROOT, "etc"))):
+        if name.endswith(".yaml"):
+            put("config", read("etc/" + name))
+    put("config", "state_dir: s\nsource: {type: sqlite, sqlite: {dir: d}}\ncatalog: c\n"
+        "brands: [{id: a, name: A, schema: brand_a}]\n")
+    put("config", "listen: {address: '::1', port: 0, threads: 2}\nstate_dir: s\n"
+        "source:\n  type: snowflake\n  snowflake:\n    account: xy12345\n    user: TPCD\n"
+        "    url: http://127.0.0.1:9/\n    auth: oauth\n    token_file: tok\n"
+        "    warehouse: WH\n    database: DB\n    role: R\n    statement_timeout: 60\n"
+        "catalog: c\nbrands:\n  - {id: a, name: A, schema: brand_a}\n"
+        "auth:\n  users:\n    - {name: admin, role: admin, password_hash: "
+        "'$y$j9T$mZ8WpBAN3P9dh.YgNgbDK/$jj5L6V4EcQF3w78G2Ir33A1hONqQFRUtzI7JWB32kg/'}\n"
+        "  tokens:\n    - {name: dash, brands: [a], sha256: " + "ab" * 32 + "}\n"
+        "  trusted_proxies: [127.0.0.1]\n  cookie_secure: true\n"
+        "audit: {file: audit.log, max_size_mb: 1, keep: 2}\n"
+        "http: {timeout: 5, max_header_size: 4096, max_body_size: 1024, max_connections: 10}\n")
+
+
+HASH = "$y$j9T$mZ8WpBAN3P9dh.YgNgbDK/$jj5L6V4EcQF3w78G2Ir33A1hONqQFRUtzI7JWB32kg/"
+
+
+def users():
+    # the shape tpcd --demo writes (auth.c: demo_write)
+    put("users", "# tpcd users file\nusers:\n"
+        "  - name: admin\n    role: admin\n    password_hash: \"%s\"\n"
+        "  - name: brand_a_user\n    role: user\n    brands: [a]\n    password_hash: \"%s\"\n"
+        "tokens:\n  - name: dashboard\n    role: user\n    brands: [a, b]\n"
+        "    sha256: %s\n  - name: old\n    role: admin\n    revoked: true\n    sha256: %s\n"
+        % (HASH, HASH, "0123456789abcdef" * 4, "fedcba9876543210" * 4))
+    put("users", "users: []\ntokens: []\n")
+    put("users", "users:\n  - {name: u, brands: [b], password_hash: '$2b$05$abcdefghijklmnopqrstuu"
+        "5yYkT0YQh3f9o0Yb8pGZ7j3Y2Vx1u'}\n")
+
+
+def catalog():
+    put("catalog", read("schema/aggregates.yaml"))
+    put("catalog", "params: {n: 3}\naggregates:\n  - name: x\n    relation: X\n"
+        "    title_en: X\n    title_ko: 엑스\n    description: d\n    refresh: 60\n"
+        "    target_lag: 1 minute\n    sqlite: sqlite/mau_users.sql\n"
+        "    snowflake: snowflake/mau_users.sql\n    columns:\n"
+        "      - {name: month, type: string, role: dimension, unit: none, title_en: M, "
+        "title_ko: 월}\n      - {name: n, type: int64, role: measure, unit: count, "
+        "title_en: N, title_ko: 수}\n      - {name: r, type: double, role: measure, "
+        "unit: '%', title_en: R, title_ko: 율}\n      - {name: d, type: date, "
+        "role: dimension, unit: days, title_en: D, title_ko: 일}\n")
+
+
+SF_TYPES = ["fixed", "real", "text", "boolean", "date", "time", "timestamp_ntz",
+            "timestamp_ltz", "timestamp_tz", "variant", "object", "array", "binary"]
+CELLS = {
+    "fixed": ["0", "-12", "123456789012345678", "12345678901234567890123456789012345678",
+              "1.50", "-0.001"],
+    "real": ["1.5", "-2e10", "NaN", "inf", "0.1"],
+    "text": ["hello", "2024-01-31", "42", "", "한국어"],
+    "boolean": ["1", "0", "true", "FALSE"],
+    "date": ["19723", "-1", "0"],
+    "time": ["3723.5", "0", "86399.999999999"],
+    "timestamp_ntz": ["1700000000.123456789", "-1.5", "0"],
+    "timestamp_ltz": ["1700000000.000000000"],
+    "timestamp_tz": ["1700000000.123 1980", "0 1440", "-5.25 900"],
+    "variant": ["{\"a\": 1}"], "object": ["{}"], "array": ["[1,2]"], "binary": ["00ff"],
+}
+
+
+def sfdecode():
+    for ti, t in enumerate(SF_TYPES):
+        for cell in CELLS[t]:
+            for want in range(4):
+                scale = 2 if "." in cell and t == "fixed" else (9 if t.startswith("t") else 0)
+                put("sfdecode", bytes([ti, scale, want]) + cell.encode())
+
+
+def sf_body(cols, rows, parts=1, handle="01b2c3d4-0000-1111-2222-333344445555"):
+    row_type = []
+    for name, t, scale in cols:
+        row_type.append({"name": name, "database": "TPC", "schema": "BRAND_A",
+                         "table": "DT_BRAND_A_X", "type": t,
+                         "precision": 38 if t == "fixed" else None,
+                         "scale": scale, "length": None, "byteLength": None,
+                         "nullable": True, "collation": None})
+    info = [{"rowCount": len(rows), "uncompressedSize": 100}] + \
+        [{"rowCount": 1, "uncompressedSize": 10, "compressedSize": 8}] * (parts - 1)
+    return json.dumps({
+        "resultSetMetaData": {"numRows": len(rows) + parts - 1, "format": "jsonv2",
+                              "partitionInfo": info, "rowType": row_type},
+        "data": rows, "code": "090001",
+        "statementStatusUrl": "/api/v2/statements/" + handle + "?requestId=x",
+        "requestId": "6f1c2b3a-aaaa-4bbb-8ccc-ddddeeeeffff", "sqlState": "00000",
+        "statementHandle": handle, "message": "Statement executed successfully.",
+        "createdOn": 1700000000000}, ensure_ascii=False)
+
+
+def sfresult():
+    cols = [("MONTH", "text", None), ("USERS", "fixed", 0), ("RATE", "real", None),
+            ("DAY", "date", None)]
+    rows = [["2024-01", "1200", "0.25", "19723"], ["2024-02", None, "1e-3", "19754"]]
+    # first byte: the catalogue types, two bits per column (string, int64, double, date)
+    want = 2 | 0 << 2 | 1 << 4 | 3 << 6
+    put("sfresult", bytes([want]) + sf_body(cols, rows).encode())
+    put("sfresult", bytes([want]) + sf_body(cols, rows, parts=3).encode())
+    fresh = [("NAME", "text", None), ("DATA_TIMESTAMP", "timestamp_ltz", 9),
+             ("STATE", "text", None), ("STATE_MESSAGE", "text", None)]
+    put("sfresult", bytes([0x22]) + sf_body(fresh, [
+        ["DT_BRAND_A_MAU_USERS", "1700000000.123456789", "SUCCEEDED", None],
+        ["DT_BRAND_A_USER_COUNTS", "1700000100.000000000", "FAILED", "boom"]]).encode())
+    tz = [("T", "timestamp_tz", 3), ("B", "boolean", None), ("TM", "time", 9),
+          ("N", "fixed", 2)]
+    put("sfresult", bytes([0x82]) + sf_body(tz, [["1700000000.123 1980", "true",
+                                                  "3723.500000000", "12.50"]]).encode())
+    # the 202 "still running", an error body, the fake's malformed body
+    put("sfresult", b"\0" + json.dumps({
+        "code": "333334", "message": "Asynchronous execution in progress.",
+        "statementHandle": "01b2c3d4-0000-1111-2222-333344445555",
+        "statementStatusUrl": "/api/v2/statements/01b2c3d4"}).encode())
+    put("sfresult", b"\0" + json.dumps({
+        "code": "002003", "sqlState": "42S02", "message": "SQL compilation error:\n"
+        "Object 'DT_BRAND_A_X' does not exist or not authorized.",
+        "statementHandle": "01b2c3d4"}).encode())
+    put("sfresult", b"\0{\"resultSetMetaData\": {\"numRows\": 1, \"format\": \"jsonv2\", "
+        b"\"rowType\": [}, \"data\": [[\"1\", ]] <<fakesnow: malformed>>")
+    # a partition body (GET ...?partition=N) has only data
+    put("sfresult", b"\x06" + json.dumps({"data": [["1", "2"]]}).encode())
+
+
+def main():
+    targets = sys.argv[1:] or ["config", "users", "catalog", "sfdecode", "sfresult"]
+    for t in targets:
+        globals()[t]()
+
+
+if __name__ == "__main__":
+    main()
