@@ -90,7 +90,7 @@ asan:
 # ---- fuzzing (tests/fuzz/README.md) ----
 # The targets link with libFuzzer (make fuzz: clang, into build/fuzz/) or with
 # tests/fuzz/replay.c (make asan: $(B)/fuzz/replay_*, which make test runs over the corpora).
-FUZZ_TARGETS = config users catalog sfdecode sfresult
+FUZZ_TARGETS = config users catalog sfdecode sfresult router
 FUZZ_SECONDS ?= 60
 FUZZ_NICE ?= nice -n 10
 FUZZ_ARGS ?=

@@ -153,8 +153,78 @@ def sfresult():
     put("sfresult", b"\x06" + json.dumps({"data": [["1", "2"]]}).encode())
 
 
+USER_TOKEN = "tpcdt_fuzzuser" + "0" * 52   # fuzz_router.c: FUZZ_USER_TOKEN
+ADMIN_TOKEN = "tpcdt_fuzzadmin" + "0" * 51  # FUZZ_ADMIN_TOKEN
+
+
+def request(method, path, headers=(), body=b"", version="HTTP/1.1"):
+    lines = ["%s %s %s" % (method, path, version), "Host: 127.0.0.1"]
+    lines += list(headers)
+    if body:
+        lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def router():
+    user = "Authorization: Bearer " + USER_TOKEN
+    admin = "Authorization: Bearer " + ADMIN_TOKEN
+    data = "/v1/brands/z/aggregates/mau_users"
+    reqs = [
+        request("GET", "/healthz"), request("HEAD", "/_stcore/health", version="HTTP/1.0"),
+        request("GET", "/metrics"), request("GET", "/metrics", [admin]),
+        request("GET", "/v1/brands", [user]), request("GET", "/v1/brands", [admin]),
+        request("GET", "/v1/brands/z/aggregates", [user]),
+        request("GET", data, [user, "Accept: application/msgpack"]),
+        request("GET", data + "?format=csv&_=1700000000", [user, "Accept-Encoding: gzip"]),
+        request("GET", data + "?format=json&colour=green", [admin]),
+        request("GET", data, [user, "Accept: text/csv;q=0, application/x-msgpack;q=0.5",
+                              "Accept-Encoding: br, gzip;q=0.8, identity",
+                              'If-None-Match: W/"0123456789abcdef0123456789abcdef", "x"']),
+        request("GET", data, [user, "If-None-Match: *"]),
+        request("HEAD", "/v1/brands/y/aggregates/user_counts", [user]),
+        request("GET", "/v1/brands/y/aggregates/heavy_users_by_menu?format=msgpack", [admin]),
+        request("GET", "/v1/brands/q/aggregates/nope", [user]),
+        request("GET", "/v1/brands/z/aggregates/mau_users?format=xml", [user]),
+        request("GET", "/v1/brands/z/aggregates/mau_users?colour=red&x=1", [user]),
+        request("GET", "/v1/brands/z/aggregates/mau_users?%zz=&&==", [user]),
+        request("GET", "/v1/status", [admin]), request("GET", "/v1/snapshots", [admin]),
+        request("GET", "/v1/sessions", [admin]), request("GET", "/v1/tokens", [admin]),
+        request("GET", "/v1/status", [user]),
+        request("POST", "/v1/refresh", [admin]), request("POST", "/v1/swap", [admin]),
+        request("POST", "/v1/rollback", [admin]), request("POST", "/v1/pin", [admin]),
+        request("POST", "/v1/unpin", [admin]),
+        request("DELETE", "/v1/sessions/abcdef", [admin]),
+        request("POST", "/v1/login", ["Content-Type: application/json"],
+                b'{"user": "fuzz_user", "password": "fuzz-password"}'),
+        request("POST", "/v1/login", ["Content-Type: application/json"],
+                b'{"user": "fuzz_user", "password": "wrong"}'),
+        request("POST", "/v1/login", [], b'{"user": 1}'),
+        request("POST", "/v1/logout", ["Cookie: theme=dark; tpcd_session=abc123; x=y"]),
+        request("GET", "/v1/brands", ["Cookie: tpcd_session=" + USER_TOKEN]),
+        request("GET", "/v1/brands", ["Authorization: Basic Zm9vOmJhcg=="]),
+        request("GET", "/v1/brands", ["Authorization: Bearer   " + USER_TOKEN + " x"]),
+        request("GET", "/v1/brands", [user, "X-Forwarded-For: 10.0.0.1, 192.0.2.7"]),
+        request("GET", "/v1/brands", [user, "X-Forwarded-For: ::1",
+                                      "X-Forwarded-For: 2001:db8::1 "]),
+        request("GET", "/v1/brands", [user, "X-Forwarded-For: not-an-address"]),
+        request("PUT", "/v1/brands", [user]), request("OPTIONS", "*", []),
+        request("GET", "/v1/../healthz"), request("GET", "/v1//brands", [user]),
+        request("GET", "/v1/brands/%7a/aggregates", [user]), request("GET", "/v1/"),
+        request("GET", "/" + "a/" * 7 + "b"), request("GET", "/v1/brands/" + "z" * 80),
+        request("GET", "http://127.0.0.1/healthz?x#frag"),
+        request("GET", "/index.html"), request("GET", "/v1/brands/z/aggregates/mau_users/x"),
+        request("GET", "/healthz") + request("GET", "/v1/brands", [user]),
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\n",
+        b"GET /healthz\r\n\r\n", b"\r\n\r\n",
+    ]
+    for r in reqs:
+        put("router", r)
+
+
 def main():
-    targets = sys.argv[1:] or ["config", "users", "catalog", "sfdecode", "sfresult"]
+    targets = sys.argv[1:] or ["config", "users", "catalog", "sfdecode", "sfresult",
+                               "router"]
     for t in targets:
         globals()[t]()
 
