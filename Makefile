@@ -90,24 +90,28 @@ asan:
 # ---- fuzzing (tests/fuzz/README.md) ----
 # The targets link with libFuzzer (make fuzz: clang, into build/fuzz/) or with
 # tests/fuzz/replay.c (make asan: $(B)/fuzz/replay_*, which make test runs over the corpora).
-FUZZ_TARGETS = config users catalog sfdecode sfresult router
+FUZZ_TARGETS = config users catalog sfdecode sfresult router tpcctl
 FUZZ_SECONDS ?= 60
 FUZZ_NICE ?= nice -n 10
 FUZZ_ARGS ?=
 FUZZ_CFLAGS = -Itests/fuzz -DFUZZ_SRCDIR='"$(CURDIR)"'
 # A target that includes a daemon file to reach its private parsers links without its object.
+# tpcctl includes client/tpcctl.c, which has its own helpers: the other client files, no
+# daemon object.
 FUZZ_OMIT_sfresult = source_snowflake
-FUZZ_OBJ = $(filter-out $(FUZZ_OMIT_$*:%=$(B)/daemon/%.o),$(DAEMON_OBJ))
+FUZZ_OBJ = $(if $(filter tpcctl,$*),$(filter-out client/tpcctl.c,$(CLIENT_SRC)),\
+	$(filter-out $(FUZZ_OMIT_$*:%=$(B)/daemon/%.o),$(DAEMON_OBJ)))
 
 fuzz-replay: $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
 fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 
-$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(DAEMON_OBJ)
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(DAEMON_OBJ) \
+    $(CLIENT_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_OBJ) \
 	    $(PKG_LIBS)
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(DAEMON_OBJ)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(DAEMON_OBJ) $(CLIENT_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
 	    $(PKG_LIBS)

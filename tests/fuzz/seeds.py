@@ -222,9 +222,86 @@ def router():
         put("router", r)
 
 
+# fuzz_tpcctl.c: byte 0 the verb, byte 1 format + 3 * status index (+ 0x80: msgpack type)
+TPCCTL_VERBS = ["status", "get", "refresh", "refresh-brand", "snapshots", "swap", "rollback",
+                "pin", "unpin", "diff", "diff-a", "diff-a-mau", "health", "health-wc",
+                "brands", "aggregates", "login", "logout"]
+TPCCTL_STATUS = [200, 200, 200, 200, 202, 304, 400, 401, 403, 404, 409, 429, 500, 503]
+
+
+def tpcctl():
+    """Bodies a real tpcd sent (make run, then curl each route into $TPCD_BODIES: see
+    tests/fuzz/README.md), each behind the verb that reads it."""
+    import msgpack
+    bodies = os.environ.get("TPCD_BODIES")
+    if not bodies:
+        print("seeds.py: tpcctl needs TPCD_BODIES (a directory of captured bodies)")
+        return
+
+    def rd(n):
+        with open(os.path.join(bodies, n), "rb") as f:
+            return f.read()
+
+    def seed(verb, fmt, status, is_msgpack, parts):
+        b1 = TPCCTL_STATUS.index(status) * 3 + fmt + (0x80 if is_msgpack else 0)
+        put("tpcctl", bytes([TPCCTL_VERBS.index(verb), b1]) + b"\n--\n".join(parts))
+
+    mau = rd("mau_users.msgpack")
+    d = msgpack.unpackb(mau)
+    changed = dict(d, generation=d["generation"] + 1)
+    rows = [list(r) for r in d["rows"]]
+    rows[0][-1] = rows[0][-1] + 1
+    changed["rows"] = rows[1:] + [["2099-01"] + rows[0][1:]]
+    changed = msgpack.packb(changed)
+    recoloured = dict(d, columns=d["columns"][:1] + [{"name": "extra", "type": "double"}],
+                      rows=[[r[0], 1.5] for r in d["rows"]] + [[None, float("nan")]])
+    recoloured = msgpack.packb(recoloured)
+    snaps = json.loads(rd("snapshots.json"))
+    green = json.loads(json.dumps(snaps["snapshots"][0]))
+    green.update(colour="green", generation=2)
+    both = json.dumps(dict(snaps, snapshots=snaps["snapshots"] + [green])).encode()
+    aggs = rd("brands_a_aggregates.json")
+    for fmt in range(3):
+        seed("status", fmt, 200, False, [rd("status.json")])
+        seed("get", fmt, 200, True, [mau])
+        seed("diff-a-mau", fmt, 200, False, [both, aggs, mau, changed])
+    for n in ["user_segments", "heavy_users_by_menu", "repurchase_metrics",
+              "age_group_analysis"]:
+        seed("get", 0, 200, True, [rd(n + ".msgpack")])
+    seed("get", 1, 200, True, [recoloured])
+    seed("diff-a-mau", 0, 200, False, [both, aggs, mau, recoloured])
+    seed("diff-a", 1, 200, False, [both, aggs, mau, changed, rd("user_segments.msgpack")])
+    seed("diff", 0, 200, False, [both, rd("brands.json"), aggs, mau, changed])
+    seed("diff", 0, 200, False, [rd("snapshots.json")])
+    seed("snapshots", 0, 200, False, [rd("snapshots.json")])
+    seed("snapshots", 1, 200, False, [both])
+    seed("brands", 0, 200, False, [rd("brands.json")])
+    seed("aggregates", 0, 200, False, [aggs])
+    seed("aggregates", 2, 200, False, [aggs])
+    seed("refresh", 0, 202, False, [rd("refresh.json")])
+    seed("refresh-brand", 1, 202, False, [rd("refresh.json")])
+    seed("pin", 0, 200, False, [rd("pin.json")])
+    seed("unpin", 0, 200, False, [rd("unpin.json")])
+    seed("swap", 0, 409, False, [rd("swap.json")])
+    seed("rollback", 0, 409, False, [rd("rollback.json")])
+    seed("swap", 0, 200, False, [b'{"active":"green","previous":"blue","generation":2}'])
+    seed("login", 0, 200, False, [rd("login.json")])
+    seed("login", 0, 401, False, [rd("err401.json")])
+    seed("login", 0, 429, False, [b'{"error":{"status":429,"code":"throttled",'
+                                  b'"message":"too many failed logins; retry later"}}'])
+    seed("logout", 0, 200, False, [rd("logout.json")])
+    seed("health", 0, 200, False, [rd("healthz.json"), rd("status.json")])
+    seed("health-wc", 0, 200, False, [b'{"status":"ok"}', rd("status.json")])
+    seed("health", 0, 503, False, [b'{"status":"starting","message":"no snapshot yet"}'])
+    seed("status", 0, 401, False, [rd("err401.json")])
+    seed("status", 0, 500, False, [b"<html>oops</html>"])
+    seed("get", 0, 404, False, [rd("green404.json")])
+    seed("get", 0, 200, True, [b"\x81\xa7columns\x90"])
+
+
 def main():
     targets = sys.argv[1:] or ["config", "users", "catalog", "sfdecode", "sfresult",
-                               "router"]
+                               "router", "tpcctl"]
     for t in targets:
         globals()[t]()
 

@@ -1,0 +1,181 @@
+/*
+ * fuzz_tpcctl.c — tpcctl's reading of what the server sends: the JSON and msgpack bodies
+ * of every verb (status, get, diff, health, refresh, login...), rendered as a table, JSON
+ * or CSV. tpcctl runs whole (its main, renamed; the client is one file with its helpers
+ * private, so this file includes it) against a small HTTP server on loopback that answers
+ * each request with the next body of the input.
+ * Input: byte 0 picks the verb, byte 1 the output format, the status and the Content-Type;
+ * the rest is the bodies, separated by "\n--\n" (the last is repeated if tpcctl asks more).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+
+#include "fuzz.h"
+
+int	tpcctl_main(int, char **);
+#define main tpcctl_main
+#include "../../client/tpcctl.c"
+#undef main
+
+#define FUZZ_MAX_BODIES	32
+#define FUZZ_SEP	"\n--\n"
+
+static const char *const fuzz_verbs[][5] = {
+	{ "status" }, { "get", "a", "mau_users" }, { "refresh" },
+	{ "refresh", "--brand", "a", "mau_users" }, { "snapshots" }, { "swap" },
+	{ "rollback" }, { "pin" }, { "unpin" }, { "diff" }, { "diff", "a" },
+	{ "diff", "a", "mau_users" }, { "health" }, { "health", "-w", "60", "-c", "120" },
+	{ "brands" }, { "aggregates", "a" }, { "login", "fuzz_user" }, { "logout" },
+};
+static const char *const fuzz_formats[] = { "table", "json", "csv" };
+static const int fuzz_statuses[] = { 200, 200, 200, 200, 202, 304, 400, 401, 403, 404, 409, 429,
+	500, 503 };
+
+/* What the server answers; set per input, read by the server thread. */
+static struct {
+	pthread_mutex_t	 mu;
+	const uint8_t	*body[FUZZ_MAX_BODIES];
+	size_t		 len[FUZZ_MAX_BODIES];
+	size_t		 n, next;
+	int		 status;
+	const char	*ctype;
+} fuzz_answer = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static int fuzz_listen_fd;
+static char fuzz_url[64];
+
+static void
+fuzz_write_all(int fd, const void *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return;
+		p = (const char *)p + w;
+		n -= (size_t)w;
+	}
+}
+
+/* Reads one request (headers, and a body of Content-Length), answers it, closes. */
+static void
+fuzz_serve_one(int fd)
+{
+	char req[65536], head[256];
+	const char *cl, *end;
+	size_t got = 0, want = 0, i;
+	const uint8_t *body;
+	ssize_t n;
+
+	for (;;) {
+		if (got == sizeof req - 1 || (n = recv(fd, req + got, sizeof req - 1 - got,
+		    0)) <= 0)
+			return;
+		got += (size_t)n;
+		req[got] = '\0';
+		if ((end = strstr(req, "\r\n\r\n")) == NULL)
+			continue;
+		if (want == 0 && (cl = strcasestr(req, "\r\nContent-Length:")) != NULL &&
+		    cl < end)
+			want = (size_t)(end + 4 - req) + strtoul(cl + 17, NULL, 10);
+		if (got >= want)
+			break;
+	}
+	pthread_mutex_lock(&fuzz_answer.mu);
+	i = fuzz_answer.next < fuzz_answer.n ? fuzz_answer.next++ : fuzz_answer.n - 1;
+	body = fuzz_answer.body[i];
+	n = (ssize_t)fuzz_answer.len[i];
+	snprintf(head, sizeof head, "HTTP/1.1 %d Fuzz\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zd\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+	    fuzz_answer.status, fuzz_answer.ctype, n);
+	pthread_mutex_unlock(&fuzz_answer.mu);
+	fuzz_write_all(fd, head, strlen(head));
+	fuzz_write_all(fd, body, (size_t)n);
+}
+
+static void *
+fuzz_server_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int fd = accept(fuzz_listen_fd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		fuzz_serve_one(fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof sa;
+	pthread_t t;
+
+	(void)argc;
+	(void)argv;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fuzz_listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fuzz_listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(fuzz_listen_fd, 16) != 0 ||
+	    getsockname(fuzz_listen_fd, (struct sockaddr *)&sa, &len) != 0) {
+		perror("fuzz_tpcctl: listen");
+		abort();
+	}
+	snprintf(fuzz_url, sizeof fuzz_url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	if (pthread_create(&t, NULL, fuzz_server_main, NULL) != 0)
+		abort();
+	/* the token from the environment; a home of our own for login's token file */
+	setenv("TPCD_TOKEN", "tpcdt_fuzz", 1);
+	setenv("HOME", fuzz_dir(), 1);
+	unsetenv("TPCD_URL");
+	fuzz_write("password", "fuzz-password\n", 14);
+	if (freopen("/dev/null", "w", stdout) == NULL)
+		abort();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *argv[12], path[512];
+	const char *const *v;
+	const uint8_t *p, *end, *sep;
+	int argc = 0;
+
+	if (size < 2)
+		return 0;
+	v = fuzz_verbs[data[0] % (sizeof fuzz_verbs / sizeof fuzz_verbs[0])];
+	pthread_mutex_lock(&fuzz_answer.mu);
+	fuzz_answer.status = fuzz_statuses[(data[1] / 3) % (sizeof fuzz_statuses / sizeof fuzz_statuses[0])];
+	fuzz_answer.ctype = data[1] & 0x80 ? "application/msgpack" :
+	    "application/json; charset=utf-8";
+	fuzz_answer.n = fuzz_answer.next = 0;
+	for (p = data + 2, end = data + size; fuzz_answer.n < FUZZ_MAX_BODIES; p = sep + 4) {
+		sep = memmem(p, (size_t)(end - p), FUZZ_SEP, 4);
+		fuzz_answer.body[fuzz_answer.n] = p;
+		fuzz_answer.len[fuzz_answer.n++] = (size_t)((sep ? sep : end) - p);
+		if (sep == NULL)
+			break;
+	}
+	pthread_mutex_unlock(&fuzz_answer.mu);
+
+	argv[argc++] = (char *)"tpcctl";
+	argv[argc++] = (char *)"-s";
+	argv[argc++] = fuzz_url;
+	argv[argc++] = (char *)"-o";
+	argv[argc++] = (char *)fuzz_formats[data[1] % 3];
+	for (int i = 0; i < 5 && v[i] != NULL; i++)
+		argv[argc++] = (char *)v[i];
+	argv[argc] = NULL;
+	/* login reads its password from stdin (one line when it is not a terminal) */
+	snprintf(path, sizeof path, "%s/password", fuzz_dir());
+	if (freopen(path, "r", stdin) == NULL)
+		abort();
+	optind = 0;		/* getopt starts afresh for every run */
+	tpcctl_main(argc, argv);
+	return 0;
+}
