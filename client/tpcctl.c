@@ -108,6 +108,9 @@ struct sb {
 
 static bool utf8_ctype;	/* LC_CTYPE is UTF-8, so wcwidth knows Unicode widths */
 
+/* mpcheck.c */
+int	mpcheck_sizes(const void *, size_t);
+
 /* ---- small utilities ---- */
 
 static _Noreturn void
@@ -1374,7 +1377,8 @@ agg_decode(const struct resp *r, struct agg *a, struct err *e)
 	const msgpack_object *name;
 
 	msgpack_unpacked_init(&a->up);
-	if (msgpack_unpack_next(&a->up, r->body, r->len, &off) != MSGPACK_UNPACK_SUCCESS ||
+	if (!mpcheck_sizes(r->body, r->len) ||
+	    msgpack_unpack_next(&a->up, r->body, r->len, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    off != r->len)
 		return fail(e, EXIT_SERVER, "malformed response from server: not one msgpack "
 		    "value (Content-Type %s)", r->ctype);
