@@ -65,7 +65,7 @@ fuzz_serve_one(int fd)
 	char req[65536], head[256];
 	const char *cl, *end;
 	size_t got = 0, want = 0, i;
-	const uint8_t *body;
+	uint8_t *body;
 	ssize_t n;
 
 	for (;;) {
@@ -82,16 +82,23 @@ fuzz_serve_one(int fd)
 		if (got >= want)
 			break;
 	}
+	/* a copy: the input is libFuzzer's, freed once tpcctl is done, maybe mid-reply */
 	pthread_mutex_lock(&fuzz_answer.mu);
+	if (fuzz_answer.n == 0) {
+		pthread_mutex_unlock(&fuzz_answer.mu);
+		return;
+	}
 	i = fuzz_answer.next < fuzz_answer.n ? fuzz_answer.next++ : fuzz_answer.n - 1;
-	body = fuzz_answer.body[i];
 	n = (ssize_t)fuzz_answer.len[i];
+	body = xmalloc(n > 0 ? (size_t)n : 1);
+	memcpy(body, fuzz_answer.body[i], (size_t)n);
 	snprintf(head, sizeof head, "HTTP/1.1 %d Fuzz\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zd\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
 	    fuzz_answer.status, fuzz_answer.ctype, n);
 	pthread_mutex_unlock(&fuzz_answer.mu);
 	fuzz_write_all(fd, head, strlen(head));
 	fuzz_write_all(fd, body, (size_t)n);
+	free(body);
 }
 
 static void *
@@ -177,5 +184,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	optind = 0;		/* getopt starts afresh for every run */
 	tpcctl_main(argc, argv);
+	pthread_mutex_lock(&fuzz_answer.mu);
+	fuzz_answer.n = 0;	/* data is about to be freed: nothing more is answered from it */
+	pthread_mutex_unlock(&fuzz_answer.mu);
 	return 0;
 }
