@@ -39,11 +39,12 @@ replay_corpus() {	# $1 = replay binary, $2 = corpus directory
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$1" "$2" 2>&1); rc=$?
 	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1))
+		echo "fuzz $(echo "$out" | tail -1)"
 	else
 		echo "$out" | tail -30
 		failed=$((failed + 1)); failures+=("$1")
+		echo "fuzz replay $1: FAILED (exit $rc)"
 	fi
-	echo "fuzz replay $1: $(echo "$out" | tail -1)"
 }
 
 for t in tests/fuzz/fuzz_*.c; do
