@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of tests/fuzz/corpus/<target>/ from real inputs: the shipped
 configurations and catalogue, users files as tpcd --demo writes them, Snowflake SQL API
-bodies as the fake Snowflake (tests/fakesnow) sends them, cells of every Snowflake type.
+bodies in the shape the fake Snowflake (tests/fakesnow/store.c) sends, cells of every
+Snowflake type, HTTP requests to every route, and (with $TPCD_BODIES) bodies a real tpcd
+sent, for tpcctl.
 Run from the source tree; files are named by content, so re-running adds nothing twice.
 Regression inputs found by fuzzing are added by hand (named regress-*) and kept."""
 import hashlib
