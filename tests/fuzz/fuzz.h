@@ -71,4 +71,14 @@ fuzz_write(const char *name, const void *data, size_t size)
 	return path;
 }
 
+/* $FUZZ_VERBOSE: say why an input was refused, to check that seeds get as far as meant. */
+static inline void
+fuzz_note(const char *what, const char *cause)
+{
+	const char *v = getenv("FUZZ_VERBOSE");
+
+	if (v != NULL && *v != '\0')
+		fprintf(stderr, "%s: %s\n", what, cause != NULL ? cause : "ok");
+}
+
 #endif

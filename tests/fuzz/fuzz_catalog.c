@@ -44,6 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		catalog_free(cat);
 	} else if (cause == NULL)
 		abort();
+	fuzz_note("catalog", cause);
 	free(cause);
 	return 0;
 }

@@ -61,6 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 	} else if (cause == NULL)
 		abort();	/* a refusal always says why */
+	fuzz_note("sfresult", cause);
 	free(cause);
 	free(st.cols);
 	table_free(&st.table);

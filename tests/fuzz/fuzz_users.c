@@ -6,10 +6,14 @@
 #include "fuzz.h"
 #include "tpcd.h"
 
+#ifndef FUZZ_SRCDIR
+#error "FUZZ_SRCDIR: the source tree (the Makefile defines it)"
+#endif
+
 static const char config_yaml[] =
 	"state_dir: store\n"
 	"source: {type: sqlite, sqlite: {dir: source}}\n"
-	"catalog: aggregates.yaml\n"
+	"catalog: " FUZZ_SRCDIR "/schema/aggregates.yaml\n"
 	"brands:\n"
 	"  - {id: a, name: Brand A, schema: brand_a}\n"
 	"  - {id: b, name: Brand B, schema: brand_b}\n"
@@ -38,9 +42,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((cf = config_load(path, &cause)) == NULL) {
 		if (cause == NULL)
 			abort();	/* a refusal always says why */
+		fuzz_note("users", cause);
 		free(cause);
 		return 0;
 	}
+	fuzz_note("users", NULL);
 	if ((a = auth_new(cf, NULL, &cause)) == NULL)
 		abort();		/* nothing in auth_new can fail on a loaded config */
 	auth_free(a);

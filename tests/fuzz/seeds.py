@@ -31,16 +31,20 @@ def read(rel):
 
 
 def config():
+    # fuzz_config.c writes the input to etc/tpcd.yaml beside schema/ (as in this checkout):
+    # the installed catalogue's path becomes the checkout's
     for name in sorted(os.listdir(os.path.join(ROOT, "etc"))):
         if name.endswith(".yaml"):
-            put("config", read("etc/" + name))
-    put("config", "state_dir: s\nsource: {type: sqlite, sqlite: {dir: d}}\ncatalog: c\n"
+            put("config", read("etc/" + name).replace(
+                b"/usr/share/tpcd/schema/aggregates.yaml", b"../schema/aggregates.yaml"))
+    put("config", "state_dir: s\nsource: {type: sqlite, sqlite: {dir: d}}\n"
+        "catalog: ../schema/aggregates.yaml\n"
         "brands: [{id: a, name: A, schema: brand_a}]\n")
     put("config", "listen: {address: '::1', port: 0, threads: 2}\nstate_dir: s\n"
         "source:\n  type: snowflake\n  snowflake:\n    account: xy12345\n    user: TPCD\n"
-        "    url: http://127.0.0.1:9/\n    auth: oauth\n    token_file: tok\n"
+        "    url: http://127.0.0.1:9/\n    auth: oauth\n    token_file: token\n"
         "    warehouse: WH\n    database: DB\n    role: R\n    statement_timeout: 60\n"
-        "catalog: c\nbrands:\n  - {id: a, name: A, schema: brand_a}\n"
+        "catalog: ../schema/aggregates.yaml\nbrands:\n  - {id: a, name: A, schema: brand_a}\n"
         "auth:\n  users:\n    - {name: admin, role: admin, password_hash: "
         "'$y$j9T$mZ8WpBAN3P9dh.YgNgbDK/$jj5L6V4EcQF3w78G2Ir33A1hONqQFRUtzI7JWB32kg/'}\n"
         "  tokens:\n    - {name: dash, brands: [a], sha256: " + "ab" * 32 + "}\n"
@@ -133,12 +137,12 @@ def sfresult():
     put("sfresult", bytes([want]) + sf_body(cols, rows, parts=3).encode())
     fresh = [("NAME", "text", None), ("DATA_TIMESTAMP", "timestamp_ltz", 9),
              ("STATE", "text", None), ("STATE_MESSAGE", "text", None)]
-    put("sfresult", bytes([0x22]) + sf_body(fresh, [
+    put("sfresult", bytes([0xaa]) + sf_body(fresh, [
         ["DT_BRAND_A_MAU_USERS", "1700000000.123456789", "SUCCEEDED", None],
         ["DT_BRAND_A_USER_COUNTS", "1700000100.000000000", "FAILED", "boom"]]).encode())
     tz = [("T", "timestamp_tz", 3), ("B", "boolean", None), ("TM", "time", 9),
           ("N", "fixed", 2)]
-    put("sfresult", bytes([0x82]) + sf_body(tz, [["1700000000.123 1980", "true",
+    put("sfresult", bytes([0x6a]) + sf_body(tz, [["1700000000.123 1980", "true",
                                                   "3723.500000000", "12.50"]]).encode())
     # the 202 "still running", an error body, the fake's malformed body
     put("sfresult", b"\0" + json.dumps({
