@@ -45,7 +45,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps deps-test run test asan tsan check unit clean bench schema install demo \
-	browser-deps vendor-web
+	browser-deps vendor-web fuzz fuzz-replay fuzz-bins
 FAKESNOW_SRC = $(wildcard tests/fakesnow/*.c)
 
 all: $(B)/tpcd $(B)/tpcctl $(B)/fakesnow $(UNIT_BIN)
@@ -174,7 +174,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/fixture.h $(B)/tests/fixture.o $(DAEMON_
 # from a serving thread aborts the daemon).
 asan:
 	$(MAKE) B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    DEFS=-DTPCD_THREAD_CHECKS all
+	    DEFS=-DTPCD_THREAD_CHECKS all fuzz-replay
 
 # ThreadSanitizer: build/tsan, then the integration tests that run the refresh thread,
 # reloads (SIGHUP under load), the writer and hashing pools and two serving threads at
@@ -193,6 +193,56 @@ tsan:
 		$(PYTHON) $$t || rc=1; \
 	done; \
 	if [ $$rc -ne 0 ]; then echo "make tsan: FAILED"; exit 1; fi; echo "make tsan: no races"
+
+# ---- fuzzing (tests/fuzz/README.md) ----
+# The targets link with libFuzzer (make fuzz: clang, into build/fuzz/) or with
+# tests/fuzz/replay.c (make asan: $(B)/fuzz/replay_*, which make test runs over the corpora).
+FUZZ_TARGETS = config users catalog sfdecode sfresult router tpcctl
+FUZZ_SECONDS ?= 60
+FUZZ_NICE ?= nice -n 10
+FUZZ_ARGS ?=
+FUZZ_CFLAGS = -Itests/fuzz -DFUZZ_SRCDIR='"$(CURDIR)"'
+# The daemon's targets link its objects; tpcctl's links the client's but tpcctl.o (main and
+# the command line: the target sets up what they would), with what it shares of the daemon.
+FUZZ_OBJ = $(if $(filter tpcctl,$*),$(filter-out $(B)/client/tpcctl.o,$(CLIENT_OBJ)) \
+	$(CLIENT_DAEMON_OBJ),$(DAEMON_OBJ))
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
+fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(DAEMON_OBJ) \
+    $(CLIENT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_OBJ) \
+	    $(PKG_LIBS)
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(DAEMON_OBJ) $(CLIENT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+	    $(PKG_LIBS)
+
+# make fuzz FUZZ_SECONDS=N [FUZZ_TARGETS="config users"]: each target for N seconds, niced,
+# from its seeds (tests/fuzz/corpus/T, never written) plus what earlier runs found
+# (build/fuzz/corpus/T); crashes land in build/fuzz/artifacts/. Ends with one line per target.
+fuzz:
+	$(MAKE) B=build/fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined \
+	    -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-format-nonliteral" \
+	    FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	@mkdir -p build/fuzz/artifacts; rc=0; \
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		ASAN_OPTIONS=detect_leaks=1 $(FUZZ_NICE) build/fuzz/fuzz/fuzz_$$t $$dict \
+		    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=build/fuzz/artifacts/$$t- $(FUZZ_ARGS) \
+		    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1 \
+		    || rc=1; \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$t.log); \
+		cov=$$(grep -o 'cov: [0-9]*' build/fuzz/$$t.log | tail -1); \
+		found=$$(ls build/fuzz/artifacts | grep -c "^$$t-"); \
+		echo "fuzz $$t: $${runs:-?} executions, $${cov:-cov: ?}, $$found artifacts" \
+		    "(log build/fuzz/$$t.log)"; \
+	done; exit $$rc
 
 # The demo store: deterministic data for every brand of etc/tpcd.yaml.
 demo: all

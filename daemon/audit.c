@@ -58,12 +58,13 @@ audit_put(const char *p, size_t n)
 static void
 audit_flush_locked(void)
 {
-	const char *p = audit.pending.data, *end = p + audit.pending.len;
+	const char *p = audit.pending.data, *end;
 
 	if (audit.fd < 0 || p == NULL) {
 		buf_reset(&audit.pending);
 		return;
 	}
+	end = p + audit.pending.len;	/* not before: NULL + 0 is undefined (UBSan) */
 	while (p < end) {
 		const char *q = p;
 		size_t room = audit.max_bytes == 0 ? SIZE_MAX :

@@ -25,7 +25,8 @@ struct sf_part {
 	int		 done;
 };
 
-static int
+/* Decodes the rows of data into t, typed by st's columns (sf_result_meta first). */
+int
 sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
 {
 	size_t i;
@@ -97,7 +98,7 @@ sf_result_meta_by_name(struct sf_stmt *st, json_t *meta, json_t *rt, json_t *pi,
 }
 
 /* Reads resultSetMetaData: column types (checked against the catalogue), partitions. */
-static int
+int
 sf_result_meta(struct sf_stmt *st, json_t *meta, char **cause)
 {
 	json_t *rt = json_object_get(meta, "rowType"), *pi = json_object_get(meta,

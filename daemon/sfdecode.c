@@ -115,6 +115,14 @@ parse_double(const char *s, size_t len, double *out)
 }
 
 /*
+ * Snowflake's dates and timestamps lie in the years 1 to 9999. Anything outside is refused
+ * before any arithmetic: a day count times 86400, or a flooring second, could otherwise
+ * overflow int64, and gmtime_r fails (leaving its struct tm unset) past its year range.
+ */
+#define SF_EPOCH_MIN	(-62135596800LL)	/* 0001-01-01T00:00:00Z */
+#define SF_EPOCH_MAX	253402300799LL		/* 9999-12-31T23:59:59Z */
+
+/*
  * Seconds since the epoch with an optional fraction, as "-?S(.F)?" → whole seconds
  * (floored) and the fraction digits (for a negative value, the complement).
  */
@@ -128,7 +136,7 @@ parse_epoch(const char *s, size_t len, int64_t *sec, char frac[10])
 
 	while (dot < len && s[dot] != '.')
 		dot++;
-	if (parse_int64(s, dot, &whole) != 0)
+	if (parse_int64(s, dot, &whole) != 0 || whole < SF_EPOCH_MIN || whole > SF_EPOCH_MAX)
 		return -1;
 	for (size_t i = dot + 1, n = 0; i < len; i++, n++) {
 		if (!isdigit((unsigned char)s[i]) || n >= 9)
@@ -176,7 +184,8 @@ to_text(const struct sf_col *c, const char *s, size_t len, struct table *t,
 
 	switch (c->type) {
 	case SF_DATE: {
-		if (parse_int64(s, len, &v) != 0)
+		if (parse_int64(s, len, &v) != 0 || v < SF_EPOCH_MIN / 86400 ||
+		    v > SF_EPOCH_MAX / 86400)
 			goto bad;
 		time_t tt = (time_t)(v * 86400);
 		struct tm tm;

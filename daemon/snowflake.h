@@ -2,7 +2,8 @@
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
  * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
  * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
- * and fetches partitions. Only those three include it; elsewhere it is a struct source.
+ * and fetches partitions. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
+ * for the decoding); elsewhere it is a struct source.
  */
 #ifndef SNOWFLAKE_H
 #define SNOWFLAKE_H
@@ -91,6 +92,9 @@ char	*sf_stmt_error(long status, const struct buf *body);
 int	 sf_stmt_retryable(long status);
 
 /* sf_result.c: a statement's result: metadata, rows, partitions 1..N */
+int	 sf_result_meta(struct sf_stmt *, struct json_t *meta, char **cause);
+int	 sf_result_rows(struct sf_stmt *, struct json_t *data, struct table *,
+	    char **cause);
 void	 sf_result_read(struct sf_stmt *, struct json_t *);
 void	 sf_result_free(struct sf_stmt *);
 

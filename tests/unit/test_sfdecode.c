@@ -151,6 +151,12 @@ test_date_time(void **state)
 	text_is("time", 9, "3723.500000000", COL_STRING, "01:02:03.500000000");
 	text_is("time", 9, "0", COL_STRING, "00:00:00.000000000");
 	refused("time", 9, "86400", COL_STRING);
+	/* the years 1-9999 only (found by tests/fuzz: day * 86400 overflowed int64) */
+	text_is("date", 0, "2932896", COL_DATE, "9999-12-31");
+	refused("date", 0, "-719163", COL_DATE);
+	refused("date", 0, "2932897", COL_DATE);
+	refused("date", 0, "999999999999999", COL_STRING);
+	refused("date", 0, "-999999999999999", COL_DATE);
 }
 
 static void
@@ -174,6 +180,13 @@ test_timestamps(void **state)
 	text_is("timestamp_tz", 9, "0 1410", COL_STRING, "1969-12-31T23:30:00.000000000-00:30");
 	refused("timestamp_tz", 9, "1767225600.0", COL_STRING);	/* no offset */
 	refused("timestamp_tz", 9, "1767225600.0 9999", COL_STRING);
+	/* the years 1-9999 only (found by tests/fuzz: flooring and the offset overflowed) */
+	text_is("timestamp_ntz", 9, "253402300799.999999999", COL_STRING,
+	    "9999-12-31T23:59:59.999999999");
+	refused("timestamp_ntz", 9, "253402300800", COL_STRING);
+	refused("timestamp_ntz", 9, "-9223372036854775808.5", COL_STRING);
+	refused("timestamp_tz", 9, "9223372036854775807 2880", COL_STRING);
+	refused("time", 9, "-9223372036854775808.5", COL_STRING);
 }
 
 int
