@@ -1,8 +1,8 @@
 /*
  * test_auth.c — access control in isolation: every new class of configuration error
  * (auth:, users files, audit:) as "FILE:LINE: message"; password hashing and login with
- * sessions in a real store; API token lookup and revocation; the login throttle; the
- * audit log's lines and rotation.
+ * sessions in a real store; API token lookup and revocation; the audit log's
+ * lines and rotation. The login throttle is test_throttle.c's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,7 +196,7 @@ test_login_sessions_tokens(void **state)
 	assert_true(cf->auth.users[1].admin);
 	sdir = fixture_path("store");
 	assert_int_equal(store_open(&st, sdir, 16, 64, &cause), 0);
-	a = auth_new(cf, st, &cause);
+	a = auth_new(cf, st, NULL, &cause);
 	assert_non_null(a);
 	rd = store_reader_new(st);
 	assert_true(auth_proxy_trusted(a, "127.0.0.1"));
@@ -255,91 +255,6 @@ test_login_sessions_tokens(void **state)
 	free(sdir);
 }
 
-/* A fixed monotonic "now" for the throttle: the test controls time. */
-#define T0	1000000
-
-static void
-test_throttle(void **state)
-{
-	struct auth_throttle *t = auth_throttle_new();
-
-	(void)state;
-	/* three free failures for a (user, address), then a 1 s, then 2 s door */
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
-		auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
-	}
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 1);
-	/* another address is not held back; nor is another user from that address */
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.2", T0), 0);
-	assert_int_equal(auth_throttle_wait(t, "alice", "10.0.0.1", T0), 0);
-	auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 2);
-	/* a success clears the pair */
-	auth_throttle_result(t, "root", "10.0.0.1", 1, T0);
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
-	/* one address trying many users is held back for all of them */
-	for (int i = 0; i < 10; i++) {
-		char u[16];
-		snprintf(u, sizeof u, "u%d", i);
-		auth_throttle_result(t, u, "10.0.0.9", 0, T0);
-	}
-	assert_true(auth_throttle_wait(t, "alice", "10.0.0.9", T0) >= 1);
-	/* the per-user rule across addresses is capped at a minute */
-	for (int i = 0; i < 40; i++) {
-		char ad[32];
-		snprintf(ad, sizeof ad, "10.1.%d.%d", i / 200, i % 200);
-		auth_throttle_result(t, "alice", ad, 0, T0);
-	}
-	assert_int_equal(auth_throttle_wait(t, "alice", "10.2.0.1", T0), 60);
-	auth_throttle_free(t);
-}
-
-/* The door closes for whole seconds, counted down by the clock, rounded up. */
-static void
-test_throttle_countdown(void **state)
-{
-	struct auth_throttle *t = auth_throttle_new();
-
-	(void)state;
-	for (int i = 0; i < 5; i++)
-		auth_throttle_result(t, "bob", "10.3.0.1", 0, T0);
-	/* the fifth failure is the third past the free ones: a 4 s door */
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0), 4);
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 2500), 2);
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 3999), 1);
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 4000), 0);
-	auth_throttle_free(t);
-}
-
-/* One failure is forgotten per 5 minutes of quiet; each rule's door has its cap. */
-static void
-test_throttle_decay_and_cap(void **state)
-{
-	struct auth_throttle *t = auth_throttle_new();
-	int64_t now = T0;
-
-	(void)state;
-	for (int i = 0; i < 3; i++)
-		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	/* ten quiet minutes forget two of the three: the next failure is only the second */
-	now += 10 * 60 * 1000;
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
-	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
-	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 1);
-	/* nine more (the pair's 12th): 512 s, cut to the pair rule's five minutes */
-	for (int i = 0; i < 9; i++)
-		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 5 * 60);
-	/* the address rule (10 free, 15 min cap) then dominates: capped too */
-	for (int i = 0; i < 30; i++)
-		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 15 * 60);
-	auth_throttle_free(t);
-}
-
 static void
 test_audit_rotation(void **state)
 {
@@ -387,9 +302,6 @@ main(int argc, char **argv)
 		with_dir(test_config_errors),
 		with_dir(test_users_file_errors),
 		with_dir(test_login_sessions_tokens),
-		cmocka_unit_test(test_throttle),
-		cmocka_unit_test(test_throttle_countdown),
-		cmocka_unit_test(test_throttle_decay_and_cap),
 		with_dir(test_audit_rotation),
 	};
 
