@@ -702,6 +702,7 @@ struct audit_access {
 void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
+char	*audit_cut(char *out, size_t size, const char *in);
 
 /* http_server.c (the other http_*.c share daemon/http.h) */
 struct http_server;

@@ -255,6 +255,28 @@ test_login_sessions_tokens(void **state)
 	free(sdir);
 }
 
+/* Audit fields are cut on a UTF-8 character, and bytes that are not UTF-8 become '?'. */
+static void
+test_audit_cut(void **state)
+{
+	char out[8], big[65], name[70];
+
+	(void)state;
+	/* "abcde" then U+00E9 (2 bytes) then U+20AC (3 bytes): 7 bytes fit, the euro does not */
+	assert_string_equal(audit_cut(out, sizeof out, "abcde\xc3\xa9\xe2\x82\xac"),
+	    "abcde\xc3\xa9");
+	assert_string_equal(audit_cut(out, sizeof out, "abcdef\xc3\xa9"), "abcdef");
+	assert_string_equal(audit_cut(out, sizeof out, "a\xff\xc3.b"), "a??.b");
+	assert_string_equal(audit_cut(out, sizeof out, "\xed\xa0\x80"), "???");
+	assert_string_equal(audit_cut(out, sizeof out, NULL), "");
+	/* the login case: 63 ASCII bytes and a 2-byte letter across byte 64 */
+	memset(name, 'a', 63);
+	memcpy(name + 63, "\xc3\xa9", 3);
+	audit_cut(big, sizeof big, name);
+	assert_int_equal((int)strlen(big), 63);
+	assert_non_null(json_string(big));
+}
+
 static void
 test_audit_rotation(void **state)
 {
@@ -302,6 +324,7 @@ main(int argc, char **argv)
 		with_dir(test_config_errors),
 		with_dir(test_users_file_errors),
 		with_dir(test_login_sessions_tokens),
+		cmocka_unit_test(test_audit_cut),
 		with_dir(test_audit_rotation),
 	};
 
