@@ -46,7 +46,7 @@ setup(void **state)
 static void
 expect_error_in(const char *file, const char *text, int line, const char *msg)
 {
-	const char *path = fixture_write("t.yaml", text, 0644);
+	const char *path = fixture_write("t.yaml", text, 0600);
 	char *cause = NULL, *want, *where;
 	struct config *cf = config_load(path, &cause);
 
@@ -150,6 +150,51 @@ test_users_file_errors(void **state)
 	free(msg);
 }
 
+/*
+ * Inline users and tokens make the configuration as private as a users file; a users
+ * file or store owned by another user, or a store others may write, is refused.
+ */
+static void
+test_file_hygiene(void **state)
+{
+	const char *cfg;
+	char *cause = NULL, *want, *st;
+	char *text = xasprintf(HEAD "auth:\n  tokens:\n    - name: t\n      sha256: %s\n"
+	    "      role: admin\n", TOK_A_SHA);
+
+	(void)state;
+	cfg = fixture_write("t.yaml", text, 0644);
+	assert_null(config_load(cfg, &cause));
+	want = xasprintf("%s:16: inline tokens: %s: permissions 644 let others read password "
+	    "hashes or others/group change them; chmod 600 it", cfg, cfg);
+	assert_string_equal(cause, want);
+	free(want);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(chmod(cfg, 0640), 0);		/* the group may read, as for a file */
+	config_free(config_load(cfg, &cause));
+	assert_null(cause);
+	free(text);
+	/* a users file owned by someone else (as root: chown to nobody) */
+	if (geteuid() == 0) {
+		const char *uf = fixture_write("users.yaml", "users: []\n", 0600);
+		assert_int_equal(chown(uf, 65534, 65534), 0);
+		want = xasprintf("'users_file': %s is owned by uid 65534, neither root nor the "
+		    "daemon's user (uid 0): its owner could let anyone in; chown it", uf);
+		expect_error(HEAD "auth:\n  users_file: users.yaml\n", 15, want);
+		free(want);
+	}
+	/* a store others may write */
+	st = fixture_path("st");
+	assert_int_equal(mkdir(st, 0700), 0);
+	assert_int_equal(chmod(st, 0777), 0);
+	free(st);
+	want = xasprintf("'state_dir': %s/st: permissions 777 let others change the store "
+	    "(sessions, the pin, what is served); chmod 700 it", fixture_dir());
+	expect_error(HEAD, 1, want);
+	free(want);
+}
+
 static struct config *
 load_good(const char *auth_block, int lifetime)
 {
@@ -158,7 +203,7 @@ load_good(const char *auth_block, int lifetime)
 
 	text = xasprintf(HEAD "auth:\n  session_lifetime: %d\n  users_file: users.yaml\n"
 	    "  trusted_proxies: [127.0.0.1, \"::1\"]\n%s", lifetime, auth_block);
-	cf = config_load(fixture_write("good.yaml", text, 0644), &cause);
+	cf = config_load(fixture_write("good.yaml", text, 0600), &cause);
 	free(text);
 	if (cf == NULL)
 		fail_msg("%s", cause);
@@ -323,6 +368,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		with_dir(test_config_errors),
 		with_dir(test_users_file_errors),
+		with_dir(test_file_hygiene),
 		with_dir(test_login_sessions_tokens),
 		cmocka_unit_test(test_audit_cut),
 		with_dir(test_audit_rotation),
