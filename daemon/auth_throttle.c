@@ -127,7 +127,7 @@ thr_forget_ms(const struct thr_slot *s)
 	return s->until_ms > f ? s->until_ms : f;
 }
 
-/* The slot of key; with create, else NULL; created, the soonest-forgotten of the window. */
+/* The slot of key, or NULL; with create, a new one in place of the soonest forgotten. */
 static struct thr_slot *
 thr_slot(struct auth_throttle *t, struct thr_table *tb, const char *key, int create)
 {
