@@ -264,6 +264,7 @@ struct aggregate {
 	char		*title_ko;
 	char		*description;
 	char		*target_lag;
+	char		*refresh_mode;	/* the dynamic table's: FULL or INCREMENTAL */
 	int		 refresh;
 	char		*sqlite_sql;	/* file contents */
 	char		*snowflake_sql;	/* template contents */
@@ -353,8 +354,6 @@ struct source {
 
 /* source_sqlite.c */
 struct source *source_sqlite_new(const struct config *, const struct catalog *);
-int	source_sqlite_pull(const struct config *, const struct catalog *,
-	    const struct brand *, const struct aggregate *, struct table *, char **cause);
 
 /* sf_cycle.c: the Snowflake source (sf_stmt.c, sf_result.c; private header snowflake.h) */
 struct source *source_snowflake_new(const struct config *, const struct catalog *,
