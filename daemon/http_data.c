@@ -159,6 +159,21 @@ add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct recor
 	evhttp_add_header(h, "Vary", "Accept, Accept-Encoding");
 }
 
+/*
+ * Replicas never take a client back in time: a client (or its load balancer) that sends
+ * the newest X-Tpcd-Data-Time it has seen as X-Tpcd-Not-Before gets a 503 from an
+ * instance whose data is older, which a proxy retries on another instance.
+ */
+static int
+data_behind(struct evkeyvalq *in, const struct record_meta *m)
+{
+	const char *nb = evhttp_find_header(in, "X-Tpcd-Not-Before");
+	int64_t ms;
+
+	return nb != NULL && clock_parse_iso8601_ms(nb, &ms) == 0 &&
+	    m->refreshed_at < ms / 1000;
+}
+
 /* The router has checked that r->p may read r->brand and that r->agg exists. */
 void
 http_data(struct http_req *r)
@@ -188,7 +203,7 @@ http_data(struct http_req *r)
 		return;
 	}
 	if ((v = store_view_begin(t->rd)) == NULL) {
-		http_reply_error(req, 503, "unavailable", "store busy; retry");
+		http_reply_unavailable(req);
 		return;
 	}
 	if (colour[0] != '\0') {
@@ -212,8 +227,17 @@ http_data(struct http_req *r)
 		var = gz ? BODY_CSV_GZ : BODY_CSV;
 	else
 		var = gz ? BODY_JSON_GZ : BODY_JSON;
+	if (data_behind(in, &m)) {
+		store_view_release(v);
+		evhttp_add_header(out, "Retry-After", "1");
+		http_reply_error(req, 503, "behind",
+		    "this instance's data is older than X-Tpcd-Not-Before; another is newer");
+		return;
+	}
 	record_body(rec, len, var, &body, &blen, &etag);
 	add_cache_headers(t, out, &m, etag);
+	clock_iso8601(m.refreshed_at, tmp);
+	evhttp_add_header(out, "X-Tpcd-Data-Time", tmp);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(v));
 	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
 	evhttp_add_header(out, "X-Tpcd-Colour", colour[0] ? colour : store_view_colour(v));
@@ -227,7 +251,15 @@ http_data(struct http_req *r)
 	if (var == BODY_JSON_GZ || var == BODY_CSV_GZ)
 		evhttp_add_header(out, "Content-Encoding", "gzip");
 	struct evbuffer *eb = evbuffer_new();
-	evbuffer_add_reference(eb, body, blen, view_release_cb, v);
+	/* zero-copy from the map; the view lives until the body has left */
+	if (eb == NULL || evbuffer_add_reference(eb, body, blen, view_release_cb, v) != 0) {
+		store_view_release(v);	/* the cleanup callback will not run */
+		if (eb != NULL)
+			evbuffer_free(eb);
+		http_reply_note(500, 0);
+		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
+		return;
+	}
 	http_reply_note(200, blen);
 	evhttp_send_reply(req, 200, "OK", eb);
 	evbuffer_free(eb);

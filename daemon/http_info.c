@@ -21,6 +21,10 @@ http_info_health(struct http_req *r)
 	int have = v != NULL && store_view_colour(v) != NULL;
 	uint64_t gen = v ? store_view_generation(v) : 0;
 
+	if (v == NULL) {
+		http_reply_unavailable(r->req);
+		return;
+	}
 	store_view_release(v);
 	if (!have) {
 		http_reply_json(r->req, 503, "Service Unavailable",
@@ -146,6 +150,10 @@ status_refresh_json(const struct refresh_status *st, int pinned)
 	    "last_refresh", status_last_json(st), "next_refresh_at", ts, "source", st->source,
 	    "statements", (json_int_t)st->statements, "upstream_retries",
 	    (json_int_t)st->retries, "aggregates", aggs);
+	/* a failing freshness check turns every cycle into a full pull: say so */
+	json_object_set_new(o, "freshness", json_pack("{s:b, s:I, s:s?}", "ok",
+	    st->freshness_error == NULL, "failures", (json_int_t)st->freshness_failures,
+	    "error", st->freshness_error));
 	json_object_set_new(o, "lease", json_pack("{s:s, s:b, s:s?}", "owner", st->lease_owner,
 	    "held", st->lease_held, "holder", st->lease_holder));
 	return o;
