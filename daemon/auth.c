@@ -35,7 +35,7 @@ struct auth {
 		unsigned char	 a[16];
 	}			*proxies;
 	size_t			 nproxies;
-	struct auth_throttle	*throttle;
+	struct auth_throttle	*throttle;	/* not owned: it outlives reloads */
 };
 
 static int
@@ -90,9 +90,12 @@ token_find(const struct auth *a, const unsigned char h[32])
 	return bsearch(&key, a->tokens, a->ntokens, sizeof *a->tokens, entry_hash_cmp);
 }
 
-/* Builds the in-memory tables from cf (which must outlive the result). */
+/*
+ * Builds the in-memory tables from cf (which must outlive the result); th, the login
+ * throttle, is the caller's and outlives every configuration.
+ */
 struct auth *
-auth_new(const struct config *cf, struct store *st, char **cause)
+auth_new(const struct config *cf, struct store *st, struct auth_throttle *th, char **cause)
 {
 	struct auth *a = xcalloc(1, sizeof *a);
 
@@ -110,7 +113,7 @@ auth_new(const struct config *cf, struct store *st, char **cause)
 		if (inet_pton(a->proxies[i].af, s, a->proxies[i].a) == 1)
 			a->nproxies++;
 	}
-	a->throttle = auth_throttle_new();
+	a->throttle = th;
 	/*
 	 * Unknown users cost one crypt too, against this hash of a random password nobody
 	 * kept (same yescrypt cost as tpcd --hash-password). A constant, rather than a hash
@@ -133,11 +136,10 @@ auth_free(struct auth *a)
 	free(a->tokens);
 	free(a->proxies);
 	free(a->dummy_hash);
-	auth_throttle_free(a->throttle);
 	free(a);
 }
 
-/* The login throttle of this configuration (owned by a). */
+/* The login throttle (the process's, shared by every configuration). */
 struct auth_throttle *
 auth_get_throttle(struct auth *a)
 {

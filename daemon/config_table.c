@@ -189,6 +189,46 @@ bad:
 	    "token)", k->name);
 }
 
+/*
+ * A file naming who may log in (the users file, or the configuration when it lists users
+ * or tokens inline) is private: others may not read it, group and others not change it,
+ * and it belongs to root or to the daemon's own user — whoever owns it decides who gets
+ * in. what names the cause in the message ("'users_file'", "inline users").
+ */
+static int
+config_check_private(struct config_walk *w, yaml_node_t *v, const char *what,
+    const char *path, const struct stat *sb, char **cause)
+{
+	if (sb->st_mode & (S_IWGRP | S_IRWXO))
+		return ydoc_error(w->d, v, cause, "%s: %s: permissions %03o let others read "
+		    "password hashes or others/group change them; chmod 600 it", what, path,
+		    (unsigned)(sb->st_mode & 0777));
+	if (sb->st_uid != 0 && sb->st_uid != geteuid())
+		return ydoc_error(w->d, v, cause, "%s: %s is owned by uid %u, neither root nor "
+		    "the daemon's user (uid %u): its owner could let anyone in; chown it",
+		    what, path, (unsigned)sb->st_uid, (unsigned)geteuid());
+	return 0;
+}
+
+/*
+ * Users or tokens listed in the file being read: that file is checked like a users file,
+ * once, at the first of its entries in list.
+ */
+static int
+config_check_inline(struct config_walk *w, yaml_node_t *v, const char *what,
+    const struct auth_principal_conf *list, size_t n, char **cause)
+{
+	struct stat sb;
+
+	for (size_t i = 0; i + 1 < n; i++)
+		if (list[i].file == list[n - 1].file)
+			return 0;
+
+	if (stat(w->file, &sb) != 0)
+		return ydoc_error(w->d, v, cause, "%s: %s: %s", what, w->file, strerror(errno));
+	return config_check_private(w, v, what, w->file, &sb, cause);
+}
+
 /* After each user or token: its name (and a token's hash) is not an earlier one's. */
 static int
 config_principal_unique(struct config_walk *w, yaml_node_t *v, struct auth_principal_conf
@@ -214,6 +254,8 @@ config_check_user_unique(struct config_walk *w, yaml_node_t *v, const struct con
 	struct auth_conf *a = base;
 
 	(void)k;
+	if (config_check_inline(w, v, "inline users", a->users, a->nusers, cause) != 0)
+		return -1;
 	return config_principal_unique(w, v, a->users, a->nusers, 1, cause);
 }
 
@@ -224,6 +266,8 @@ config_check_token_unique(struct config_walk *w, yaml_node_t *v, const struct co
 	struct auth_conf *a = base;
 
 	(void)k;
+	if (config_check_inline(w, v, "inline tokens", a->tokens, a->ntokens, cause) != 0)
+		return -1;
 	return config_principal_unique(w, v, a->tokens, a->ntokens, 0, cause);
 }
 
@@ -268,16 +312,14 @@ config_check_origin(struct config_walk *w, yaml_node_t *v, const struct config_k
 
 static const struct config_section config_users_file;
 
-/*
- * The users file holds password hashes: others must not read or write it, the group not
- * write it. A missing file is not an error (tpcd --demo creates it); nobody can log in.
- */
+/* A missing users file is not an error (tpcd --demo creates it); nobody can log in. */
 static int
 config_check_users_file(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
     void *base, char **cause)
 {
 	struct auth_conf *a = base;
 	struct stat sb;
+	char what[64];
 
 	if (stat(a->users_file, &sb) != 0) {
 		if (errno == ENOENT) {
@@ -287,11 +329,37 @@ config_check_users_file(struct config_walk *w, yaml_node_t *v, const struct conf
 		return ydoc_error(w->d, v, cause, "'%s': %s: %s", k->name, a->users_file,
 		    strerror(errno));
 	}
-	if (sb.st_mode & (S_IWGRP | S_IRWXO))
-		return ydoc_error(w->d, v, cause, "'%s': %s: permissions %03o let others read "
-		    "password hashes or others/group change them; chmod 600 it", k->name,
-		    a->users_file, (unsigned)(sb.st_mode & 0777));
+	snprintf(what, sizeof what, "'%s'", k->name);
+	if (config_check_private(w, v, what, a->users_file, &sb, cause) != 0)
+		return -1;
 	return config_walk_file(w, a->users_file, &config_users_file, a, cause);
+}
+
+/*
+ * The store holds sessions, revocations, the pin and the snapshots served: a directory
+ * others may write (or own) lets them forge any of it. A missing one is made at start.
+ */
+static int
+config_check_state_dir(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
+{
+	const char *path = config_path_of(k, base);
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return errno == ENOENT ? 0 : ydoc_error(w->d, v, cause, "'%s': %s: %s",
+		    k->name, path, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return ydoc_error(w->d, v, cause, "'%s': %s is not a directory", k->name, path);
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return ydoc_error(w->d, v, cause, "'%s': %s: permissions %03o let others change "
+		    "the store (sessions, the pin, what is served); chmod 700 it", k->name, path,
+		    (unsigned)(sb.st_mode & 0777));
+	if (sb.st_uid != 0 && sb.st_uid != geteuid())
+		return ydoc_error(w->d, v, cause, "'%s': %s is owned by uid %u, neither root nor "
+		    "the daemon's user (uid %u); chown it", k->name, path, (unsigned)sb.st_uid,
+		    (unsigned)geteuid());
+	return 0;
 }
 
 /* ---- checks across the keys of a section, once all of it is read ---- */
@@ -603,7 +671,8 @@ static const struct config_choice config_log_levels[] = {
 static const struct config_key config_top_keys[] = {
 	{ .name = "listen", .type = CONFIG_SECTION, .section = &config_listen },
 	{ .name = "state_dir", .type = CONFIG_PATH, .flags = CONFIG_REQUIRED,
-	  .offset = CF(state_dir), .text = "the LMDB store" },
+	  .offset = CF(state_dir), .check = config_check_state_dir,
+	  .text = "the LMDB store, not writable by others" },
 	{ .name = "store", .type = CONFIG_SECTION, .section = &config_store },
 	{ .name = "source", .type = CONFIG_SECTION, .flags = CONFIG_REQUIRED,
 	  .section = &config_source },

@@ -172,8 +172,8 @@ login_audit(struct http_req *r, const char *user, int ok, const char *reason)
 	char name[AUTH_NAME_MAX + 1];
 
 	metrics_login(ok, reason);
-	/* the name as typed, cut: an unknown one is still worth seeing */
-	snprintf(name, sizeof name, "%s", user ? user : "");
+	/* the name as typed, cut on a character: an unknown one is still worth seeing */
+	audit_cut(name, sizeof name, user);
 	audit_write(json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:i}", "event", ok ? "login_ok" :
 	    "login_failed", "user", name, "addr", r->addr, "session",
 	    ok ? r->p.session_id : NULL, "reason", reason, "status", r->status));

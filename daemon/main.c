@@ -141,6 +141,7 @@ last_publish(struct store *st)
 struct service {
 	const char		*path;		/* the configuration file */
 	struct store		*st;
+	struct auth_throttle	*throttle;	/* every runtime's: a reload forgives nobody */
 	struct http_server	*http;
 	struct runtime		*rt;
 	struct runtime		**retired;	/* replaced by reloads; freed at exit */
@@ -155,14 +156,15 @@ struct service {
 
 /* Brings up what a configuration describes: auth, source, refresh thread. */
 static struct runtime *
-runtime_new(struct config *cf, struct catalog *cat, struct store *st, char **cause)
+runtime_new(struct config *cf, struct catalog *cat, struct store *st,
+    struct auth_throttle *th, char **cause)
 {
 	struct runtime *rt = xcalloc(1, sizeof *rt);
 	struct source *src;
 
 	rt->cf = cf;
 	rt->cat = cat;
-	if ((rt->auth = auth_new(cf, st, cause)) == NULL)
+	if ((rt->auth = auth_new(cf, st, th, cause)) == NULL)
 		goto fail;
 	if ((rt->rbase = event_base_new()) == NULL)
 		fatal("event_base_new failed");
@@ -261,7 +263,7 @@ service_reload(struct service *svc)
 	log_info("SIGHUP: reloading %s", svc->path);
 	if ((cf = config_load(svc->path, &cause)) == NULL ||
 	    (cat = catalog_load(cf->catalog_path, &cause)) == NULL ||
-	    (rt = runtime_new(cf, cat, svc->st, &cause)) == NULL) {
+	    (rt = runtime_new(cf, cat, svc->st, svc->throttle, &cause)) == NULL) {
 		log_err("reload refused, the running configuration stays: %s", cause);
 		audit_config_reload(svc->path, 0, cause);
 		free(svc->reload_error);
@@ -339,7 +341,8 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		fatal("%s", cause);
 	if (rc > 0)
 		log_info("revocation log: %d entries checked against the store", rc);
-	if ((svc.rt = runtime_new(cf, cat, svc.st, &cause)) == NULL)
+	svc.throttle = auth_throttle_new(0);
+	if ((svc.rt = runtime_new(cf, cat, svc.st, svc.throttle, &cause)) == NULL)
 		fatal("%s", cause);
 	if ((svc.http = http_server_start(svc.rt, svc.st, lfd, &cause)) == NULL)
 		fatal("%s", cause);
@@ -396,6 +399,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		svc.rt->cat = NULL;
 	}
 	runtime_free(svc.rt);
+	auth_throttle_free(svc.throttle);
 	free(svc.reload_error);
 	audit_close();
 	log_info("stopped");

@@ -690,7 +690,8 @@ enum auth_login {
 	AUTH_LOGIN_REFUSED = -1,	/* unknown user or wrong password (res->reason) */
 	AUTH_LOGIN_STORE_ERROR = -2	/* the password was right; the session not stored */
 };
-struct auth *auth_new(const struct config *, struct store *, char **cause);
+struct auth *auth_new(const struct config *, struct store *, struct auth_throttle *,
+	    char **cause);
 void	auth_free(struct auth *);
 struct auth_throttle *auth_get_throttle(struct auth *);
 int	auth_cookie_secure(const struct auth *);
@@ -743,12 +744,16 @@ int	auth_session_token_revoke(struct store *, const unsigned char sha256[32],
 	    const char *name, const char *by, int64_t now, char **cause);
 
 /* auth_throttle.c: the login throttle; now_ms is mono_ms() */
-struct auth_throttle *auth_throttle_new(void);
+struct auth_throttle *auth_throttle_new(size_t nslots);
 void	auth_throttle_free(struct auth_throttle *);
 int64_t	auth_throttle_wait(struct auth_throttle *, const char *user, const char *addr,
 	    int64_t now_ms);
 void	auth_throttle_result(struct auth_throttle *, const char *user, const char *addr,
 	    int ok, int64_t now_ms);
+size_t	auth_throttle_used(struct auth_throttle *, int64_t now_ms, size_t *nslots);
+
+/* siphash.c: SipHash-2-4, a keyed hash for tables an attacker fills */
+uint64_t siphash24(const unsigned char key[16], const void *, size_t);
 
 /* auth_password.c: password hashes, reading a password, random secrets */
 char	*auth_password_random(const char *prefix, size_t nbytes);
@@ -769,6 +774,7 @@ struct audit_access {
 void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
+char	*audit_cut(char *out, size_t size, const char *in);
 
 /* worker.c: background job pools (the store writer, the password hashers) */
 struct worker_pool;

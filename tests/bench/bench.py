@@ -415,6 +415,7 @@ class Tpcd:
                       "      role: admin"]
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
+        os.chmod(self.config, 0o600)	# inline tokens: private, as tpcd requires
 
     def check(self):
         self.write()

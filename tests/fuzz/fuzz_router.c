@@ -144,7 +144,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (store_open(&st, rt->cf->state_dir, rt->cf->map_size_mb, rt->cf->max_readers,
 	    &cause) != 0)
 		die("store", cause);
-	if ((rt->auth = auth_new(rt->cf, st, &cause)) == NULL)
+	if ((rt->auth = auth_new(rt->cf, st, auth_throttle_new(0), &cause)) == NULL)
 		die("auth", cause);
 	if ((rt->rbase = event_base_new()) == NULL)
 		die("event_base_new", NULL);

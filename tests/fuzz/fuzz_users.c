@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	fuzz_note("users", NULL);
-	if ((a = auth_new(cf, NULL, &cause)) == NULL)
+	if ((a = auth_new(cf, NULL, NULL, &cause)) == NULL)
 		abort();		/* nothing in auth_new can fail on a loaded config */
 	auth_free(a);
 	config_free(cf);

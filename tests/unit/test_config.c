@@ -21,7 +21,7 @@
 static const char *
 write_tmp(const char *name, const char *text)
 {
-	return fixture_write(name, text, 0644);
+	return fixture_write(name, text, 0600);
 }
 
 /* The cases' directory, holding the (empty) catalog every config names. */
