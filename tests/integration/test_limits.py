@@ -21,6 +21,9 @@ from harness import (demo_workdir as demo_copy, DEADLINE, TPCD, Tpcd, check, eq,
 import harness
 
 
+ONE_BRAND = (("a", "brand_a"),)	# half the refresh: daemons start faster under ASan
+
+
 def audit_lines(t):
     try:
         with open(os.path.join(t.workdir, "store", "audit.log")) as f:
@@ -76,129 +79,127 @@ def closed_by_server(s, deadline):
     return False
 
 
+REQUEST_LIMITS = ("http:\n  max_header_size: 2048\n  max_body_size: 1024\n  timeout: 2\n"
+                  "  header_timeout: 2\n  body_timeout: 2\n")
+
+
 @test
-def test_header_and_body_size_refused_in_json_and_audited():
-    with Tpcd(workdir=demo_copy(), threads=1,
-              extra="http:\n  max_header_size: 2048\n  max_body_size: 1024\n").start() as t:
-        big = "x" * 4096
-        head, headers, body = parse(raw(t.port, ("GET /healthz HTTP/1.1\r\nHost: x\r\n"
-                                                 "X-Big: %s\r\n\r\n" % big).encode()))
-        check(head in (400, 413), "an oversized head is refused: %d" % head)
+def test_request_limits():
+    """One daemon (starting one costs seconds under ASan) for every per-request limit."""
+    with Tpcd(workdir=demo_copy(), brands=ONE_BRAND, threads=1,
+              extra=REQUEST_LIMITS).start() as t:
+        header_and_body_size(t)
+        libevent_refusals(t)
+        idle_timeout(t)
+        slow_head_and_slow_body(t)
+
+
+def header_and_body_size(t):
+    big = "x" * 4096
+    head, headers, body = parse(raw(t.port, ("GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                             "X-Big: %s\r\n\r\n" % big).encode()))
+    check(head in (400, 413), "an oversized head is refused: %d" % head)
+    check(headers["content-type"].startswith("application/json"), headers)
+    eq(json.loads(body)["error"]["status"], head)
+    # just under the limit: served
+    eq(t.get("/healthz", {"X-Fill": "y" * 1500}).status, 200, "a head under the limit")
+    # a body one byte over the limit
+    status, headers, body = parse(raw(t.port, (
+        "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1025\r\n\r\n").encode() + b"{" * 1025))
+    eq(status, 413, "a body over http.max_body_size")
+    eq(json.loads(body)["error"]["code"], "too_large")
+    eq(headers["connection"], "close")
+    # at the limit: reaches the router (which answers for itself, not 413)
+    r = t.request("POST", "/v1/login", {"Content-Type": "application/json"},
+                  body=b" " * 1024, token=None)
+    check(r.status != 413, "a body at the limit reaches the router: %d" % r.status)
+    wait_for(lambda: len(refused(t, 413)) >= 1 and len(refused(t, head)) >= 1,
+             "the refusals in the audit log")
+    time.sleep(0.3)
+    eq(len(refused(t, 413)) + (len(refused(t, 400)) if head == 400 else 0), 2,
+       "each refusal audited once: %r" % audit_lines(t))
+
+
+def libevent_refusals(t):
+    """Requests libevent refuses itself: JSON, Connection: close, one audit line each."""
+    before = (len(refused(t, 400)), len(refused(t, 501)))
+    for req, status, code in (
+            (b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", 400, "bad_request"),
+            (b"BLAH / HTTP/1.1\r\nHost: x\r\n\r\n", 501, "not_implemented")):
+        got, headers, body = parse(raw(t.port, req))
+        eq(got, status, repr(req))
         check(headers["content-type"].startswith("application/json"), headers)
-        eq(json.loads(body)["error"]["status"], head)
-        # just under the limit: served
-        eq(t.get("/healthz", {"X-Fill": "y" * 1500}).status, 200, "a head under the limit")
-        # a body one byte over the limit
-        status, headers, body = parse(raw(t.port, (
-            "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Content-Length: 1025\r\n\r\n").encode() + b"{" * 1025))
-        eq(status, 413, "a body over http.max_body_size")
-        eq(json.loads(body)["error"]["code"], "too_large")
+        err = json.loads(body)["error"]
+        eq((err["status"], err["code"]), (status, code))
+        eq(int(headers["content-length"]), len(body))
         eq(headers["connection"], "close")
-        # at the limit: reaches the router (which answers for itself, not 413)
-        r = t.request("POST", "/v1/login", {"Content-Type": "application/json"},
-                      body=b" " * 1024, token=None)
-        check(r.status != 413, "a body at the limit reaches the router: %d" % r.status)
-        wait_for(lambda: len(refused(t, 413)) >= 1 and len(refused(t, head)) >= 1,
-                 "the refusals in the audit log")
-        time.sleep(0.3)
-        eq(len(refused(t, 413)) + (len(refused(t, 400)) if head == 400 else 0), 2,
-           "each refusal audited once: %r" % audit_lines(t))
+        n = before[0 if status == 400 else 1] + 1
+        wait_for(lambda: len(refused(t, status)) == n, "an audit line for the %d" % status)
+        a = refused(t, status)[-1]
+        eq(a["addr"], "127.0.0.1")
+        check(a.get("reason"), a)
+    time.sleep(0.3)
+    eq((len(refused(t, 400)), len(refused(t, 501))), (before[0] + 1, before[1] + 1),
+       "each audited once")
+    eq(t.get("/healthz").status, 200, "still serving")
 
 
-@test
-def test_libevent_refused_request_is_json_and_audited():
-    with Tpcd(workdir=demo_copy(), threads=1).start() as t:
-        for req, status, code in (
-                (b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", 400, "bad_request"),
-                (b"BLAH / HTTP/1.1\r\nHost: x\r\n\r\n", 501, "not_implemented")):
-            got, headers, body = parse(raw(t.port, req))
-            eq(got, status, repr(req))
-            check(headers["content-type"].startswith("application/json"), headers)
-            err = json.loads(body)["error"]
-            eq((err["status"], err["code"]), (status, code))
-            eq(int(headers["content-length"]), len(body))
-            eq(headers["connection"], "close")
-            wait_for(lambda: len(refused(t, status)) == 1, "an audit line for the %d" % status)
-            a = refused(t, status)[0]
-            eq(a["addr"], "127.0.0.1")
-            check(a.get("reason"), a)
-        time.sleep(0.3)
-        eq((len(refused(t, 400)), len(refused(t, 501))), (1, 1), "each audited once")
-        eq(t.get("/healthz").status, 200, "still serving")
+def idle_timeout(t):
+    s = socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(4096)
+    check(b" 200 " in got.split(b"\r\n")[0], got)
+    t0 = time.monotonic()
+    check(closed_by_server(s, DEADLINE), "the idle connection was closed")
+    check(time.monotonic() - t0 >= 1.5, "not before http.timeout")
+    s.close()
 
 
-@test
-def test_idle_timeout_closes_a_quiet_keepalive_connection():
-    with Tpcd(workdir=demo_copy(), threads=1, extra="http:\n  timeout: 2\n").start() as t:
-        s = socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        got = b""
-        while b"\r\n\r\n" not in got:
-            got += s.recv(4096)
-        check(b" 200 " in got.split(b"\r\n")[0], got)
-        t0 = time.monotonic()
-        check(closed_by_server(s, DEADLINE), "the idle connection was closed")
-        check(time.monotonic() - t0 >= 1.5, "not before http.timeout")
-        s.close()
-
-
-def trickle(s, data, until):
-    """Sends data one byte at a time, every 0.25 s, until the server cuts or it is sent."""
-    for i in range(len(data)):
-        if time.monotonic() > until:
-            return False
-        try:
-            s.sendall(data[i:i + 1])
-        except (BrokenPipeError, ConnectionResetError):
-            return True
-        time.sleep(0.25)
-    return False
-
-
-@test
-def test_slow_head_and_slow_body_cut_at_their_deadlines():
-    with Tpcd(workdir=demo_copy(), threads=1, extra="http:\n  timeout: 60\n"
-              "  header_timeout: 2\n  body_timeout: 2\n").start() as t:
-        head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 200 + b"\r\n\r\n"
-        slow_head = socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
-        slow_body = socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
-        slow_body.sendall(b"POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                          b"application/json\r\nContent-Length: 500\r\n\r\n")
-        healthy = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
-        t0 = time.monotonic()
-        cut = {}
-        slow_head.setblocking(True)
-        # one byte from each slow client every 0.25 s: never idle, never finished
-        for i in range(400):
-            for name, s, data in (("head", slow_head, head), ("body", slow_body, b"{" * 500)):
-                if name in cut:
-                    continue
-                try:
-                    s.sendall(data[i:i + 1])
-                except (BrokenPipeError, ConnectionResetError):
-                    cut[name] = time.monotonic() - t0
-            eq(t.get("/healthz", conn=healthy).status, 200, "the healthy client is served")
-            if len(cut) == 2 or time.monotonic() - t0 > DEADLINE:
-                break
-            time.sleep(0.25)
-        for name, s in (("head", slow_head), ("body", slow_body)):
-            if name not in cut and closed_by_server(s, 5):
+def slow_head_and_slow_body(t):
+    """One byte every 0.25 s: never idle (http.timeout 2), cut at their 2 s deadlines."""
+    before = len(refused(t, 408))
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 200 + b"\r\n\r\n"
+    slow_head = socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
+    slow_body = socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
+    slow_body.sendall(b"POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      b"application/json\r\nContent-Length: 500\r\n\r\n")
+    healthy = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
+    t0 = time.monotonic()
+    cut = {}
+    slow_head.setblocking(True)
+    # one byte from each slow client every 0.25 s: never idle, never finished
+    for i in range(400):
+        for name, s, data in (("head", slow_head, head), ("body", slow_body, b"{" * 500)):
+            if name in cut:
+                continue
+            try:
+                s.sendall(data[i:i + 1])
+            except (BrokenPipeError, ConnectionResetError):
                 cut[name] = time.monotonic() - t0
-            s.close()
-        check("head" in cut and "body" in cut, "both slow clients were cut: %r" % cut)
-        check(1.5 <= cut["head"] <= 10, "the head cut near http.header_timeout: %r" % cut)
-        check(1.5 <= cut["body"] <= 10, "the body cut near http.body_timeout: %r" % cut)
-        wait_for(lambda: len(refused(t, 408)) == 2, "both cuts audited (408)")
-        reasons = sorted(a["reason"] for a in refused(t, 408))
-        check("body" in reasons[0] and "head" in reasons[1], reasons)
-        healthy.close()
+        eq(t.get("/healthz", conn=healthy).status, 200, "the healthy client is served")
+        if len(cut) == 2 or time.monotonic() - t0 > DEADLINE:
+            break
+        time.sleep(0.25)
+    for name, s in (("head", slow_head), ("body", slow_body)):
+        if name not in cut and closed_by_server(s, 5):
+            cut[name] = time.monotonic() - t0
+        s.close()
+    check("head" in cut and "body" in cut, "both slow clients were cut: %r" % cut)
+    check(1.5 <= cut["head"] <= 10, "the head cut near http.header_timeout: %r" % cut)
+    check(1.5 <= cut["body"] <= 10, "the body cut near http.body_timeout: %r" % cut)
+    wait_for(lambda: len(refused(t, 408)) == before + 2, "both cuts audited (408)")
+    reasons = sorted(a["reason"] for a in refused(t, 408)[before:])
+    check("body" in reasons[0] and "head" in reasons[1], reasons)
+    healthy.close()
 
 
 @test
 def test_connections_beyond_the_cap():
-    with Tpcd(workdir=demo_copy(), threads=1, extra="http:\n  max_connections: 3\n"
-              "  header_timeout: 60\n").start() as t:
+    with Tpcd(workdir=demo_copy(), brands=ONE_BRAND, threads=1,
+              extra="http:\n  max_connections: 3\n  header_timeout: 60\n").start() as t:
         # three connections in the middle of a request: none idle
         busy = [socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
                 for _ in range(3)]
@@ -224,8 +225,7 @@ def test_connections_beyond_the_cap():
         check(closed_by_server(busy[0], DEADLINE), "the oldest idle connection was closed")
         for s in busy:
             s.close()
-    with Tpcd(workdir=demo_copy(), threads=1, extra="http:\n  max_connections: 3\n"
-              ).start() as t:
+        wait_for(lambda: t.get("/healthz").status == 200, "the busy ones gone")
         idle = [http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
                 for _ in range(3)]
         for c in idle:
@@ -267,7 +267,7 @@ class LimitedTpcd(Tpcd):
 
 @test
 def test_descriptor_exhaustion_pauses_accept():
-    with LimitedTpcd(96, workdir=demo_copy(), threads=1,
+    with LimitedTpcd(96, workdir=demo_copy(), brands=ONE_BRAND, threads=1,
                      extra="http:\n  header_timeout: 120\n  timeout: 120\n").start() as t:
         pid = t.proc.pid
         used = len(os.listdir("/proc/%d/fd" % pid))
@@ -321,7 +321,7 @@ def activated_socket(port, reuseport):
 
 def second_refused(first, cmd_sock=None):
     """A second tpcd (its own directory) on first's port: exits 1, 'address in use'."""
-    other = Tpcd(workdir=demo_copy(), threads=2)
+    other = Tpcd(workdir=demo_copy(), brands=ONE_BRAND, threads=2)
     other.port = first.port
     other.write_config()
     try:
@@ -342,14 +342,14 @@ def second_refused(first, cmd_sock=None):
 @test
 def test_one_daemon_per_address():
     # plain, then plain
-    with Tpcd(workdir=demo_copy()).start() as t:
+    with Tpcd(workdir=demo_copy(), brands=ONE_BRAND).start() as t:
         second_refused(t)
         # plain, then socket-activated (systemd's socket with ReusePort=yes)
         second_refused(t, activated_socket(t.port, reuseport=True))
         for _ in range(20):
             eq(t.get("/healthz").status, 200, "every request answered by the first")
     # socket-activated first, then plain
-    t = Tpcd(workdir=demo_copy())
+    t = Tpcd(workdir=demo_copy(), brands=ONE_BRAND)
     t.port = harness.free_port()
     t.write_config()
     lsock = activated_socket(t.port, reuseport=False)
@@ -395,7 +395,8 @@ def test_resets_mid_body_then_sigterm_exits_at_once():
         f.write("SELECT k.copy, order_id, line_no, product_id, qty, unit_price "
                 "FROM order_lines, (SELECT 1 AS copy UNION ALL SELECT 2) k"
                 " ORDER BY k.copy, order_id, line_no")
-    t = Tpcd(workdir=work, threads=1, catalog=os.path.join(catdir, "aggregates.yaml"),
+    t = Tpcd(workdir=work, brands=ONE_BRAND, threads=1,
+             catalog=os.path.join(catdir, "aggregates.yaml"),
              extra="shutdown_timeout: 60\nhttp:\n  timeout: 120\n")
     t.start()
     try:
