@@ -57,6 +57,7 @@ struct conn_set {
 	struct conn		**by_fd;	/* adopted connections by descriptor */
 	size_t			  nfd;
 	size_t			  count;	/* accepted and not yet closed */
+	size_t			  pending;	/* of which not yet adopted */
 	struct conn_list	  idle;		/* CONN_IDLE, oldest first */
 	struct conn_list	  adopt;	/* accepted this turn of the loop */
 	struct conn_list	  refused;	/* replies libevent wrote on its own */

@@ -198,6 +198,7 @@ conn_adopt(struct conn *c)
 	struct timeval tv = { 0, 0 };
 	void *evcon = NULL;
 
+	cs->pending--;
 	bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
 	c->evcon = evcon;
 	c->fd = bufferevent_getfd(c->bev);
@@ -205,7 +206,8 @@ conn_adopt(struct conn *c)
 		fatal("http: an accepted connection without its evhttp connection");
 	evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
 	conn_index(cs, c);
-	if (cs->count > (size_t)t->rt->cf->http_max_connections) {
+	/* those accepted in the same turn and not yet adopted are judged after this one */
+	if (cs->count - cs->pending > (size_t)t->rt->cf->http_max_connections) {
 		if ((old = TAILQ_FIRST(&cs->idle)) != NULL)
 			evhttp_connection_free(old->evcon);
 		else {
@@ -263,6 +265,7 @@ http_conn_bev_cb(struct event_base *base, void *arg)
 	if (c->in_cb == NULL || c->out_cb == NULL)
 		fatal("http: evbuffer_add_cb failed");
 	cs->count++;
+	cs->pending++;
 	TAILQ_INSERT_TAIL(&cs->adopt, c, work_entry);
 	c->on_work = 1;
 	event_active(cs->work_ev, EV_TIMEOUT, 0);
@@ -325,5 +328,5 @@ http_conn_free(struct http_thread *t)
 	t->conns.work_ev = NULL;
 	free(t->conns.by_fd);
 	t->conns.by_fd = NULL;
-	t->conns.nfd = t->conns.count = 0;
+	t->conns.nfd = t->conns.count = t->conns.pending = 0;
 }
