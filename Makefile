@@ -13,7 +13,7 @@ BRAND	?= a
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
 	zlib1g-dev libcrypt-dev libcmocka-dev python3 python3-msgpack python3-yaml curl \
-	groff-base nginx valgrind
+	groff-base nginx valgrind chromium fonts-noto-cjk nodejs python3-jsonschema
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
 	jansson openssl zlib libcrypt
 
@@ -30,12 +30,13 @@ CFLAGS	= $(BASE_CFLAGS) $(OPT) $(SAN) $(PKG_CFLAGS) -Idaemon
 LDFLAGS	= $(SAN)
 
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
-DAEMON_OBJ = $(DAEMON_SRC:daemon/%.c=$(B)/daemon/%.o) $(B)/schema_ddl.o
+DAEMON_OBJ = $(DAEMON_SRC:daemon/%.c=$(B)/daemon/%.o) $(B)/schema_ddl.o $(B)/web_assets.o \
+	$(B)/openapi_json.o
 CLIENT_SRC = $(wildcard client/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test asan check unit clean bench schema install demo
+.PHONY: all deps run test asan check unit clean bench schema install demo browser-deps vendor-web
 FAKESNOW_SRC = $(wildcard tests/fakesnow/*.c)
 
 all: $(B)/tpcd $(B)/tpcctl $(B)/fakesnow $(UNIT_BIN)
@@ -44,12 +45,32 @@ deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing" $$missing; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@$(MAKE) -s browser-deps
+
+# The browser test's client (playwright-core, pinned by tests/browser/package-lock.json):
+# fetched once; with node_modules in place this needs no network.
+browser-deps:
+	@[ -d tests/browser/node_modules/playwright-core ] || \
+		(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+
+# Re-fetches the vendored chart library at the version pinned in web/vendor/VERSION and
+# checks it against the pinned sha256.
+vendor-web:
+	@v=$$(sed -n 's/^version //p' web/vendor/VERSION); \
+	sum=$$(sed -n 's/^sha256 //p' web/vendor/VERSION); \
+	d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	(cd $$d && npm pack --silent chart.js@$$v >/dev/null && tar xzf chart.js-$$v.tgz) && \
+	echo "$$sum  $$d/package/dist/chart.umd.min.js" | sha256sum -c --quiet && \
+	cp $$d/package/dist/chart.umd.min.js web/vendor/chart.umd.min.js && \
+	cp $$d/package/LICENSE.md web/vendor/LICENSE.chart.js.md && \
+	echo "vendor-web: chart.js $$v in web/vendor/"
 
 $(B)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h)
 	@mkdir -p $(@D)
@@ -64,6 +85,31 @@ $(B)/schema_ddl.c: schema/source_sqlite.sql
 
 $(B)/schema_ddl.o: $(B)/schema_ddl.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+# The dashboard (web/), compiled in: hashed asset names, gzip variants (web/embed.py).
+WEB_SRC	= web/embed.py web/index.html web/app.css web/favicon.svg web/vendor/chart.umd.min.js \
+	$(wildcard web/js/*.js)
+
+$(B)/web_assets.c: $(WEB_SRC)
+	@mkdir -p $(@D)
+	$(PYTHON) web/embed.py web $@
+
+$(B)/web_assets.o: $(B)/web_assets.c daemon/web_assets.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The OpenAPI document, YAML in schema/, served as JSON by GET /v1/openapi.json.
+$(B)/openapi_json.c: schema/openapi.yaml
+	@mkdir -p $(@D)
+	$(PYTHON) -c 'import json, sys, yaml; \
+	d = json.dumps(yaml.safe_load(open(sys.argv[1])), separators=(",", ":"), \
+	    ensure_ascii=False).encode(); \
+	print("/* generated from schema/openapi.yaml */\n#include <stddef.h>\n" \
+	    "extern const unsigned char openapi_json[];\nextern const size_t openapi_json_len;\n" \
+	    "const unsigned char openapi_json[] = {" + ",".join(str(b) for b in d) + "};\n" \
+	    "const size_t openapi_json_len = %d;" % len(d))' $< > $@.tmp && mv $@.tmp $@
+
+$(B)/openapi_json.o: $(B)/openapi_json.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/tpcd: $(B)/daemon/main.o $(DAEMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -101,6 +147,8 @@ run:
 	@$(B)/tpcd -c etc/tpcd.yaml --demo
 	@echo
 	@echo "tpcd: starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	@echo "  dashboard: open http://127.0.0.1:$(PORT)/ in a browser and log in as"
+	@echo "  brand_a_user or admin with a password printed above"
 	@echo "  curl with the dashboard token printed above, or log in (password above):"
 	@echo "  $(B)/tpcctl login brand_a_user && $(B)/tpcctl get a mau_users"
 	@echo "  $(B)/tpcctl login admin && $(B)/tpcctl status"

@@ -227,6 +227,30 @@ config_check_proxy(struct config_walk *w, yaml_node_t *v, const struct config_ke
 	return 0;
 }
 
+/* An origin as browsers send it: http(s)://host[:port], nothing after. */
+static int
+config_check_origin(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
+{
+	const char *s = ydoc_scalar(v), *h = s;
+	size_t n;
+
+	(void)base;
+	if (strncmp(h, "http://", 7) == 0)
+		h += 7;
+	else if (strncmp(h, "https://", 8) == 0)
+		h += 8;
+	else
+		h = NULL;
+	if (h != NULL) {
+		n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:");
+		if (n > 0 && h[n] == '\0')
+			return 0;
+	}
+	return ydoc_error(w->d, v, cause, "'%s' must list origins like "
+	    "https://dash.example.com[:port], not %s", k->name, s);
+}
+
 static const struct config_section config_users_file;
 
 /*
@@ -441,6 +465,9 @@ static const struct config_key config_http_keys[] = {
 	  .min = 0, .max = 1 << 24, .dflt = 64 * 1024, .text = "bytes of a request body" },
 	{ .name = "max_connections", .type = CONFIG_INT, .offset = CF(http_max_connections),
 	  .min = 1, .max = 1 << 20, .dflt = 10000, .text = "per serving thread" },
+	{ .name = "cors_origins", .type = CONFIG_LIST, .offset = CF(cors_origins),
+	  .count = CF(ncors_origins), .what = "origins",
+	  .check = config_check_origin, .text = "browser origins allowed by CORS" },
 };
 
 static const struct config_key config_brand_keys[] = {

@@ -6,16 +6,19 @@
 #ifndef HTTP_H
 #define HTTP_H
 
-#include <sys/queue.h>
 #include <netinet/in.h>
 #include <pthread.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/buffer.h>
-
 #include <event2/http.h>
 #include <jansson.h>
+/*
+ * After libevent's headers: event_struct.h undefines TAILQ_ENTRY when keyvalq_struct.h
+ * (included before it by some files) had defined its own, even if sys/queue.h's stood.
+ */
+#include <sys/queue.h>
 
 #include "tpcd.h"
 
@@ -122,6 +125,7 @@ struct http_req {
 	char			 target[HTTP_SEG_MAX];	/* what an admin action touched */
 	int			 status;	/* of the reply sent */
 	size_t			 bytes;		/* of the body sent */
+	int			 no_cookie;	/* login from a listed CORS origin: no Set-Cookie */
 	int64_t			 now;
 };
 
@@ -186,5 +190,18 @@ void	http_sessions(struct http_req *);
 void	http_session_delete(struct http_req *);
 void	http_tokens(struct http_req *);
 void	http_token_revoke(struct http_req *);
+
+/* http_ui.c: the dashboard's shell and assets */
+void	http_ui_index(struct http_req *);
+void	http_ui_asset(struct http_req *);
+
+/* http_cors.c: CORS and the cookie's same-origin rule */
+int	http_cors_begin(struct http_req *);
+int	http_cors_allow(struct http_req *);
+
+/* http_me.c, http_freshness.c, http_openapi.c */
+void	http_me(struct http_req *);
+void	http_freshness(struct http_req *);
+void	http_openapi(struct http_req *);
 
 #endif

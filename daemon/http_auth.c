@@ -163,11 +163,14 @@ login_ok(struct http_req *r, const struct auth_login_result *res)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 	char ts[32], *cookie;
 
-	cookie = xasprintf(COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s",
-	    res->token, auth_cookie_max_age(a), auth_cookie_secure(a) ? "; Secure" : "");
-	evhttp_add_header(out, "Set-Cookie", cookie);
-	explicit_bzero(cookie, strlen(cookie));
-	free(cookie);
+	if (!r->no_cookie) {	/* see http_cors.c */
+		cookie = xasprintf(COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; "
+		    "SameSite=Strict%s", res->token, auth_cookie_max_age(a),
+		    auth_cookie_secure(a) ? "; Secure" : "");
+		evhttp_add_header(out, "Set-Cookie", cookie);
+		explicit_bzero(cookie, strlen(cookie));
+		free(cookie);
+	}
 	clock_iso8601(res->expires, ts);
 	http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "token",
 	    res->token, "user", r->p.name, "role", r->p.admin ? "admin" : "user", "brands",

@@ -80,6 +80,10 @@ struct route {
 };
 
 static const struct route routes[] = {
+	{ { NULL }, 0, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_ui_index, NULL,
+	    ROUTE_UI },
+	{ { "assets", "*" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_ui_asset,
+	    NULL, ROUTE_UI },
 	{ { "healthz" }, 1, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1, http_info_health,
 	    NULL, ROUTE_HEALTH },
 	{ { "_stcore", "health" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
@@ -88,10 +92,16 @@ static const struct route routes[] = {
 	    http_metrics, "metrics", ROUTE_METRICS },
 	{ { "v1", "login" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_LOGIN, -1, -1, http_login,
 	    NULL, ROUTE_SESSION },
+	{ { "v1", "openapi.json" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
+	    http_openapi, NULL, ROUTE_UI },
 	{ { "v1", "logout" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_USER, -1, -1, http_logout,
 	    NULL, ROUTE_SESSION },
 	{ { "v1", "brands" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1,
 	    http_info_brands, NULL, ROUTE_BRANDS },
+	{ { "v1", "me" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1, http_me, NULL,
+	    ROUTE_BRANDS },
+	{ { "v1", "freshness" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1,
+	    http_freshness, NULL, ROUTE_STATUS },
 	{ { "v1", "brands", "*", "aggregates" }, 4, GET_HEAD, "GET, HEAD", ACCESS_USER, 2, -1,
 	    http_info_aggregates, NULL, ROUTE_AGGREGATES },
 	{ { "v1", "brands", "*", "aggregates", "*" }, 5, GET_HEAD, "GET, HEAD", ACCESS_USER,
@@ -174,8 +184,8 @@ route_v1(struct http_req *r, const struct route *ro)
 {
 	struct store_view *v;
 
-	if (ro != NULL && ro->access == ACCESS_LOGIN) {
-		if (method_is(r->req, ro->methods, ro->allow))
+	if (ro != NULL && (ro->access == ACCESS_LOGIN || ro->access == ACCESS_OPEN)) {
+		if (method_is(r->req, ro->methods, ro->allow) && http_cors_allow(r))
 			ro->fn(r);
 		return;
 	}
@@ -204,7 +214,7 @@ route_v1(struct http_req *r, const struct route *ro)
 		http_reply_error(r->req, 404, "not_found", "no such aggregate");
 		return;
 	}
-	if (method_is(r->req, ro->methods, ro->allow))
+	if (method_is(r->req, ro->methods, ro->allow) && http_cors_allow(r))
 		ro->fn(r);
 }
 
@@ -325,7 +335,9 @@ http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0
 	http_client_addr(&r);
 	http_reply_track(&r);
 	ro = r.nseg >= 0 ? route_find(&r) : NULL;
-	if (v1) {
+	if (http_cors_begin(&r))
+		;		/* a CORS preflight, answered before any authentication */
+	else if (v1) {
 		route_v1(&r, ro);
 		route_audit(&r, path);
 	} else

@@ -15,6 +15,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_AGGREGATES] = "aggregates", [ROUTE_DATA] = "data", [ROUTE_STATUS] = "status",
 	[ROUTE_SNAPSHOTS] = "snapshots", [ROUTE_REFRESH] = "refresh",
 	[ROUTE_SESSION] = "session", [ROUTE_ADMIN] = "admin", [ROUTE_METRICS] = "metrics",
+	[ROUTE_UI] = "ui",
 	[ROUTE_OTHER] = "other",
 };
 

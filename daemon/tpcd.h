@@ -157,6 +157,8 @@ struct config {
 	size_t		 http_max_header;
 	size_t		 http_max_body;
 	int		 http_max_connections;	/* per serving thread */
+	char		**cors_origins;		/* http.cors_origins: scheme://host[:port] */
+	size_t		 ncors_origins;
 	struct auth_conf auth;
 	struct audit_conf audit;
 };
@@ -407,7 +409,7 @@ int	 notify_listen_fd(char **cause);
 /* metrics.c: Prometheus counters, one set per serving thread */
 enum metric_route {
 	ROUTE_HEALTH, ROUTE_BRANDS, ROUTE_AGGREGATES, ROUTE_DATA, ROUTE_STATUS,
-	ROUTE_SNAPSHOTS, ROUTE_REFRESH, ROUTE_SESSION, ROUTE_ADMIN, ROUTE_METRICS,
+	ROUTE_SNAPSHOTS, ROUTE_REFRESH, ROUTE_SESSION, ROUTE_ADMIN, ROUTE_METRICS, ROUTE_UI,
 	ROUTE_OTHER, ROUTE_COUNT
 };
 #define STATUS_SLOTS	15	/* the codes metrics.c names, and "other" */

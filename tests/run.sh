@@ -35,7 +35,8 @@ export TPCD_BIN=${TPCD_BIN:-build/asan/tpcd}
 export TPCCTL_BIN=${TPCCTL_BIN:-build/tpcctl}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-for t in tests/integration/test_*.py tests/golden/test_*.py; do
+export TPCD_TEST_OUT=${TPCD_TEST_OUT:-$log}	# screenshots of the browser test
+for t in tests/integration/test_*.py tests/golden/test_*.py tests/browser/test_*.py; do
 	[ -f "$t" ] || continue
 	out=$("$PYTHON" "$t" 2>&1); rc=$?
 	echo "$out" > "$log/$(basename "$t").log"
