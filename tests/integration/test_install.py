@@ -112,7 +112,7 @@ def test_installed_units_point_at_installed_paths():
                      ("ConfigurationDirectory", "tpcd"), ("ProtectSystem", "strict"),
                      ("NoNewPrivileges", "yes"), ("CapabilityBoundingSet", ""),
                      ("MemoryDenyWriteExecute", "yes"), ("UMask", "0027"),
-                     ("LimitNOFILE", "65536"), ("TimeoutStopSec", "30s"),
+                     ("LimitNOFILE", "1048576"), ("TimeoutStopSec", "30s"),
                      ("SystemCallFilter", "@system-service"),
                      ("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6")):
             eq(s.get(k), v, k)
