@@ -1,7 +1,9 @@
 /*
  * http_admin.c — the operator's actions: swap and rollback between the blue and green
  * snapshots, pin/unpin (no publishing while pinned), and asking for a refresh. The
- * router has checked the admin role before any of these runs.
+ * router has checked the admin role before any of these runs. The checks read the
+ * store here; the writes (the active flip, the pin) are the writer thread's (worker.c),
+ * and the request is answered when they commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +27,69 @@ colour_generation(struct store_view *v, const char *colour)
 	return g;
 }
 
+/* A store write of an admin route, done by the writer thread. */
+struct admin_job {
+	struct store	*st;
+	int		 on;		/* pin: 1, unpin: 0 */
+	char		 other[8];	/* swap: the colour made active */
+	uint64_t	 gen_other;
+	int		 rc;
+	char		*cause;
+};
+
+static struct admin_job *
+admin_job_new(struct http_req *r)
+{
+	struct admin_job *j = xcalloc(1, sizeof *j);
+
+	j->st = r->t->srv->st;
+	return j;
+}
+
+static void
+admin_job_free(struct admin_job *j)
+{
+	free(j->cause);
+	free(j);
+}
+
+static void
+swap_work(void *arg)
+{
+	struct admin_job *j = arg;
+
+	/* waits only while a publish holds the writer lock: on this thread, not a loop */
+	j->rc = store_swap(j->st, &j->cause);
+}
+
+static void
+swap_reply(struct http_req *r, void *arg)
+{
+	struct admin_job *j = arg;
+
+	if (j->rc != 0) {
+		http_reply_error(r->req, 409, "conflict", "%s", j->cause);
+	} else {
+		log_info("admin %s: active snapshot is now %s (generation %llu)", r->p.name,
+		    j->other, (unsigned long long)j->gen_other);
+		http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:I}", "active", j->other,
+		    "generation", (json_int_t)j->gen_other));
+	}
+	admin_job_free(j);
+}
+
 static void
 swap_to_other(struct http_req *r, int only_older)
 {
 	struct store_view *v = store_view_begin(r->t->rd);
 	const char *active = v ? store_view_colour(v) : NULL, *other;
 	uint64_t gen_active, gen_other;
-	char *cause = NULL;
+	struct admin_job *j;
 
+	if (v == NULL) {
+		http_reply_unavailable(r->req);
+		return;
+	}
 	if (active == NULL) {
 		store_view_release(v);
 		http_reply_error(r->req, 409, "conflict", "no snapshot published yet");
@@ -51,17 +108,11 @@ swap_to_other(struct http_req *r, int only_older)
 		    "older than the active one; use swap", other, (unsigned long long)gen_other);
 		return;
 	}
-	/* A tiny write transaction; it waits only while a publish holds the writer lock. */
-	if (store_swap(r->t->srv->st, &cause) != 0) {
-		http_reply_error(r->req, 409, "conflict", "%s", cause);
-		free(cause);
-		return;
-	}
 	snprintf(r->target, sizeof r->target, "%s", other);
-	log_info("admin %s: active snapshot is now %s (generation %llu)", r->p.name, other,
-	    (unsigned long long)gen_other);
-	http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:I}", "active", other,
-	    "generation", (json_int_t)gen_other));
+	j = admin_job_new(r);
+	snprintf(j->other, sizeof j->other, "%s", other);
+	j->gen_other = gen_other;
+	http_defer(r, r->t->srv->writer, swap_work, swap_reply, j);
 }
 
 void
@@ -77,18 +128,36 @@ http_admin_rollback(struct http_req *r)
 }
 
 static void
-pin(struct http_req *r, int on)
+pin_work(void *arg)
 {
-	char *cause = NULL;
+	struct admin_job *j = arg;
 
 	/* in the store: both instances of a blue/green pair stop publishing */
-	if (store_set_pinned(r->t->srv->st, on, &cause) != 0) {
-		http_reply_error(r->req, 500, "internal", "%s", cause);
-		free(cause);
-		return;
+	j->rc = store_set_pinned(j->st, j->on, &j->cause);
+}
+
+static void
+pin_reply(struct http_req *r, void *arg)
+{
+	struct admin_job *j = arg;
+
+	if (j->rc != 0) {
+		http_reply_error(r->req, 500, "internal", "%s", j->cause);
+	} else {
+		log_info("admin %s: refresh publishing %s", r->p.name,
+		    j->on ? "pinned" : "unpinned");
+		http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "pinned", j->on));
 	}
-	log_info("admin %s: refresh publishing %s", r->p.name, on ? "pinned" : "unpinned");
-	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "pinned", on));
+	admin_job_free(j);
+}
+
+static void
+pin(struct http_req *r, int on)
+{
+	struct admin_job *j = admin_job_new(r);
+
+	j->on = on;
+	http_defer(r, r->t->srv->writer, pin_work, pin_reply, j);
 }
 
 void
