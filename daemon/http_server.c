@@ -118,14 +118,14 @@ http_server_start(struct runtime *rt, struct store *st, int listen_fd, char **ca
 	s->rt = rt;
 	s->st = st;
 	s->lock_fd = -1;
-	s->writer = worker_pool_new("store writer", 1);
-	s->hashers = worker_pool_new("password hashing", 2);
 	s->nthreads = cf->threads > 0 ? cf->threads : (ncpu > 0 ? (int)ncpu : 1);
 	s->th = xcalloc((size_t)s->nthreads, sizeof *s->th);
 	/* one tpcd per address: the lock first, then nobody else may be on the port */
 	if (http_listen_lock(cf->listen_addr, port, listen_fd, &s->lock_fd, cause) != 0 ||
 	    (listen_fd < 0 && port != 0 && http_listen_probe(cf->listen_addr, port, cause) != 0))
-		goto fail;
+		goto fail;		/* before any thread starts: the refusal exits alone */
+	s->writer = worker_pool_new("store writer", 1);
+	s->hashers = worker_pool_new("password hashing", 2);
 	http_listen_limit(s->nthreads, cf->http_max_connections);
 	for (int i = 0; i < s->nthreads; i++) {
 		/* evhttp closes what it listens on: each thread gets its own descriptor */
