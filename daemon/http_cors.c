@@ -16,8 +16,8 @@
 #include "http.h"
 
 #define CORS_METHODS	"GET, HEAD, POST, DELETE"
-#define CORS_HEADERS	"Authorization, Content-Type, Accept, If-None-Match"
-#define CORS_EXPOSE	"ETag, X-Tpcd-Generation, X-Tpcd-Colour, Retry-After, " \
+#define CORS_HEADERS	"Authorization, Content-Type, Accept, If-None-Match, X-Tpcd-Not-Before"
+#define CORS_EXPOSE	"ETag, X-Tpcd-Generation, X-Tpcd-Data-Time, X-Tpcd-Colour, Retry-After, " \
 			"WWW-Authenticate"
 
 static const char *

@@ -159,6 +159,21 @@ add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct recor
 	evhttp_add_header(h, "Vary", "Accept, Accept-Encoding");
 }
 
+/*
+ * Replicas never take a client back in time: a client (or its load balancer) that sends
+ * the newest X-Tpcd-Data-Time it has seen as X-Tpcd-Not-Before gets a 503 from an
+ * instance whose data is older, which a proxy retries on another instance.
+ */
+static int
+data_behind(struct evkeyvalq *in, const struct record_meta *m)
+{
+	const char *nb = evhttp_find_header(in, "X-Tpcd-Not-Before");
+	int64_t ms;
+
+	return nb != NULL && clock_parse_iso8601_ms(nb, &ms) == 0 &&
+	    m->refreshed_at < ms / 1000;
+}
+
 /* The router has checked that r->p may read r->brand and that r->agg exists. */
 void
 http_data(struct http_req *r)
@@ -212,8 +227,17 @@ http_data(struct http_req *r)
 		var = gz ? BODY_CSV_GZ : BODY_CSV;
 	else
 		var = gz ? BODY_JSON_GZ : BODY_JSON;
+	if (data_behind(in, &m)) {
+		store_view_release(v);
+		evhttp_add_header(out, "Retry-After", "1");
+		http_reply_error(req, 503, "behind",
+		    "this instance's data is older than X-Tpcd-Not-Before; another is newer");
+		return;
+	}
 	record_body(rec, len, var, &body, &blen, &etag);
 	add_cache_headers(t, out, &m, etag);
+	clock_iso8601(m.refreshed_at, tmp);
+	evhttp_add_header(out, "X-Tpcd-Data-Time", tmp);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(v));
 	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
 	evhttp_add_header(out, "X-Tpcd-Colour", colour[0] ? colour : store_view_colour(v));

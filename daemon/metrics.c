@@ -142,6 +142,13 @@ render_refresh(struct buf *o, const struct refresh_status *st)
 	buf_printf(o, "tpcd_upstream_statements_total %" PRIu64 "\n", st->statements);
 	help(o, "tpcd_upstream_retries_total", "counter", "Upstream requests retried.");
 	buf_printf(o, "tpcd_upstream_retries_total %" PRIu64 "\n", st->retries);
+	help(o, "tpcd_upstream_freshness_failures_total", "counter",
+	    "Freshness checks that failed (each makes its brand a full pull).");
+	buf_printf(o, "tpcd_upstream_freshness_failures_total %" PRIu64 "\n",
+	    st->freshness_failures);
+	help(o, "tpcd_upstream_freshness_ok", "gauge",
+	    "1 when the last cycle's freshness checks worked.");
+	buf_printf(o, "tpcd_upstream_freshness_ok %d\n", st->freshness_error == NULL);
 }
 
 /* The store's own counters and the background queues (issue 11's rules, observable). */

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,8 @@ struct refresher {
 	struct pull		*pulls;
 	size_t			 npulls;
 	int64_t			 started_ms;
+	uint64_t		 live_gen;	/* of the snapshot the cycle compares with */
+	struct refresh_seen	*seen;		/* like pulls: lineage not yet published */
 
 	pthread_mutex_t		 mu;		/* guards everything below */
 	int			 running;
@@ -66,6 +69,20 @@ struct refresher {
 	size_t			 naggs;
 	int			 lease_mine;
 	char			*lease_holder;	/* another process, when it holds the lease */
+	uint64_t		 fresh_failures;	/* copied from the source */
+	char			*fresh_error;
+};
+
+/*
+ * A pull whose content came back identical to the live record is not published, so the
+ * manifest keeps the older data timestamp. Remembered here (for that live snapshot
+ * only), the next cycle compares with what was pulled, not with the manifest, and does
+ * not pull the same unchanged table again and again.
+ */
+struct refresh_seen {
+	uint64_t	 live_gen;
+	char		*data_ts;
+	char		*handle;
 };
 
 
@@ -123,11 +140,49 @@ cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 			p->state = p->wanted ? PULL_PENDING : PULL_UNCHANGED;
 			table_init(&p->table, p->agg->ncols);
 			e = manifest_find(&m, p->brand->id, p->agg->name);
-			p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
-			p->prev_handle = dup_or_null(e ? e->handle : NULL);
+			if (e != NULL && r->seen[k].data_ts != NULL &&
+			    r->seen[k].live_gen == m.generation) {
+				p->prev_data_ts = xstrdup(r->seen[k].data_ts);
+				p->prev_handle = dup_or_null(r->seen[k].handle);
+			} else {
+				p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
+				p->prev_handle = dup_or_null(e ? e->handle : NULL);
+			}
 		}
 	}
+	r->live_gen = m.generation;
 	manifest_free(&m);
+}
+
+static void
+seen_clear(struct refresh_seen *sn)
+{
+	free(sn->data_ts);
+	free(sn->handle);
+	memset(sn, 0, sizeof *sn);
+}
+
+/*
+ * After a cycle: a published snapshot's manifest holds every lineage, so nothing is
+ * remembered; otherwise a pull whose content equals the live record is.
+ */
+static void
+seen_update(struct refresher *r, int published, const int *same)
+{
+	for (size_t i = 0; i < r->npulls; i++) {
+		struct pull *p = &r->pulls[i];
+
+		if (published) {
+			seen_clear(&r->seen[i]);
+			continue;
+		}
+		if (!same[i] || p->data_ts == NULL)
+			continue;
+		seen_clear(&r->seen[i]);
+		r->seen[i].live_gen = r->live_gen;
+		r->seen[i].data_ts = xstrdup(p->data_ts);
+		r->seen[i].handle = dup_or_null(p->handle);
+	}
 }
 
 /* The manifest's word on one kept record: its size, its generation, its lineage. */
@@ -161,8 +216,19 @@ settle_one(struct refresher *r, struct store_view *v, struct pull *p,
 	int rc = have_prev ? 0 : -1;
 
 	if (p->state == PULL_DONE) {
-		int erc = encode_record(p->brand, p->agg, &p->table, gen, r->started_ms / 1000,
-		    rec, &cause);
+		uint64_t rgen = gen;
+		int64_t at = r->started_ms / 1000, dms;
+		/*
+		 * Content-addressed: with the source's data timestamp, the record's generation
+		 * and time are that timestamp's (milliseconds, seconds), so every instance
+		 * that pulls the same data builds the same bytes and ETags, and a newer
+		 * generation always means newer data. Without one, this snapshot's.
+		 */
+		if (clock_parse_iso8601_ms(p->data_ts, &dms) == 0 && dms > 0) {
+			rgen = (uint64_t)dms;
+			at = dms / 1000;
+		}
+		int erc = encode_record(p->brand, p->agg, &p->table, rgen, at, rec, &cause);
 
 		table_free(&p->table);	/* encoded: let its memory go before the store write */
 		if (erc != 0) {
@@ -180,7 +246,7 @@ settle_one(struct refresher *r, struct store_view *v, struct pull *p,
 		p->error = xstrdup("not pulled");
 	}
 	p->rows = rc == 1 ? nm.rows : pm.rows;
-	p->generation = rc == 1 ? gen : pm.generation;
+	p->generation = rc == 1 ? nm.generation : pm.generation;
 	if (!p->wanted)
 		return rc;
 	pthread_mutex_lock(&r->mu);
@@ -217,6 +283,9 @@ cycle_finish(struct refresher *r, int ok, int published, char *error)
 	r->last_started = r->started_ms;
 	r->last_finished = wall_ms();
 	r->last_duration_ms = r->last_finished - r->started_ms;
+	r->fresh_failures = r->src->freshness_failures;
+	free(r->fresh_error);
+	r->fresh_error = dup_or_null(r->src->freshness_error);
 	pthread_mutex_unlock(&r->mu);
 	if (error != NULL)
 		log_err("refresh: %s", error);
@@ -289,6 +358,7 @@ cycle_publish(struct refresher *r)
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
 	uint64_t gen;
 	int pinned, published = 0;
+	int *same = xcalloc(r->npulls ? r->npulls : 1, sizeof *same);
 
 	memset(&m, 0, sizeof m);
 	buf_init(&prev);
@@ -308,6 +378,7 @@ cycle_publish(struct refresher *r)
 		nfailed += p->wanted && p->state == PULL_FAILED;
 		nchanged += keep[i] == 1;
 		nlive += keep[i] >= 0;
+		same[i] = keep[i] == 0 && p->state == PULL_DONE;
 	}
 	manifest_init(&m, gen, store_view_colour(v) != NULL &&
 	    strcmp(store_view_colour(v), "blue") == 0 ? "green" : "blue",
@@ -322,6 +393,7 @@ cycle_publish(struct refresher *r)
 			goto out;
 		published = 1;
 	}
+	seen_update(r, published, same);
 	if (nfailed > 0)
 		cause = xasprintf("%zu aggregates failed; their last good data is served",
 		    nfailed);
@@ -334,6 +406,7 @@ out:
 		buf_free(&recs[i]);
 	free(recs);
 	free(keep);
+	free(same);
 	manifest_free(&m);
 	buf_free(&prev);
 }
@@ -368,10 +441,21 @@ lease_timer_cb(evutil_socket_t fd, short what, void *arg)
 	lease_check(arg);
 }
 
+/*
+ * The next scheduled refresh, delay_s from now plus up to the source's spread of random
+ * seconds: replicas started together then do not all ask upstream in the same second.
+ */
 static void
 schedule(struct refresher *r, int64_t delay_s)
 {
-	struct timeval tv = { (time_t)delay_s, 0 };
+	struct timeval tv;
+	uint32_t rnd;
+
+	if (delay_s > 0 && r->src->spread > 0 &&
+	    getrandom(&rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd)
+		delay_s += (int64_t)(rnd % (uint32_t)(r->src->spread + 1));
+	tv.tv_sec = (time_t)delay_s;
+	tv.tv_usec = 0;
 
 	atomic_store(&r->next_due, (long long)(time(NULL) + delay_s));
 	evtimer_add(r->timer, &tv);
@@ -519,6 +603,7 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	pthread_mutex_init(&r->mu, NULL);
 	r->naggs = cf->nbrands * cat->naggs;
 	r->aggs = xcalloc(r->naggs, sizeof *r->aggs);
+	r->seen = xcalloc(r->naggs ? r->naggs : 1, sizeof *r->seen);
 	for (size_t i = 0; i < r->naggs; i++) {
 		r->aggs[i].brand = cf->brands[i / cat->naggs].id;
 		r->aggs[i].aggregate = cat->aggs[i % cat->naggs].name;
@@ -617,6 +702,10 @@ refresh_stop(struct refresher *r)
 		free(r->aggs[i].handle);
 	}
 	free(r->aggs);
+	for (size_t i = 0; i < r->naggs; i++)
+		seen_clear(&r->seen[i]);
+	free(r->seen);
+	free(r->fresh_error);
 	free(r->last_error);
 	free(r->req_brand);
 	free(r->req_agg);
@@ -662,6 +751,8 @@ refresh_status(struct refresher *r, struct refresh_status *out)
 	out->source = xstrdup(r->src->name);
 	out->statements = atomic_load(&r->src->statements);
 	out->retries = atomic_load(&r->src->retries);
+	out->freshness_failures = r->fresh_failures;
+	out->freshness_error = dup_or_null(r->fresh_error);
 	out->lease_owner = xstrdup(r->owner);
 	out->lease_held = r->lease_mine;
 	out->lease_holder = dup_or_null(r->lease_mine ? r->owner : r->lease_holder);
@@ -687,6 +778,7 @@ refresh_status_free(struct refresh_status *st)
 	}
 	free(st->aggs);
 	free(st->last_error);
+	free(st->freshness_error);
 	free(st->source);
 	free(st->lease_owner);
 	free(st->lease_holder);

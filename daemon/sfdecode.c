@@ -76,6 +76,26 @@ parse_int64(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+/*
+ * A FIXED value of any scale as an integer, when it is one: "1500.00" from a NUMBER(38,2)
+ * money column is 1500. A non-zero fraction cannot go into an int64 column exactly and
+ * is refused, never rounded.
+ */
+static int
+parse_scaled_int64(const char *s, size_t len, int64_t *out)
+{
+	const char *dot = memchr(s, '.', len);
+
+	if (dot == NULL)
+		return parse_int64(s, len, out);
+	for (const char *p = dot + 1; p < s + len; p++)
+		if (*p != '0')
+			return -1;
+	if (dot == s || (dot == s + 1 && (*s == '-' || *s == '+')))
+		return -1;
+	return parse_int64(s, (size_t)(dot - s), out);
+}
+
 static int
 parse_double(const char *s, size_t len, double *out)
 {
@@ -223,7 +243,13 @@ sf_decode(const struct sf_col *c, const char *s, size_t len, enum col_type want,
 {
 	switch (want) {
 	case COL_INT64:
-		if ((c->type == SF_FIXED && c->scale == 0) || c->type == SF_TEXT) {
+		if (c->type == SF_FIXED && c->scale > 0) {	/* e.g. money in NUMBER(38,2) */
+			if (parse_scaled_int64(s, len, &cell->v.i) != 0)
+				break;
+			cell->kind = CELL_INT;
+			return 0;
+		}
+		if (c->type == SF_FIXED || c->type == SF_TEXT) {
 			if (parse_int64(s, len, &cell->v.i) != 0)
 				break;
 			cell->kind = CELL_INT;

@@ -36,6 +36,8 @@ struct sf_stmt {
 	struct sf_col	*cols;
 	size_t		 ncols;
 	const struct column *want;	/* catalogue columns (or the freshness ones) */
+	size_t		*colmap;	/* by name: want[k] is result column colmap[k] */
+	size_t		 rcols;		/* columns in the result (ncols unless by name) */
 	uint64_t	 num_rows;
 	struct table	 table;		/* partition 0, then all */
 	struct sf_part	*parts;		/* 1..nparts-1 */

@@ -37,6 +37,7 @@ int64_t	mono_us(void);
 int64_t	mono_ms(void);
 int64_t	wall_ms(void);
 void	clock_iso8601(int64_t t, char out[32]);
+int	clock_parse_iso8601_ms(const char *, int64_t *ms);
 
 /* util.c: helpers without daemon state, linked by tpcctl too */
 enum { UTIL_PW_CONFIRM = 1 << 0, UTIL_PW_NONEMPTY = 1 << 1 };
@@ -350,9 +351,14 @@ struct source {
 	void		(*free)(struct source *);
 	void		*impl;
 	atomic_int	*stopping;	/* set from any thread: a synchronous pull stops early */
+	int		 spread;	/* seconds of random delay added to each schedule */
 	/* counters for status and metrics: the refresh thread adds, any thread reads */
 	_Atomic uint64_t statements;
 	_Atomic uint64_t retries;
+	/* the cheap check of what changed: failures since start, the last one's error
+	 * (refresh thread only; refresh.c copies it out under its lock) */
+	_Atomic uint64_t freshness_failures;
+	char		*freshness_error;	/* NULL: the last check succeeded */
 };
 
 /* source_sqlite.c */
@@ -607,6 +613,8 @@ struct refresh_status {
 	char		*source;
 	uint64_t	 statements;
 	uint64_t	 retries;
+	uint64_t	 freshness_failures;	/* the source's freshness checks that failed */
+	char		*freshness_error;	/* of the last one; NULL: it succeeded */
 	char		*lease_owner;	/* this process */
 	int		 lease_held;
 	char		*lease_holder;	/* NULL: nobody known */

@@ -84,7 +84,13 @@ test_fixed(void **state)
 	assert_int_equal(ok("fixed", 0, "42", COL_INT64).v.i, 42);
 	assert_int_equal(ok("fixed", 0, "-9223372036854775808", COL_INT64).v.i, INT64_MIN);
 	refused("fixed", 0, "9223372036854775808", COL_INT64);	/* does not fit */
-	refused("fixed", 2, "1.50", COL_INT64);			/* scaled */
+	/* money in a scaled NUMBER: exact integers decode, fractions are refused */
+	assert_int_equal(ok("fixed", 2, "1500.00", COL_INT64).v.i, 1500);
+	assert_int_equal(ok("fixed", 4, "-98765.0000", COL_INT64).v.i, -98765);
+	assert_int_equal(ok("fixed", 2, "0.00", COL_INT64).v.i, 0);
+	refused("fixed", 2, "1.50", COL_INT64);			/* not a whole number */
+	refused("fixed", 2, ".00", COL_INT64);
+	refused("fixed", 2, "9223372036854775808.00", COL_INT64);	/* does not fit */
 	/* 38 digits stay exact as text, never through a double */
 	text_is("fixed", 0, "12345678901234567890123456789012345678", COL_STRING,
 	    "12345678901234567890123456789012345678");
