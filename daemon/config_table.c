@@ -542,6 +542,10 @@ static const struct config_key config_source_keys[] = {
 static const struct config_key config_http_keys[] = {
 	{ .name = "timeout", .type = CONFIG_INT, .offset = CF(http_timeout),
 	  .min = 1, .max = 3600, .dflt = 30, .text = "seconds a connection may stall" },
+	{ .name = "header_timeout", .type = CONFIG_INT, .offset = CF(http_header_timeout),
+	  .min = 1, .max = 3600, .dflt = 10, .text = "seconds to send a whole request head" },
+	{ .name = "body_timeout", .type = CONFIG_INT, .offset = CF(http_body_timeout),
+	  .min = 1, .max = 3600, .dflt = 30, .text = "seconds to send a whole request body" },
 	{ .name = "max_header_size", .type = CONFIG_SIZE, .offset = CF(http_max_header),
 	  .min = 1024, .max = 1 << 20, .dflt = 8192, .text = "bytes of request headers" },
 	{ .name = "max_body_size", .type = CONFIG_SIZE, .offset = CF(http_max_body),

@@ -165,7 +165,9 @@ struct config {
 	int		 log_keep;
 	int		 log_level;
 	/* HTTP limits */
-	int		 http_timeout;		/* seconds, per connection read/write */
+	int		 http_timeout;		/* seconds a connection may stall (idle, keep-alive) */
+	int		 http_header_timeout;	/* seconds for a whole request head */
+	int		 http_body_timeout;	/* seconds for a whole request body */
 	size_t		 http_max_header;
 	size_t		 http_max_body;
 	int		 http_max_connections;	/* per serving thread */

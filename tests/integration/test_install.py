@@ -109,8 +109,8 @@ def test_installed_units_point_at_installed_paths():
     eq(svc["ExecStart"], "/usr/bin/tpcd -c /etc/tpcd/tpcd.yaml", "ExecStart")
     eq(svc["ExecStartPre"], "/usr/bin/tpcd -t -c /etc/tpcd/tpcd.yaml", "ExecStartPre")
     tpl = dict(unit_settings(os.path.join(unitdir, "tpcd@.service")))
-    # hardening and ordering (issue 17); SystemCallFilter= is given twice: the allow list,
-    # then what is taken out of it
+    # hardening and ordering (issue 17); SystemCallFilter= is given three times: the allow
+    # list, what is taken out of it, the three calls of @resources tpcd makes on itself
     for u in ("tpcd.service", "tpcd@.service"):
         pairs = unit_settings(os.path.join(unitdir, u))
         got = dict(pairs)
@@ -118,7 +118,8 @@ def test_installed_units_point_at_installed_paths():
                      ("PrivateUsers", "yes"), ("RemoveIPC", "yes"), ("PrivateMounts", "yes")):
             eq(got.get(k), v, "%s %s" % (u, k))
         eq([v for k, v in pairs if k == "SystemCallFilter"],
-           ["@system-service", "~@privileged @resources"], u + " SystemCallFilter")
+           ["@system-service", "~@privileged @resources",
+            "sched_setscheduler setpriority setrlimit"], u + " SystemCallFilter")
         check("network-online.target" in got["After"] and
               "network-online.target" in got["Wants"], u + " network-online")
     eq(tpl["ExecStart"], "/usr/bin/tpcd -c /etc/tpcd/%i.yaml", "template ExecStart")
@@ -129,8 +130,8 @@ def test_installed_units_point_at_installed_paths():
                      ("ConfigurationDirectory", "tpcd"), ("ProtectSystem", "strict"),
                      ("NoNewPrivileges", "yes"), ("CapabilityBoundingSet", ""),
                      ("MemoryDenyWriteExecute", "yes"), ("UMask", "0027"),
-                     ("LimitNOFILE", "65536"), ("TimeoutStopSec", "30s"),
-                     ("SystemCallFilter", "~@privileged @resources"),
+                     ("LimitNOFILE", "1048576"), ("TimeoutStopSec", "30s"),
+                     ("SystemCallFilter", "sched_setscheduler setpriority setrlimit"),
                      ("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6")):
             eq(s.get(k), v, k)
     sock = dict(unit_settings(os.path.join(unitdir, "tpcd.socket")))

@@ -117,6 +117,8 @@ test_defaults(void **state)
 	assert_int_equal(cf->log_keep, 5);
 	assert_int_equal(cf->log_level, LOG_INFO);
 	assert_int_equal(cf->http_timeout, 30);
+	assert_int_equal(cf->http_header_timeout, 10);
+	assert_int_equal(cf->http_body_timeout, 30);
 	assert_int_equal(cf->http_max_header, 8192);
 	assert_int_equal(cf->http_max_body, 65536);
 	assert_int_equal(cf->http_max_connections, 10000);
@@ -303,6 +305,8 @@ test_ranges(void **state)
 	expect_range(NULL, "log_max_size_mb", 1, 1048576);
 	expect_range(NULL, "log_keep", 0, 1000);
 	expect_range("http", "timeout", 1, 3600);
+	expect_range("http", "header_timeout", 1, 3600);
+	expect_range("http", "body_timeout", 1, 3600);
 	expect_range("http", "max_header_size", 1024, 1048576);
 	expect_range("http", "max_body_size", 0, 16777216);
 	expect_range("http", "max_connections", 1, 1048576);
