@@ -52,9 +52,12 @@ all: $(B)/tpcd $(B)/tpcctl $(B)/fakesnow $(UNIT_BIN)
 
 # apt-get install of the missing ones among $(1). A package's postinst must not start a
 # service (Debian's nginx would take port 80 where systemd runs): a policy-rc.d denies it
-# for the duration, unless the machine has its own.
+# for the duration, unless the machine has its own. npm counts as present when the
+# command is (a nodejs from elsewhere, e.g. nodesource's, ships its own and conflicts
+# with Debian's npm package).
 define apt_install
 	@missing=$$(for p in $(1); do \
+		[ $$p = npm ] && command -v npm >/dev/null && continue; \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
