@@ -66,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_note("sfresult", cause);
 	free(cause);
 	free(st.cols);
+	free(st.colmap);
 	table_free(&st.table);
 	json_decref(j);
 	return 0;

@@ -221,9 +221,11 @@ def session_cap_evicts_the_oldest():
         r = login(t, "bob", pw)
         eq(r.status, 200, "first login")
         first = r.json()
-        # the next logins are created at least one second later: "oldest" is unambiguous
+        # the next logins are created at least one second later: "oldest" is unambiguous.
+        # Sessions are stamped with time(), the kernel's coarse clock, which may trail this
+        # process's fine one by a tick (a few ms) after a second begins: wait past it.
         t0 = int(time.time())
-        wait_for(lambda: int(time.time()) > t0, "the clock to tick")
+        wait_for(lambda: time.time() > t0 + 1.05, "the server's clock to tick")
         later = []
         for _ in range(3):
             r = login(t, "bob", pw)
