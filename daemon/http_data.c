@@ -139,18 +139,18 @@ http_date(int64_t t, char out[40])
 	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/*
+ * no-cache: a browser keeps the body but asks every time, and a 304 answers cheaply;
+ * a max-age would let it show data a rollback or an on-demand refresh has replaced.
+ */
 static void
-add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct record_meta *m,
-    const char *etag)
+add_cache_headers(struct evkeyvalq *h, const struct record_meta *m, const char *etag)
 {
-	int64_t now = time(NULL), maxage = refresh_next_due(t->rt->rf) - now;
+	int64_t now = time(NULL);
 	char tmp[64];
 
-	if (maxage < 0)
-		maxage = 0;
 	evhttp_add_header(h, "ETag", etag);
-	snprintf(tmp, sizeof tmp, "private, max-age=%lld", (long long)maxage);
-	evhttp_add_header(h, "Cache-Control", tmp);
+	evhttp_add_header(h, "Cache-Control", "private, no-cache");
 	http_date(m->refreshed_at, tmp);
 	evhttp_add_header(h, "Last-Modified", tmp);
 	snprintf(tmp, sizeof tmp, "%lld",
@@ -213,7 +213,9 @@ http_data(struct http_req *r)
 	else
 		var = gz ? BODY_JSON_GZ : BODY_JSON;
 	record_body(rec, len, var, &body, &blen, &etag);
-	add_cache_headers(t, out, &m, etag);
+	add_cache_headers(out, &m, etag);
+	if (colour[0] == '\0')
+		http_staleness_headers(r, v, out);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(v));
 	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
 	evhttp_add_header(out, "X-Tpcd-Colour", colour[0] ? colour : store_view_colour(v));

@@ -8,7 +8,9 @@
  *
  * Publishing rules: a failed aggregate keeps its last good record and shows its error;
  * an aggregate whose content did not change keeps its record byte for byte (same ETag);
- * a cycle that changes nothing publishes nothing; while pinned nothing is published.
+ * a cycle that changes nothing publishes nothing; while pinned nothing is published; a
+ * candidate failing a publish guard (guard.c) is held in the inactive colour, not
+ * published (guards: warn publishes it and reports the failures).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -60,6 +62,8 @@ struct refresher {
 	size_t			 naggs;
 	int			 lease_mine;
 	char			*lease_holder;	/* another process, when it holds the lease */
+	struct refresh_guard_count *guard_counts;
+	size_t			 nguard_counts;
 };
 
 
@@ -119,9 +123,22 @@ cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 			e = manifest_find(&m, p->brand->id, p->agg->name);
 			p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
 			p->prev_handle = dup_or_null(e ? e->handle : NULL);
+			p->prev_data_time = e ? e->data_time : 0;
 		}
 	}
 	manifest_free(&m);
+}
+
+/*
+ * The time the kept record's data describes: what the source said of this pull when it
+ * worked (new content, or the same content confirmed), else the live record's.
+ */
+static int64_t
+pull_data_time(const struct pull *p)
+{
+	if (p->wanted && p->state != PULL_FAILED && p->data_time > p->prev_data_time)
+		return p->data_time;
+	return p->prev_data_time;
 }
 
 /* The manifest's word on one kept record: its size, its generation, its lineage. */
@@ -135,9 +152,80 @@ manifest_add_pull(struct manifest *m, const struct pull *p)
 		.duration_ms = p->duration_ms, .error = p->error,
 		.data_ts = fresh ? p->data_ts : p->prev_data_ts,
 		.handle = fresh ? p->handle : p->prev_handle,
+		.data_time = pull_data_time(p),
 	};
 
 	manifest_add(m, &e);	/* copies */
+}
+
+/*
+ * A cycle that changed nothing may still have confirmed the live data as newer: its
+ * data times move on in the live manifest (no new snapshot, the same ETags).
+ */
+static void
+cycle_touch(struct refresher *r)
+{
+	struct manifest m;
+	char *cause = NULL;
+	int changed = 0;
+
+	live_manifest(r, &m);
+	for (size_t i = 0; i < r->npulls && m.colour != NULL; i++) {
+		struct pull *p = &r->pulls[i];
+		const struct manifest_entry *e = manifest_find(&m, p->brand->id, p->agg->name);
+		int64_t t = pull_data_time(p);
+
+		if (e != NULL && t > e->data_time) {
+			((struct manifest_entry *)(uintptr_t)e)->data_time = t;
+			changed = 1;
+		}
+	}
+	if (changed && store_manifest_update(r->st, &m, &cause) != 0) {
+		log_warn("refresh: %s", cause);
+		free(cause);
+	}
+	manifest_free(&m);
+}
+
+static int
+guard_get_cb(void *arg, int live, const char *brand, const char *agg, const void **rec,
+    size_t *len)
+{
+	return store_pub_get(arg, live, brand, agg, rec, len);
+}
+
+/* Counts each failed guard (for /metrics) and logs it. */
+static void
+guard_count(struct refresher *r, const struct manifest *m)
+{
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < m->nfailures; i++) {
+		const struct guard_failure *f = &m->failures[i];
+		const char *agg = f->aggregate ? f->aggregate : "";
+		size_t j;
+
+		for (j = 0; j < r->nguard_counts; j++)
+			if (strcmp(r->guard_counts[j].check, f->check) == 0 &&
+			    strcmp(r->guard_counts[j].brand, f->brand) == 0 &&
+			    strcmp(r->guard_counts[j].aggregate, agg) == 0)
+				break;
+		if (j == r->nguard_counts) {
+			r->guard_counts = xreallocarray(r->guard_counts, j + 1,
+			    sizeof *r->guard_counts);
+			r->guard_counts[j].check = xstrdup(f->check);
+			r->guard_counts[j].brand = xstrdup(f->brand);
+			r->guard_counts[j].aggregate = xstrdup(agg);
+			r->guard_counts[j].count = 0;
+			r->nguard_counts++;
+		}
+		r->guard_counts[j].count++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	for (size_t i = 0; i < m->nfailures; i++)
+		log_warn("guard %s failed on %s%s%s (generation %llu, %s): %s",
+		    m->failures[i].check, m->failures[i].brand, m->failures[i].aggregate ?
+		    "/" : "", m->failures[i].aggregate ? m->failures[i].aggregate : "",
+		    (unsigned long long)m->generation, m->guards, m->failures[i].message);
 }
 
 /*
@@ -229,7 +317,7 @@ cycle_publish(struct refresher *r)
 	char *cause = NULL;
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
 	uint64_t gen;
-	int pinned;
+	int pinned, held;
 
 	memset(&m, 0, sizeof m);
 	buf_init(&prev);
@@ -267,20 +355,36 @@ cycle_publish(struct refresher *r)
 		manifest_free(&m);
 		buf_free(&prev);
 		buf_free(&rec);
+		if (nchanged == 0)
+			cycle_touch(r);
 		cycle_finish(r, nfailed == 0, 0, nfailed == 0 ? NULL : xasprintf(
 		    "%zu aggregates failed; their last good data is served", nfailed));
 		return;
 	}
+	/* the guards, on the candidate as written, before anything goes live */
+	guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, pub, &m);
+	held = m.nfailures > 0 && !r->cf->guards_warn;
+	m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
+	guard_count(r, &m);
 	m.duration_ms = wall_ms() - r->started_ms;
-	int rc = store_pub_commit(pub, &m, &cause);
+	int rc = held ? store_pub_stage(pub, &m, &cause) : store_pub_commit(pub, &m, &cause);
 	pub = NULL;
-	manifest_free(&m);
 	if (rc != 0)
 		goto fail;
 	buf_free(&prev);
 	buf_free(&rec);
-	cycle_finish(r, nfailed == 0, 1, nfailed == 0 ? NULL : xasprintf(
-	    "%zu aggregates failed; their last good data is served", nfailed));
+	if (held)
+		cause = xasprintf("candidate generation %llu held: %zu guard checks failed "
+		    "(first: %s on %s%s%s: %s); the live snapshot stays",
+		    (unsigned long long)m.generation, m.nfailures, m.failures[0].check,
+		    m.failures[0].brand, m.failures[0].aggregate ? "/" : "",
+		    m.failures[0].aggregate ? m.failures[0].aggregate : "",
+		    m.failures[0].message);
+	else if (nfailed > 0)
+		cause = xasprintf("%zu aggregates failed; their last good data is served",
+		    nfailed);
+	manifest_free(&m);
+	cycle_finish(r, nfailed == 0 && !held, !held, cause);
 	return;
 fail:
 	store_pub_abort(pub);
@@ -511,11 +615,20 @@ refresh_request(struct refresher *r, const char *brand, const char *agg)
 	uint64_t runs;
 
 	pthread_mutex_lock(&r->mu);
-	free(r->req_brand);
-	free(r->req_agg);
-	/* Two different requests waiting merge into one full refresh. */
-	r->req_brand = r->requested ? NULL : dup_or_null(brand);
-	r->req_agg = r->requested ? NULL : dup_or_null(agg);
+	/* Requests waiting together merge into the least refresh covering both. */
+	if (r->requested) {
+		if (r->req_brand != NULL && (brand == NULL || strcmp(brand, r->req_brand))) {
+			free(r->req_brand);
+			r->req_brand = NULL;
+		}
+		if (r->req_agg != NULL && (agg == NULL || strcmp(agg, r->req_agg))) {
+			free(r->req_agg);
+			r->req_agg = NULL;
+		}
+	} else {
+		r->req_brand = dup_or_null(brand);
+		r->req_agg = dup_or_null(agg);
+	}
 	r->requested = 1;
 	runs = r->runs;
 	pthread_mutex_unlock(&r->mu);
@@ -565,6 +678,12 @@ refresh_stop(struct refresher *r)
 		free(r->aggs[i].handle);
 	}
 	free(r->aggs);
+	for (size_t i = 0; i < r->nguard_counts; i++) {
+		free(r->guard_counts[i].check);
+		free(r->guard_counts[i].brand);
+		free(r->guard_counts[i].aggregate);
+	}
+	free(r->guard_counts);
 	free(r->last_error);
 	free(r->req_brand);
 	free(r->req_agg);
@@ -617,6 +736,15 @@ refresh_status(struct refresher *r, struct refresh_status *out)
 	out->aggs = xcalloc(r->naggs ? r->naggs : 1, sizeof *out->aggs);
 	for (size_t i = 0; i < r->naggs; i++)
 		agg_copy(&out->aggs[i], &r->aggs[i]);
+	out->nguard_counts = r->nguard_counts;
+	out->guard_counts = xcalloc(r->nguard_counts ? r->nguard_counts : 1,
+	    sizeof *out->guard_counts);
+	for (size_t i = 0; i < r->nguard_counts; i++) {
+		out->guard_counts[i] = r->guard_counts[i];
+		out->guard_counts[i].check = xstrdup(r->guard_counts[i].check);
+		out->guard_counts[i].brand = xstrdup(r->guard_counts[i].brand);
+		out->guard_counts[i].aggregate = xstrdup(r->guard_counts[i].aggregate);
+	}
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -634,6 +762,12 @@ refresh_status_free(struct refresh_status *st)
 		free(st->aggs[i].handle);
 	}
 	free(st->aggs);
+	for (size_t i = 0; i < st->nguard_counts; i++) {
+		free(st->guard_counts[i].check);
+		free(st->guard_counts[i].brand);
+		free(st->guard_counts[i].aggregate);
+	}
+	free(st->guard_counts);
 	free(st->last_error);
 	free(st->source);
 	free(st->lease_owner);

@@ -129,9 +129,13 @@ sf_cycle_freshness_apply(struct sf_source *s, struct sf_stmt *st)
 		if (p == NULL || !p->wanted)
 			continue;
 		/* rows come oldest first: later ones overwrite */
+		p->source_failed = strcmp(state, "SUCCEEDED") != 0;
 		if (strcmp(state, "SUCCEEDED") == 0) {
 			free(p->error);
 			p->error = NULL;
+			/* a NO_DATA refresh too: the table is current as of its timestamp */
+			if (tc->kind == CELL_TEXT)
+				p->data_time = manifest_data_time(table_text(t, tc));
 			if (tc->kind == CELL_TEXT && !(ac->kind == CELL_TEXT &&
 			    strcmp(table_text(t, ac), "NO_DATA") == 0)) {
 				free(p->data_ts);

@@ -153,6 +153,41 @@ out:
 	return 0;
 }
 
+/*
+ * The time a brand's data describes, as the source declares it: meta 'data_time' (ISO
+ * 8601; no zone is UTC), else its newest order (local Asia/Seoul wall-clock time, UTC+9).
+ * Unix seconds, or 0 when neither reads.
+ */
+static int64_t
+source_sqlite_data_time(const struct config *cf, const struct brand *b)
+{
+	static const char *const q[2] = {
+		"SELECT value FROM meta WHERE key = 'data_time'",
+		"SELECT max(ordered_at) FROM orders",
+	};
+	char *path = xasprintf("%s/%s.db", cf->sqlite_dir, b->schema);
+	sqlite3 *db = NULL;
+	int64_t t = 0;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		for (int i = 0; i < 2 && t == 0; i++) {
+			sqlite3_stmt *st = NULL;
+			if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) == SQLITE_OK &&
+			    sqlite3_step(st) == SQLITE_ROW &&
+			    sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+				t = manifest_data_time((const char *)sqlite3_column_text(st, 0));
+				if (i == 1 && t != 0)
+					t -= 9 * 3600;
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_close(db);
+	free(path);
+	return t;
+}
+
 struct sqlite_source {
 	const struct config	*cf;
 	const struct catalog	*cat;
@@ -165,10 +200,17 @@ sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void 
 {
 	struct sqlite_source *s = src->impl;
 	struct timespec t0, t1;
+	const struct brand *dt_brand = NULL;
+	int64_t dt = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!p[i].wanted)
 			continue;
+		if (p[i].brand != dt_brand) {	/* read before its queries: never newer */
+			dt_brand = p[i].brand;
+			dt = source_sqlite_data_time(s->cf, dt_brand);
+		}
+		p[i].data_time = dt;
 		if (src->stopping != NULL && atomic_load(src->stopping))
 			return;		/* shutting down: done is not called */
 		clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -2,7 +2,9 @@
 -- <source.dir>/<brand schema>.db). The aggregate queries in schema/sqlite/ read only these.
 -- Times are local (Asia/Seoul) wall-clock text 'YYYY-MM-DD HH:MM:SS'; money is integer KRW.
 CREATE TABLE IF NOT EXISTS meta (
-  key   TEXT PRIMARY KEY,          -- 'as_of' (YYYY-MM-DD: the day the analyses are "run"), 'seed', 'brand'
+  key   TEXT PRIMARY KEY,          -- 'as_of' (YYYY-MM-DD: the day the analyses are "run"), 'seed', 'brand',
+                                   -- 'data_time' (ISO 8601, UTC unless a zone is given: the
+                                   -- time the data describes; absent: the newest order)
   value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS members (
