@@ -55,6 +55,7 @@ enum {
 	OPTF_TIMEOUT = 1 << 2,	/* -t, --timeout SECONDS */
 	OPTF_WARNING = 1 << 3,	/* -w, --warning SECONDS */
 	OPTF_CRITICAL = 1 << 4,	/* -c, --critical SECONDS */
+	OPTF_FORCE = 1 << 5,	/* --force */
 };
 
 /* health follows the monitoring-plugin convention for its exit status and output */
@@ -80,6 +81,7 @@ struct ctx {
 	long		 timeout;	/* --timeout; -1 when not given */
 	long		 warning;	/* --warning; -1 when not given */
 	long		 critical;	/* --critical; -1 when not given */
+	bool		 force;		/* --force */
 };
 
 struct resp {
@@ -1320,11 +1322,38 @@ status_last_refresh(const json_t *lr)
 		status_kv("refresh error", err, "");
 }
 
+/* The pin, staleness and a candidate the publish guards held, with its failed checks. */
+static void
+status_guards(const json_t *root)
+{
+	const json_t *held = json_object_get(root, "held"), *f;
+	size_t i;
+
+	status_kv("pinned", NULL, json_is_true(json_object_get(root, "pinned")) ? "yes" : "no");
+	status_kv("stale", json_object_get(root, "stale"), "-");
+	if (!json_is_object(held)) {
+		status_kv("held", NULL, "no");
+		return;
+	}
+	status_kv("held", json_object_get(held, "colour"), "?");
+	json_array_foreach(json_object_get(held, "failed"), i, f) {
+		const char *a = json_string_value(json_object_get(f, "aggregate"));
+		char *t = xasprintf("%s %s%s%s: %s",
+		    json_string_value(json_object_get(f, "check")),
+		    json_string_value(json_object_get(f, "brand")), a ? "/" : "", a ? a : "",
+		    json_string_value(json_object_get(f, "message")));
+		status_kv("  failed", NULL, t);
+		free(t);
+	}
+}
+
 static int
 verb_status(struct ctx *c, char **args, struct err *e)
 {
 	static const char *const keys[] = { "brand", "aggregate", "rows", "generation",
-	    "result", "error" };
+	    "result", "data_time", "staleness_s", "error" };
+	static const char *const heads[] = { "brand", "aggregate", "rows", "generation",
+	    "result", "data_time", "staleness_s", "error" };
 	json_t *root;
 	struct grid g;
 	int rc = 0;
@@ -1336,7 +1365,8 @@ verb_status(struct ctx *c, char **args, struct err *e)
 		print_json(root, false);
 		goto out;
 	}
-	if ((rc = grid_from_objects(&g, json_object_get(root, "aggregates"), keys, keys, 6, e)) == -1)
+	if ((rc = grid_from_objects(&g, json_object_get(root, "aggregates"), keys, heads, 8,
+	    e)) == -1)
 		goto out;
 	if (c->fmt == OUT_TABLE) {
 		const json_t *ref = json_object_get(root, "refreshing");
@@ -1349,6 +1379,7 @@ verb_status(struct ctx *c, char **args, struct err *e)
 		status_kv("source", json_object_get(root, "source"), "-");
 		status_kv("refreshing", NULL, json_is_true(ref) ? "yes" : "no");
 		status_last_refresh(json_object_get(root, "last_refresh"));
+		status_guards(root);
 		putchar('\n');
 	}
 	render_grid(c, &g);
@@ -1739,6 +1770,52 @@ verb_unpin(struct ctx *c, char **args, struct err *e)
 	return pin_action(c, "/v1/unpin", e);
 }
 
+/* publish --force, discard: the candidate the publish guards held back. */
+static int
+verb_publish(struct ctx *c, char **args, struct err *e)
+{
+	json_t *root;
+	bool num;
+	char *colour, *gen;
+
+	(void)args;
+	if (!c->force)
+		return fail(e, EXIT_USAGE, "publish needs --force: it makes a candidate that "
+		    "failed its publish guards live (tpcctl status names the failed checks)");
+	if (post_json(c, "/v1/publish", "{\"force\":true}", &root, e) == -1)
+		return -1;
+	if (c->fmt == OUT_JSON)
+		print_json(root, false);
+	else {
+		colour = json_text(json_object_get(root, "active"), &num);
+		gen = json_text(json_object_get(root, "generation"), &num);
+		printf("published by force: %s is active (generation %s); unpinned\n",
+		    colour ? colour : "?", gen ? gen : "?");
+		free(colour);
+		free(gen);
+	}
+	json_decref(root);
+	return 0;
+}
+
+static int
+verb_discard(struct ctx *c, char **args, struct err *e)
+{
+	json_t *root;
+
+	(void)args;
+	if (post_json(c, "/v1/discard", NULL, &root, e) == -1)
+		return -1;
+	if (c->fmt == OUT_JSON)
+		print_json(root, false);
+	else
+		printf("discarded the held candidate in %s\n",
+		    json_string_value(json_object_get(root, "discarded")) ?
+		    json_string_value(json_object_get(root, "discarded")) : "?");
+	json_decref(root);
+	return 0;
+}
+
 static int
 verb_snapshots(struct ctx *c, char **args, struct err *e)
 {
@@ -1774,8 +1851,8 @@ verb_snapshots(struct ctx *c, char **args, struct err *e)
 		char *t = json_text(json_object_get(o, keys[0]), &num);
 
 		grid_add(&g, t, num);
-		grid_add(&g, xstrdup(json_is_true(json_object_get(o, "active")) ? "yes" : "no"),
-		    false);
+		grid_add(&g, xstrdup(json_is_true(json_object_get(o, "active")) ? "yes" :
+		    json_is_true(json_object_get(o, "held")) ? "held" : "no"), false);
 		for (size_t k = 1; k < 4; k++) {
 			t = json_text(json_object_get(o, keys[k]), &num);
 			grid_add(&g, t, num);
@@ -2564,6 +2641,12 @@ static const struct verb {
 	{ "rollback", "", 0, 0, true, verb_rollback, 0, "",
 	  "Makes the other colour active, only if it holds an older snapshot (a lower\n"
 	  "generation; exit 1 otherwise).\n" },
+	{ "publish", "", 0, 0, true, verb_publish, OPTF_FORCE, " --force",
+	  "Makes the candidate the publish guards held back live anyway (tpcctl status\n"
+	  "names its failed checks; tpcctl diff compares it with the live snapshot), and\n"
+	  "lifts a rollback's pin. Exit 1 when no candidate is held.\n" },
+	{ "discard", "", 0, 0, true, verb_discard, 0, "",
+	  "Drops the candidate the publish guards held back; the live snapshot stays.\n" },
 	{ "pin", "", 0, 0, true, verb_pin, 0, "",
 	  "Pins the active snapshot: refreshes, automatic or requested, publish nothing\n"
 	  "until unpin.\n" },
@@ -2681,7 +2764,7 @@ verb_help(struct ctx *c, char **args, struct err *e)
 
 /* ---- command line ---- */
 
-enum { OPT_TOKEN_FILE = 256, OPT_BRAND, OPT_WAIT };
+enum { OPT_TOKEN_FILE = 256, OPT_BRAND, OPT_WAIT, OPT_FORCE };
 
 static const struct option long_opts[] = {
 	{ "server", required_argument, NULL, 's' },
@@ -2689,6 +2772,7 @@ static const struct option long_opts[] = {
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "brand", required_argument, NULL, OPT_BRAND },
 	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "warning", required_argument, NULL, 'w' },
 	{ "critical", required_argument, NULL, 'c' },
@@ -2722,6 +2806,7 @@ opt_name(unsigned f)
 	case OPTF_WAIT: return "--wait";
 	case OPTF_TIMEOUT: return "--timeout";
 	case OPTF_WARNING: return "--warning";
+	case OPTF_FORCE: return "--force";
 	default: return "--critical";
 	}
 }
@@ -2766,6 +2851,10 @@ parse_opts(int argc, char **argv, const char *optstr, const char **url, struct c
 		case OPT_WAIT:
 			c->wait = true;
 			c->opts |= OPTF_WAIT;
+			break;
+		case OPT_FORCE:
+			c->force = true;
+			c->opts |= OPTF_FORCE;
 			break;
 		case 't':
 			if (parse_seconds("--timeout", optarg, &c->timeout, e) == -1)
