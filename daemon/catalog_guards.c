@@ -220,8 +220,11 @@ cg_resolve_agg(const struct aggregate *a, const struct agg_guards *g, char **cau
 
 	for (size_t i = 0; i < g->ntotals; i++)
 		if ((c = cg_column(a, g->totals[i].column)) == NULL ||
-		    (c->type != COL_INT64 && c->type != COL_DOUBLE))
-			goto bad_total;
+		    (c->type != COL_INT64 && c->type != COL_DOUBLE)) {
+			*cause = xasprintf("aggregate %s: guards: max_total_change: '%s' is not "
+			    "a numeric column", a->name, g->totals[i].column);
+			return -1;
+		}
 	for (size_t i = 0; i < g->nnon_negative; i++)
 		if (cg_column(a, g->non_negative[i]) == NULL) {
 			*cause = xasprintf("aggregate %s: guards: non_negative: no column '%s'",
@@ -236,10 +239,6 @@ cg_resolve_agg(const struct aggregate *a, const struct agg_guards *g, char **cau
 			return -1;
 		}
 	return 0;
-bad_total:
-	*cause = xasprintf("aggregate %s: guards: max_total_change: '%s' is not a numeric "
-	    "column", a->name, g->totals[0].column);
-	return -1;
 }
 
 /*
