@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "tpcd.h"
 
@@ -221,6 +222,17 @@ guard_count(struct refresher *r, const struct manifest *m)
 		r->guard_counts[j].count++;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (m->nfailures > 0) {
+		/* the audit trail: which snapshot was held (or published regardless), and why */
+		json_t *failed = json_array();
+		for (size_t i = 0; i < m->nfailures && i < 20; i++)
+			json_array_append_new(failed, json_sprintf("%s %s%s%s", m->failures[i].check,
+			    m->failures[i].brand, m->failures[i].aggregate ? "/" : "",
+			    m->failures[i].aggregate ? m->failures[i].aggregate : ""));
+		audit_write(json_pack("{s:s, s:I, s:s, s:s, s:I, s:o}", "event", "guards",
+		    "generation", (json_int_t)m->generation, "colour", m->colour, "result",
+		    m->guards, "failures", (json_int_t)m->nfailures, "failed", failed));
+	}
 	for (size_t i = 0; i < m->nfailures; i++)
 		log_warn("guard %s failed on %s%s%s (generation %llu, %s): %s",
 		    m->failures[i].check, m->failures[i].brand, m->failures[i].aggregate ?

@@ -99,6 +99,10 @@ def test_shrunken_table_held_inspected_then_forced():
         check((metric(t, "tpcd_guard_failures_total", brand="c", aggregate="mau_users",
                       check="max_row_change") or 0) >= 1, "the failure counted")
         check("guard max_row_change failed on c/mau_users" in t.read_log(), "logged")
+        with open(os.path.join(t.workdir, "store", "audit.log")) as f:
+            audit = [json.loads(x) for x in f if '"event":"guards"' in x]
+        check(audit and audit[-1]["result"] == "held" and audit[-1]["colour"] == other and
+              "max_row_change c/mau_users" in audit[-1]["failed"], audit)
         out = ctl(t, "snapshots")
         eq(out.returncode, 0, out.stderr)
         check("held" in out.stdout, out.stdout)
