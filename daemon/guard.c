@@ -5,7 +5,8 @@
  * manifest. It decides nothing: refresh.c holds or publishes. It never writes the store.
  * The cross-aggregate checks are a small generic evaluator, not code per rule:
  *   fn(column) [by key | by month(key)] in aggregate == fn(column) [by ...] in aggregate
- * with fn sum, count or last (the value on the row with the greatest key in a group).
+ * with fn sum, count or last (the value on the row with the greatest key in a group),
+ * compared only when both sides describe the same refresh.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -246,6 +247,8 @@ struct g_run {
 	struct manifest		*out;
 	const struct brand	*b;
 	struct g_agg		*aggs;		/* this brand's, in catalogue order */
+	const struct pull	*pulls;
+	size_t			 npulls;
 };
 
 static void g_fail(struct g_run *, const char *check, const char *agg, const char *fmt, ...)
@@ -454,12 +457,36 @@ g_same(double x, double y)
 	return fabs(x - y) <= 1e-9 * fmax(1, fmax(fabs(x), fabs(y)));
 }
 
+/*
+ * Does this cycle's record of brand/agg describe the source now (pulled, or confirmed
+ * unchanged), rather than what the live snapshot kept (not asked for, or failed)?
+ * Without pulls (no cycle), every record counts as current.
+ */
+static int
+g_current(const struct g_run *g, const char *agg)
+{
+	for (size_t i = 0; i < g->npulls; i++)
+		if (g->pulls[i].brand == g->b && strcmp(g->pulls[i].agg->name, agg) == 0)
+			return g->pulls[i].wanted && g->pulls[i].state != PULL_FAILED;
+	return 1;
+}
+
 static void
 g_cross(struct g_run *g, const struct guard_check *c)
 {
 	struct g_groups v[2] = { { NULL, 0 }, { NULL, 0 } };
 	size_t nbad = 0;
 	char *first = NULL;
+
+	/*
+	 * Totals agree only between records of one source state: a refresh of one
+	 * aggregate (or one that failed) leaves its partners describing an older one.
+	 */
+	if (g_current(g, c->side[0].aggregate) != g_current(g, c->side[1].aggregate)) {
+		log_debug("guard %s skipped for %s: its sides describe different refreshes",
+		    c->name, g->b->id);
+		return;
+	}
 
 	for (int i = 0; i < 2; i++) {
 		const struct aggregate *a = catalog_find(g->cat, c->side[i].aggregate);
@@ -559,7 +586,7 @@ void
 guard_run(const struct config *cf, const struct catalog *cat, const struct pull *pulls,
     size_t npulls, guard_get_fn get, void *arg, struct manifest *out)
 {
-	struct g_run g = { cf, cat, get, arg, out, NULL, NULL };
+	struct g_run g = { cf, cat, get, arg, out, NULL, NULL, pulls, npulls };
 
 	g.aggs = xcalloc(cat->naggs, sizeof *g.aggs);
 	for (size_t b = 0; b < cf->nbrands; b++) {

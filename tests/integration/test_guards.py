@@ -144,6 +144,27 @@ def test_hold_then_discard():
 
 
 @test
+def test_cross_checks_compare_one_refresh_only():
+    with small_world() as t:
+        g1 = t.status()["generation"]
+        db = source(t)
+        db.execute("INSERT INTO orders (member_id, store_id, ordered_at) SELECT member_id, "
+                   "store_id, ordered_at FROM orders ORDER BY order_id DESC LIMIT 1")
+        db.commit()
+        db.close()
+        # mau_users alone: region_sales still describes the older state, so the totals
+        # of the two are not compared (they cannot agree), and it publishes
+        n = t.status()["refreshes"]
+        eq(t.post("/v1/refresh", body='{"aggregate":"mau_users"}').status, 202)
+        st = wait_for(lambda: (lambda s: s if s["refreshes"] > n and not s["refreshing"]
+                               else None)(t.status()), "the refresh")
+        eq((st["generation"], st["held"]), (g1 + 1, None))
+        # everything: all of one state again, and the totals agree
+        st = t.refresh_and_wait()
+        eq((st["generation"], st["held"], st["guards"]["result"]), (g1 + 2, None, "passed"))
+
+
+@test
 def test_negative_count_held():
     with small_world() as t:
         db = source(t)
