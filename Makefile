@@ -33,6 +33,9 @@ DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ = $(DAEMON_SRC:daemon/%.c=$(B)/daemon/%.o) $(B)/schema_ddl.o $(B)/web_assets.o \
 	$(B)/openapi_json.o
 CLIENT_SRC = $(wildcard client/*.c)
+CLIENT_OBJ = $(CLIENT_SRC:client/%.c=$(B)/client/%.o)
+# what tpcctl shares with the daemon: allocation, buffers and util.c's leaf helpers
+CLIENT_DAEMON_OBJ = $(B)/daemon/xmalloc.o $(B)/daemon/buf.o $(B)/daemon/util.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -114,9 +117,12 @@ $(B)/openapi_json.o: $(B)/openapi_json.c
 $(B)/tpcd: $(B)/daemon/main.o $(DAEMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tpcctl: $(CLIENT_SRC) daemon/tpcd.h
+$(B)/client/%.o: client/%.c client/tpcctl.h daemon/tpcd.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_SRC) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tpcctl: $(CLIENT_OBJ) $(CLIENT_DAEMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The fake Snowflake SQL API the tests run tpcd against (tests/fakesnow/README.md).
 $(B)/fakesnow: $(FAKESNOW_SRC) tests/fakesnow/fakesnow.h

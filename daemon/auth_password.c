@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -103,61 +102,4 @@ out:
 	explicit_bzero(cd, sizeof *cd);
 	free(cd);
 	return res;
-}
-
-static char *
-read_line(FILE *in)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, in);
-
-	if (n <= 0) {
-		free(line);
-		return NULL;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	return line;
-}
-
-/*
- * A password: from the terminal without echo (asked twice), or one line of in when it
- * is not a terminal. Never from argv, where ps would show it. Caller bzero's and frees.
- */
-int
-auth_password_read(FILE *in, char **pw, char **cause)
-{
-	struct termios saved, quiet;
-	int tty = isatty(fileno(in)) && tcgetattr(fileno(in), &saved) == 0;
-	char *again = NULL;
-
-	*pw = NULL;
-	if (tty) {
-		quiet = saved;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		fputs("Password: ", stderr);
-		tcsetattr(fileno(in), TCSAFLUSH, &quiet);
-	}
-	*pw = read_line(in);
-	if (tty && *pw != NULL) {
-		fputs("\nAgain: ", stderr);
-		again = read_line(in);
-	}
-	if (tty) {
-		tcsetattr(fileno(in), TCSAFLUSH, &saved);
-		fputc('\n', stderr);
-	}
-	if (*pw == NULL || **pw == '\0' || (tty && (again == NULL || strcmp(again, *pw)))) {
-		*cause = xstrdup(*pw == NULL || **pw == '\0' ? "no password given" :
-		    "the passwords differ");
-		if (*pw != NULL)
-			explicit_bzero(*pw, strlen(*pw));
-		free(*pw);
-		*pw = NULL;
-	}
-	if (again != NULL)
-		explicit_bzero(again, strlen(again));
-	free(again);
-	return *pw == NULL ? -1 : 0;
 }

@@ -101,6 +101,7 @@ buf_steal(struct buf *b, size_t *len)
 	char *p;
 
 	buf_reserve(b, 0);
+	b->data[b->len] = '\0';	/* a buffer never added to has no NUL yet */
 	p = b->data;
 	if (len)
 		*len = b->len;

@@ -113,22 +113,6 @@ encode_json(struct buf *b, const struct brand *br, const struct aggregate *a,
 	buf_adds(b, "]}\n");
 }
 
-static void
-csv_field(struct buf *b, const char *s, size_t n)
-{
-	if (strcspn(s, ",\"\r\n") >= n) {
-		buf_add(b, s, n);
-		return;
-	}
-	buf_addc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			buf_addc(b, '"');
-		buf_addc(b, s[i]);
-	}
-	buf_addc(b, '"');
-}
-
 /* RFC 4180: a header of column names, CRLF line ends, NULL as an empty field. */
 static void
 encode_csv(struct buf *b, const struct aggregate *a, const struct table *t)
@@ -138,7 +122,7 @@ encode_csv(struct buf *b, const struct aggregate *a, const struct table *t)
 	for (size_t i = 0; i < a->ncols; i++) {
 		if (i)
 			buf_addc(b, ',');
-		csv_field(b, a->cols[i].name, strlen(a->cols[i].name));
+		util_csv_field(b, a->cols[i].name, strlen(a->cols[i].name));
 	}
 	buf_adds(b, "\r\n");
 	for (size_t r = 0; r < t->nrows; r++) {
@@ -152,7 +136,7 @@ encode_csv(struct buf *b, const struct aggregate *a, const struct table *t)
 				format_double(c->v.d, num);
 				buf_adds(b, num);
 			} else if (c->kind == CELL_TEXT)
-				csv_field(b, table_text(t, c), c->v.t.len);
+				util_csv_field(b, table_text(t, c), c->v.t.len);
 		}
 		buf_adds(b, "\r\n");
 	}

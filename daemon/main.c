@@ -26,7 +26,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tpcd [-c FILE] [-t] [--demo [--seed N]] [--print-ddl BRAND]\n"
-	    "            [--hash-password] [-v]\n"
+	    "            [--hash-password] [-V]\n"
 	    "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -t, --test          check the configuration and catalogue, then exit\n"
 	    "      --demo          (re)create the embedded source's demo data for every\n"
@@ -35,30 +35,20 @@ usage(FILE *f)
 	    "      --print-ddl B   print the Snowflake dynamic-table DDL for brand B\n"
 	    "      --hash-password read a password (terminal without echo, or one line\n"
 	    "                      of stdin) and print its yescrypt hash for users_file\n"
-	    "  -v, --version       print the version\n");
+	    "  -V, --version       print the version (-v too)\n");
 }
 
 /* mkdir -p: the state and source directories may be a fresh checkout's var/. */
 static int
 mkdir_p(const char *path)
 {
-	char *p = xstrdup(path);
-	int rc = 0;
+	char *cause = NULL;
 
-	for (char *q = p + 1; *q != '\0' && rc == 0; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0750) != 0 && errno != EEXIST)
-			rc = -1;
-		*q = '/';
-	}
-	if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
-		rc = -1;
-	if (rc != 0)
-		log_err("%s: cannot create: %s", path, strerror(errno));
-	free(p);
-	return rc;
+	if (util_mkdir_p(path, 0750, &cause) == 0)
+		return 0;
+	log_err("%s", cause);
+	free(cause);
+	return -1;
 }
 
 static int
@@ -94,7 +84,8 @@ hash_password(void)
 {
 	char *pw = NULL, *hash, *cause = NULL;
 
-	if (auth_password_read(stdin, &pw, &cause) != 0 ||
+	if (util_read_password(stdin, "Password: ",
+	    UTIL_PW_CONFIRM | UTIL_PW_NONEMPTY, &pw, &cause) != 0 ||
 	    (hash = auth_password_hash(pw, &cause)) == NULL) {
 		fprintf(stderr, "tpcd: %s\n", cause);
 		free(cause);
@@ -398,7 +389,7 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "print-ddl", required_argument, NULL, 'P' },
 		{ "hash-password", no_argument, NULL, 'H' },
-		{ "version", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -409,7 +400,7 @@ main(int argc, char **argv)
 	struct catalog *cat;
 	char *cause = NULL;
 
-	while ((ch = getopt_long(argc, argv, "c:tvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tvVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 't': test = 1; break;
@@ -417,7 +408,8 @@ main(int argc, char **argv)
 		case 'S': seed = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': ddl_brand = optarg; break;
 		case 'H': return hash_password();
-		case 'v': printf("tpcd %s\n", TPCD_VERSION); return 0;
+		case 'v':
+		case 'V': printf("tpcd %s\n", TPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -38,6 +38,13 @@ int64_t	mono_ms(void);
 int64_t	wall_ms(void);
 void	clock_iso8601(int64_t t, char out[32]);
 
+/* util.c: helpers without daemon state, linked by tpcctl too */
+enum { UTIL_PW_CONFIRM = 1 << 0, UTIL_PW_NONEMPTY = 1 << 1 };
+int	util_mkdir_p(const char *path, unsigned int mode, char **cause);
+int	util_read_password(FILE *in, const char *prompt, int flags, char **pw, char **cause);
+struct buf;
+void	util_csv_field(struct buf *, const char *s, size_t n);
+
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
@@ -771,7 +778,6 @@ void	auth_throttle_result(struct auth_throttle *, const char *user, const char *
 char	*auth_password_random(const char *prefix, size_t nbytes);
 int	auth_password_verify(const char *pw, const char *hash);
 char	*auth_password_hash(const char *pw, char **cause);
-int	auth_password_read(FILE *in, char **pw, char **cause);
 
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);

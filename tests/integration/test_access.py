@@ -520,7 +520,7 @@ def test_tpcctl_login_and_get():
     acc = Accounts(work)
     t = start(work, acc)
     home = tempfile.mkdtemp(prefix="tpcd-home-")
-    env = {k: v for k, v in os.environ.items() if k != "TPCD_TOKEN"}
+    env = {k: v for k, v in os.environ.items() if k not in ("TPCD_TOKEN", "XDG_CONFIG_HOME")}
     env["HOME"] = home
     try:
         t.start()
@@ -533,7 +533,7 @@ def test_tpcctl_login_and_get():
         eq(ctl("get", "a", "mau_users").returncode, 1, "no token: refused")
         out = ctl("login", "brand_a_user", stdin=acc.passwords["brand_a_user"] + "\n")
         eq(out.returncode, 0, "tpcctl login: " + out.stderr)
-        path = os.path.join(home, ".config", "tpcctl", "token")
+        path = os.path.join(home, ".config", "tpcd", "token")
         eq(stat.S_IMODE(os.stat(path).st_mode), 0o600, "token file mode")
         with open(path) as f:
             SECRETS.add(f.read().strip())
