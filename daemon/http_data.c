@@ -3,7 +3,8 @@
  * or Accept, gzip from Accept-Encoding), answers 304 on a matching If-None-Match, and
  * hands the body to libevent by reference into LMDB's map. The read view stays open
  * until libevent has written the last byte and calls view_release_cb; a GET never
- * encodes or copies a body.
+ * encodes or copies a body. Every answer says how old its data is (http_staleness.c)
+ * and makes a browser revalidate rather than keep it (no-cache, ETag).
  */
 #include <string.h>
 #include <strings.h>
