@@ -107,7 +107,7 @@ def test_shrunken_table_held_inspected_then_forced():
         eq(out.returncode, 0, out.stderr)
         check("held" in out.stdout, out.stdout)
         out = ctl(t, "-o", "json", "diff", "c", "mau_users")
-        eq(out.returncode, 0, out.stderr)
+        eq(out.returncode, 1, "diff exits 1 when the colours differ: " + out.stderr)
         check('"removed"' in out.stdout and "9" in out.stdout, out.stdout)
         # swap may not sneak it live; publish without force names the reason
         eq(t.post("/v1/swap").status, 409, "swap refuses a held candidate")
