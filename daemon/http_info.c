@@ -190,11 +190,20 @@ status_held_json(struct store_view *v)
 void
 http_info_status(struct http_req *r)
 {
-	struct store_view *v = store_view_begin(r->t->rd);
 	struct refresh_status st;
+	struct store_view *v;
 	json_t *o, *snap = json_null(), *guards = json_null(), *created = json_null(), *stale;
-	const char *colour = v ? store_view_colour(v) : NULL;
+	const char *colour;
 	size_t nstale = 0;
+
+	/*
+	 * The refresher's state first, then the store: a client that sees refresh N done
+	 * then sees what refresh N published (the other order could show the count of a
+	 * cycle beside the snapshot from before its flip).
+	 */
+	refresh_status(r->t->rt->rf, &st);
+	v = store_view_begin(r->t->rd);
+	colour = v ? store_view_colour(v) : NULL;
 
 	if (colour != NULL) {
 		struct manifest m;
@@ -215,7 +224,6 @@ http_info_status(struct http_req *r)
 		manifest_free(&m);
 	}
 	/* the pin lives in the store: what it says now, whichever instance set it */
-	refresh_status(r->t->rt->rf, &st);
 	o = status_refresh_json(&st, v != NULL && store_view_pinned(v));
 	refresh_status_free(&st);
 	stale = http_staleness_list(r, v, 0, &nstale);
