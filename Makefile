@@ -26,7 +26,8 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 B	?= build
 OPT	?= -O2
 SAN	?=
-CFLAGS	= $(BASE_CFLAGS) $(OPT) $(SAN) $(PKG_CFLAGS) -Idaemon
+DEFS	?=
+CFLAGS	= $(BASE_CFLAGS) $(OPT) $(SAN) $(DEFS) $(PKG_CFLAGS) -Idaemon
 LDFLAGS	= $(SAN)
 
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
@@ -39,7 +40,7 @@ CLIENT_DAEMON_OBJ = $(B)/daemon/xmalloc.o $(B)/daemon/buf.o $(B)/daemon/util.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test asan check unit clean bench schema install demo browser-deps vendor-web
+.PHONY: all deps run test asan tsan check unit clean bench schema install demo browser-deps vendor-web
 FAKESNOW_SRC = $(wildcard tests/fakesnow/*.c)
 
 all: $(B)/tpcd $(B)/tpcctl $(B)/fakesnow $(UNIT_BIN)
@@ -140,8 +141,29 @@ $(B)/tests/%: tests/unit/%.c tests/unit/fixture.h $(B)/tests/fixture.o $(DAEMON_
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/tests/fixture.o $(DAEMON_OBJ) $(PKG_LIBS) \
 	    -lcmocka
 
+# Sanitizer builds check the thread contract too (TPCD_THREAD_CHECKS: a store write
+# from a serving thread aborts the daemon).
 asan:
-	$(MAKE) B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all
+	$(MAKE) B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    DEFS=-DTPCD_THREAD_CHECKS all
+
+# ThreadSanitizer: build/tsan, then the integration tests that run the refresh thread,
+# reloads (SIGHUP under load), the writer and hashing pools and two serving threads at
+# once: test_never_waits.py (its catalogue is small enough for TSan's ~10x; the demo
+# catalogue of test_service.py is not, within its deadlines). Any race report fails it
+# (halt_on_error, and the harness looks for "WARNING: ThreadSanitizer" in the log);
+# tests/tsan.supp names third-party code only.
+TSAN_TESTS ?= tests/integration/test_never_waits.py
+tsan:
+	$(MAKE) B=build/tsan OPT=-O1 SAN="-fsanitize=thread -fno-omit-frame-pointer" \
+	    DEFS=-DTPCD_THREAD_CHECKS build/tsan/tpcd
+	@$(MAKE) -s all
+	@rc=0; for t in $(TSAN_TESTS); do \
+		TPCD_BIN=build/tsan/tpcd TPCD_TSAN=1 TPCD_TEST_DEADLINE=180 \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+		$(PYTHON) $$t || rc=1; \
+	done; \
+	if [ $$rc -ne 0 ]; then echo "make tsan: FAILED"; exit 1; fi; echo "make tsan: no races"
 
 # The demo store: deterministic data for every brand of etc/tpcd.yaml.
 demo: all

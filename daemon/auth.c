@@ -179,6 +179,19 @@ principal_may_read(const struct principal *p, size_t brand_index)
 	return p->admin || (p->brands != NULL && p->brands[brand_index]);
 }
 
+/* p's role and brands from a's tables (a reload came between); -1: the user is gone. */
+int
+auth_principal_refresh(struct auth *a, struct principal *p)
+{
+	const struct auth_entry *e = user_find(a, p->name);
+
+	if (e == NULL)
+		return -1;
+	p->admin = e->conf->admin;
+	p->brands = e->brands;
+	return 0;
+}
+
 static void
 principal_set(struct principal *p, enum principal_kind kind, const char *name,
     const struct auth_entry *e)
@@ -227,23 +240,42 @@ auth_check(struct auth *a, struct store_view *v, const char *secret, size_t len,
 }
 
 /*
- * Checks user's password (a crypt even for an unknown user, so timing tells nothing);
- * on success makes a session in the store and fills p and res (res->token: the secret,
- * caller bzero's and frees). Refused: res->reason says why.
+ * Checks user's password (a crypt even for an unknown user, so timing tells nothing):
+ * AUTH_LOGIN_OK, or AUTH_LOGIN_REFUSED and res->reason. ~20 ms of yescrypt: a hashing
+ * thread's work (worker.c), never a serving loop's. Reads only a's tables.
  */
 enum auth_login
-auth_login(struct auth *a, const char *user, const char *password, const char *addr,
-    int64_t now, struct principal *p, struct auth_login_result *res)
+auth_login_check(struct auth *a, const char *user, const char *password,
+    struct auth_login_result *res)
+{
+	const struct auth_entry *e = user_find(a, user);
+	int ok = auth_password_verify(password, e ? e->conf->password_hash : a->dummy_hash);
+
+	memset(res, 0, sizeof *res);
+	if (e == NULL || !ok) {
+		res->reason = e == NULL ? "unknown_user" : "bad_password";
+		return AUTH_LOGIN_REFUSED;
+	}
+	return AUTH_LOGIN_OK;
+}
+
+/*
+ * The password was right: makes user's session in the store (expired ones purged, the
+ * oldest beyond auth.max_sessions ended) and fills p and res (res->token: the secret,
+ * caller bzero's and frees). The writer thread's work.
+ */
+enum auth_login
+auth_login_session(struct auth *a, const char *user, const char *addr, int64_t now,
+    struct principal *p, struct auth_login_result *res)
 {
 	const struct auth_entry *e = user_find(a, user);
 	struct auth_session s;
 	char *cause = NULL;
-	int ok = auth_password_verify(password, e ? e->conf->password_hash : a->dummy_hash);
 
 	memset(res, 0, sizeof *res);
 	memset(p, 0, sizeof *p);
-	if (e == NULL || !ok) {
-		res->reason = e == NULL ? "unknown_user" : "bad_password";
+	if (e == NULL) {
+		res->reason = "unknown_user";
 		return AUTH_LOGIN_REFUSED;
 	}
 	memset(&s, 0, sizeof s);
@@ -252,6 +284,7 @@ auth_login(struct auth *a, const char *user, const char *password, const char *a
 	s.created = now;
 	s.expires = now + a->cf->auth.session_lifetime;
 	auth_session_purge(a->st, now);
+	auth_session_cap(a->st, s.user, a->cf->auth.max_sessions);
 	if (auth_session_create(a->st, &s, &res->token, p->key, &cause) != 0) {
 		log_err("login: %s", cause);
 		free(cause);
@@ -261,6 +294,20 @@ auth_login(struct auth *a, const char *user, const char *password, const char *a
 	memcpy(p->session_id, s.id, sizeof p->session_id);
 	p->expires = res->expires = s.expires;
 	return AUTH_LOGIN_OK;
+}
+
+/* Both halves on the calling thread (tests, tools): check, then the session. */
+enum auth_login
+auth_login(struct auth *a, const char *user, const char *password, const char *addr,
+    int64_t now, struct principal *p, struct auth_login_result *res)
+{
+	enum auth_login rc = auth_login_check(a, user, password, res);
+
+	if (rc != AUTH_LOGIN_OK) {
+		memset(p, 0, sizeof *p);
+		return rc;
+	}
+	return auth_login_session(a, user, addr, now, p, res);
 }
 
 /* Ends p's session. 0, or -1 when p is not a live session. */

@@ -196,6 +196,73 @@ auth_session_list(struct store *st, int64_t now)
 	return list;
 }
 
+/* One live session of a user, as the cap sees it. */
+struct user_session {
+	unsigned char	 key[33];
+	int64_t		 created;
+	char		 id[SESSION_ID_LEN + 1];
+};
+
+struct user_sessions {
+	const char		*user;
+	struct user_session	*v;
+	size_t			 n, cap;
+};
+
+static int
+user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct user_sessions *us = arg;
+	struct session_rec tmp;
+	const struct session_rec *r = scan_session(key, klen, val, vlen, &tmp);
+
+	if (r == NULL || strcmp(r->user, us->user) != 0)
+		return 0;
+	if (us->n == us->cap) {
+		us->cap = us->cap ? us->cap * 2 : 16;
+		us->v = xreallocarray(us->v, us->cap, sizeof *us->v);
+	}
+	memcpy(us->v[us->n].key, key, sizeof us->v[us->n].key);
+	us->v[us->n].created = r->created;
+	memcpy(us->v[us->n].id, r->id, sizeof us->v[us->n].id);
+	us->n++;
+	return 0;
+}
+
+static int
+created_cmp(const void *a, const void *b)
+{
+	const struct user_session *x = a, *y = b;
+
+	return x->created < y->created ? -1 : x->created > y->created;
+}
+
+/*
+ * Makes room for one more session of user under the cap of max live sessions: ends the
+ * oldest ones beyond max - 1, auditing each (session_evicted). Writer thread.
+ */
+void
+auth_session_cap(struct store *st, const char *user, int max)
+{
+	struct user_sessions us = { .user = user };
+	char *cause = NULL;
+
+	if (store_session_scan(st, 0, user_cb, &us, &cause) != 0) {
+		log_warn("session cap: %s", cause);
+		free(cause);
+		return;
+	}
+	if (us.n > 1)
+		qsort(us.v, us.n, sizeof *us.v, created_cmp);
+	for (size_t i = 0; i < us.n && us.n - i >= (size_t)max; i++) {
+		if (store_session_del(st, us.v[i].key, sizeof us.v[i].key) != 0)
+			continue;
+		audit_write(json_pack("{s:s, s:s, s:s, s:i}", "event", "session_evicted",
+		    "user", user, "session", us.v[i].id, "max_sessions", max));
+	}
+	free(us.v);
+}
+
 struct revoke_arg {
 	const char	*prefix;
 	size_t		 n;

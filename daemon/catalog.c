@@ -168,6 +168,22 @@ AGG_STR(key_agg_title_ko, title_ko)
 AGG_STR(key_agg_description, description)
 AGG_STR(key_agg_target_lag, target_lag)
 
+/*
+ * The dynamic table's REFRESH_MODE, stated per aggregate: AUTO is refused because
+ * Snowflake resolves it once, at creation, and the DDL would no longer say which mode
+ * runs.
+ */
+static int
+key_agg_refresh_mode(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	const char *m = ydoc_scalar(v);
+
+	if (strcmp(m, "FULL") != 0 && strcmp(m, "INCREMENTAL") != 0)
+		return ydoc_error(d, v, cause, "'%s' must be FULL or INCREMENTAL, not '%s'", k,
+		    m);
+	return col_str(&CTX(ctx)->agg->refresh_mode, v);
+}
+
 static int
 key_agg_name(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
 {
@@ -269,6 +285,7 @@ static const struct ykey aggregate_keys[] = {
 	{ "description", YKEY_STRING, 1, key_agg_description },
 	{ "refresh", YKEY_INT, 0, key_agg_refresh },
 	{ "target_lag", YKEY_STRING, 0, key_agg_target_lag },
+	{ "refresh_mode", YKEY_STRING, 0, key_agg_refresh_mode },
 	{ "sqlite", YKEY_STRING, 1, key_agg_sqlite },
 	{ "snowflake", YKEY_STRING, 0, key_agg_snowflake },
 	{ "columns", YKEY_SEQ, 1, key_columns },
@@ -296,6 +313,8 @@ key_aggregates(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **
 			return -1;
 		if (a->target_lag == NULL)
 			a->target_lag = xstrdup("30 minutes");
+		if (a->refresh_mode == NULL)
+			a->refresh_mode = xstrdup("FULL");
 		for (size_t i = 0; i + 1 < cat->naggs; i++)
 			if (strcmp(cat->aggs[i].name, a->name) == 0)
 				return ydoc_error(d, ydoc_node(d, *it), cause,
@@ -399,6 +418,7 @@ aggregate_free(struct aggregate *a)
 	free(a->title_ko);
 	free(a->description);
 	free(a->target_lag);
+	free(a->refresh_mode);
 	free(a->sqlite_sql);
 	free(a->snowflake_sql);
 	catalog_guards_free(&a->guards);

@@ -1,7 +1,8 @@
 /*
  * ddl.c — renders the Snowflake DDL of one brand: a CREATE OR REPLACE DYNAMIC TABLE per
  * catalogue aggregate, its SELECT taken from the aggregate's template with {{source_schema}}
- * and the catalogue's {{param}} placeholders filled in (tpcd --print-ddl).
+ * and the catalogue's {{param}} placeholders filled in, with the catalogue's REFRESH_MODE
+ * (tpcd --print-ddl).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -105,8 +106,8 @@ render_aggregate(struct buf *out, const struct catalog *cat, const struct aggreg
 		return -1;
 	}
 	buf_printf(out, "CREATE OR REPLACE DYNAMIC TABLE ANALYSIS_BRAND_%s.DT_BRAND_%s_%s "
-	    "TARGET_LAG = '%s' WAREHOUSE = %s AS\n", id, id, a->relation, a->target_lag,
-	    warehouse);
+	    "TARGET_LAG = '%s' WAREHOUSE = %s REFRESH_MODE = %s AS\n", id, id, a->relation,
+	    a->target_lag, warehouse, a->refresh_mode);
 	start = out->len;
 	if (render_template(out, cat, a, source_schema, cause) != 0)
 		return -1;

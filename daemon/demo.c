@@ -20,6 +20,7 @@ extern const char source_sqlite_ddl[];	/* generated from schema/source_sqlite.sq
 /* The data's "today": analyses are run as of this day; orders cover the year up to it. */
 #define AS_OF		"2025-12-31"
 #define ORDER_DAYS	365		/* orders from AS_OF - 364 days to AS_OF */
+#define COVERAGE_START	"2025-01-01"	/* = AS_OF - (ORDER_DAYS - 1): the first ordered day */
 #define JOIN_FROM	"2023-01-01"	/* first sign-ups */
 
 /* ------------------------------------------------------------------ PRNG */
@@ -751,6 +752,7 @@ put_all(sqlite3 *db, struct gen *g, const char *brand_id, unsigned seed, char **
 	    put_meta(db, &s, "seed", seedstr, cause) == 0 &&
 	    put_meta(db, &s, "brand", brand_id, cause) == 0 &&
 	    put_meta(db, &s, "data_time", now, cause) == 0 &&
+	    put_meta(db, &s, "coverage_start", COVERAGE_START, cause) == 0 &&
 	    put_stores(db, &s, g, cause) == 0 &&
 	    put_products(db, &s, g, cause) == 0 &&
 	    put_members(db, &s, g, cause) == 0 &&

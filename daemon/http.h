@@ -27,7 +27,15 @@ struct conn_set {
 	size_t			 count;		/* live */
 };
 
-/* http_server.c: one serving thread, and the server they make up */
+/*
+ * http_server.c: one serving thread, and the server they make up.
+ * Thread contract: a serving thread owns its struct http_thread (base, http, conns, rd
+ * and its pooled views, rt between requests) and only reads the store; counters, beat_ms
+ * and inflight are atomics that main and /metrics read. Store writes and password checks
+ * go to the server's pools (worker.c) through http_defer; their replies come back on
+ * the thread's own base. struct http_server is set up before the threads start and
+ * read-only after, but for rt (main, under the switch protocol) and the atomics.
+ */
 struct http_thread {
 	struct http_server	*srv;
 	struct runtime		*rt;		/* this thread's view; switched between requests */
@@ -48,6 +56,8 @@ struct http_thread {
 struct http_server {
 	struct runtime		*rt;		/* the newest */
 	struct store		*st;
+	struct worker_pool	*writer;	/* every store write of a request (1 thread) */
+	struct worker_pool	*hashers;	/* password checks (yescrypt, ~20 ms each) */
 	struct http_thread	*th;
 	int			 nthreads;
 	int			 port;
@@ -83,6 +93,11 @@ struct http_req {
 	size_t			 bytes;		/* of the body sent */
 	int			 no_cookie;	/* login from a listed CORS origin: no Set-Cookie */
 	int64_t			 now;
+	int64_t			 t0;		/* mono_us when handling began */
+	const char		*method;	/* "GET", ...: static */
+	enum metric_route	 metric;
+	int			 v1;		/* a /v1 path: audited */
+	int			 deferred;	/* handed to a pool: answered by http_defer */
 };
 
 /* http_reply.c: a leaf, used by every other http_*.c */
@@ -91,9 +106,12 @@ void	http_reply_note(int status, size_t bytes);
 void	http_reply_json(struct evhttp_request *, int status, const char *reason, json_t *);
 void	http_reply_error(struct evhttp_request *, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	http_reply_unavailable(struct evhttp_request *);
 
 /* http_route.c */
 void	http_route_request(struct http_thread *, struct evhttp_request *, int64_t t0);
+void	http_defer(struct http_req *, struct worker_pool *, worker_fn work,
+	    void (*reply)(struct http_req *, void *), void *arg);
 
 /* http_conn.c */
 int	http_conn_admit(struct http_thread *, struct evhttp_request *);
@@ -137,6 +155,8 @@ void	http_authenticate(struct http_req *, struct store_view *);
 void	http_unauthorized(struct http_req *);
 void	http_login(struct http_req *);
 void	http_logout(struct http_req *);
+
+/* http_sessions.c */
 void	http_sessions(struct http_req *);
 void	http_session_delete(struct http_req *);
 void	http_tokens(struct http_req *);

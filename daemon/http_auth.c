@@ -1,8 +1,10 @@
 /*
  * http_auth.c — the HTTP side of access control: the client's address (peer, or the
  * last X-Forwarded-For hop behind a trusted proxy), the credential of a request (bearer
- * token or session cookie), 401s, and the login, logout, session and token routes.
- * Who may do what is decided by http_route.c's router and auth.c; secrets never reach a log.
+ * token or session cookie), 401s, login and logout (the password checked on a hashing
+ * thread, the session written by the writer: worker.c). The admin's session and token
+ * routes are http_sessions.c's. Who may do what is decided by http_route.c's router and
+ * auth.c; secrets never reach a log.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -98,6 +100,22 @@ credential(struct evhttp_request *req, size_t *len)
 	return NULL;
 }
 
+/* A session the writer ends: an expired one presented (nobody waits), or a logout. */
+struct session_job {
+	struct auth		*auth;
+	struct principal	 p;
+};
+
+static void
+expire_work(void *arg)
+{
+	struct session_job *j = arg;
+
+	auth_expire(j->auth, &j->p);
+	explicit_bzero(j, sizeof *j);
+	free(j);
+}
+
 /* Sets r->auth and r->p from the request's credential, looked up in view v. */
 void
 http_authenticate(struct http_req *r, struct store_view *v)
@@ -106,8 +124,13 @@ http_authenticate(struct http_req *r, struct store_view *v)
 	const char *secret = credential(r->req, &len);
 
 	r->auth = auth_check(r->t->rt->auth, v, secret, secret ? len : 0, r->now, &r->p);
-	if (r->auth == AUTH_EXPIRED)
-		auth_expire(r->t->rt->auth, &r->p);
+	if (r->auth == AUTH_EXPIRED) {
+		struct session_job *j = xmalloc(sizeof *j);
+
+		j->auth = r->t->rt->auth;
+		j->p = r->p;
+		worker_submit(r->t->srv->writer, NULL, expire_work, NULL, j);
+	}
 }
 
 /* 401 for a missing, unknown, expired or revoked credential; the audit says which. */
@@ -189,6 +212,78 @@ scrub(json_t *body)
 }
 
 /*
+ * A login in flight: the password is checked on a hashing thread, the session written by
+ * the writer; the serving loop only parses, throttles and answers. auth is the runtime's
+ * at the request (a reload retires runtimes but frees them only at exit).
+ */
+struct login_job {
+	struct auth		*auth;
+	struct worker_pool	*writer;
+	char			 user[AUTH_NAME_MAX + 1];
+	char			*password;
+	char			 addr[INET6_ADDRSTRLEN];
+	int64_t			 now;
+	enum auth_login		 rc;
+	struct auth_login_result res;
+	struct principal	 p;
+};
+
+static void
+login_session_work(void *arg)
+{
+	struct login_job *j = arg;
+
+	j->rc = auth_login_session(j->auth, j->user, j->addr, j->now, &j->p, &j->res);
+}
+
+static void
+login_work(void *arg)
+{
+	struct login_job *j = arg;
+
+	j->rc = auth_login_check(j->auth, j->user, j->password, &j->res);
+	explicit_bzero(j->password, strlen(j->password));
+	if (j->rc == AUTH_LOGIN_OK)
+		worker_run(j->writer, login_session_work, j);
+}
+
+static void
+login_reply(struct http_req *r, void *arg)
+{
+	struct login_job *j = arg;
+	struct auth *a = r->t->rt->auth;
+
+	r->p = j->p;
+	/* a reload came between: the user's role and brands as configured now */
+	if (j->rc == AUTH_LOGIN_OK && a != j->auth && auth_principal_refresh(a, &r->p) != 0) {
+		j->rc = AUTH_LOGIN_REFUSED;
+		j->res.reason = "unknown_user";
+	}
+	if (j->rc != AUTH_LOGIN_STORE_ERROR)
+		auth_throttle_result(auth_get_throttle(a), j->user, r->addr,
+		    j->rc == AUTH_LOGIN_OK, mono_ms());
+	if (j->rc == AUTH_LOGIN_OK) {
+		login_ok(r, &j->res);
+		login_audit(r, j->user, 1, NULL);
+	} else if (j->rc == AUTH_LOGIN_REFUSED) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
+		    "Bearer realm=\"tpcd\"");
+		http_reply_error(r->req, 401, "unauthorized", "wrong user or password");
+		login_audit(r, j->user, 0, j->res.reason);
+	} else {
+		http_reply_error(r->req, 500, "internal", "cannot store the session");
+		login_audit(r, j->user, 0, "store_error");
+	}
+	if (j->res.token != NULL) {
+		explicit_bzero(j->res.token, strlen(j->res.token));
+		free(j->res.token);
+	}
+	free(j->password);
+	explicit_bzero(j, sizeof *j);
+	free(j);
+}
+
+/*
  * POST /v1/login {"user","password"}: 429 while throttled (the password is not even
  * checked), 401 for a wrong user or password (the same answer for both), 200 with the
  * session as a cookie and in the body.
@@ -203,10 +298,9 @@ http_login(struct http_req *r)
 	json_t *body = data ? json_loadb((const char *)data, len, 0, NULL) : NULL;
 	const char *user = json_string_value(json_object_get(body, "user"));
 	const char *pw = json_string_value(json_object_get(body, "password"));
-	struct auth_login_result res;
+	struct login_job *j;
 	int64_t wait;
 	char tmp[32];
-	enum auth_login rc;
 
 	if (data != NULL)
 		explicit_bzero(data, len);
@@ -226,99 +320,49 @@ http_login(struct http_req *r)
 		scrub(body);
 		return;
 	}
-	rc = auth_login(a, user, pw, r->addr, r->now, &r->p, &res);
-	if (rc != AUTH_LOGIN_STORE_ERROR)
-		auth_throttle_result(auth_get_throttle(a), user, r->addr,
-		    rc == AUTH_LOGIN_OK, mono_ms());
-	if (rc == AUTH_LOGIN_OK) {
-		login_ok(r, &res);
-		login_audit(r, user, 1, NULL);
-		explicit_bzero(res.token, strlen(res.token));
-		free(res.token);
-	} else if (rc == AUTH_LOGIN_REFUSED) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
-		    "Bearer realm=\"tpcd\"");
-		http_reply_error(r->req, 401, "unauthorized", "wrong user or password");
-		login_audit(r, user, 0, res.reason);
-	} else {
-		http_reply_error(r->req, 500, "internal", "cannot store the session");
-		login_audit(r, user, 0, "store_error");
-	}
+	j = xcalloc(1, sizeof *j);
+	j->auth = a;
+	j->writer = r->t->srv->writer;
+	snprintf(j->user, sizeof j->user, "%s", user);
+	j->password = xstrdup(pw);
+	snprintf(j->addr, sizeof j->addr, "%s", r->addr);
+	j->now = r->now;
 	scrub(body);
+	http_defer(r, r->t->srv->hashers, login_work, login_reply, j);
+}
+
+static void
+logout_work(void *arg)
+{
+	struct session_job *j = arg;
+
+	auth_logout(j->auth, &j->p);
+}
+
+static void
+logout_reply(struct http_req *r, void *arg)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie",
+	    COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "logged_out", 1));
+	explicit_bzero(arg, sizeof(struct session_job));
+	free(arg);
 }
 
 /* POST /v1/logout: ends the session in use (an API token is revoked by an admin). */
 void
 http_logout(struct http_req *r)
 {
+	struct session_job *j;
+
 	r->event = "logout";
 	if (r->p.kind != PRINCIPAL_SESSION) {
 		http_reply_error(r->req, 400, "not_a_session", "an API token is not logged out; an admin "
 		    "revokes it (POST /v1/tokens/NAME/revoke)");
 		return;
 	}
-	auth_logout(r->t->rt->auth, &r->p);
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie",
-	    COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
-	http_reply_json(r->req, 200, "OK", json_pack("{s:b}", "logged_out", 1));
-}
-
-/* GET /v1/sessions: the live sessions, without secrets. */
-void
-http_sessions(struct http_req *r)
-{
-	http_reply_json(r->req, 200, "OK", json_pack("{s:o}", "sessions",
-	    auth_session_list(r->t->srv->st, r->now)));
-}
-
-/* DELETE /v1/sessions/{id or a unique prefix of it} */
-void
-http_session_delete(struct http_req *r)
-{
-	char user[AUTH_NAME_MAX + 1] = "", *cause = NULL;
-	const char *id = r->seg[2];
-	enum auth_session_revoke rc = auth_session_revoke(r->t->srv->st, id, user,
-	    &cause);
-
-	snprintf(r->target, sizeof r->target, "%s", id);
-	if (rc == AUTH_SESSION_REVOKE_OK)
-		http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s}", "revoked", id, "user",
-		    user));
-	else if (rc == AUTH_SESSION_REVOKE_NONE)
-		http_reply_error(r->req, 404, "not_found", "no session %s", id);
-	else if (rc == AUTH_SESSION_REVOKE_AMBIGUOUS)
-		http_reply_error(r->req, 409, "ambiguous", "several sessions start with %s", id);
-	else
-		http_reply_error(r->req, 400, "bad_request", "%s", cause);
-	free(cause);
-}
-
-/* GET /v1/tokens: the API tokens (names, scope, revocation; never hashes). */
-void
-http_tokens(struct http_req *r)
-{
-	struct store_view *v = store_view_begin(r->t->rd);
-
-	http_reply_json(r->req, 200, "OK", json_pack("{s:o}", "tokens",
-	    auth_tokens_list(r->t->rt->auth, v)));
-	store_view_release(v);
-}
-
-/* POST /v1/tokens/{name}/revoke: durable, survives restarts; undone only in the store. */
-void
-http_token_revoke(struct http_req *r)
-{
-	char *cause = NULL;
-	const char *name = r->seg[2];
-	int rc = auth_token_revoke(r->t->rt->auth, name, r->p.name, r->now, &cause);
-
-	snprintf(r->target, sizeof r->target, "%s", name);
-	if (rc == 0)
-		http_reply_json(r->req, 200, "OK", json_pack("{s:s}", "revoked", name));
-	else if (rc == 1)
-		http_reply_error(r->req, 404, "not_found", "no token %s", name);
-	else {
-		http_reply_error(r->req, 500, "internal", "%s", cause);
-		free(cause);
-	}
+	j = xmalloc(sizeof *j);
+	j->auth = r->t->rt->auth;
+	j->p = r->p;
+	http_defer(r, r->t->srv->writer, logout_work, logout_reply, j);
 }

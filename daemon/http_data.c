@@ -189,7 +189,7 @@ http_data(struct http_req *r)
 		return;
 	}
 	if ((v = store_view_begin(t->rd)) == NULL) {
-		http_reply_error(req, 503, "unavailable", "store busy; retry");
+		http_reply_unavailable(req);
 		return;
 	}
 	if (colour[0] != '\0') {
@@ -230,7 +230,15 @@ http_data(struct http_req *r)
 	if (var == BODY_JSON_GZ || var == BODY_CSV_GZ)
 		evhttp_add_header(out, "Content-Encoding", "gzip");
 	struct evbuffer *eb = evbuffer_new();
-	evbuffer_add_reference(eb, body, blen, view_release_cb, v);
+	/* zero-copy from the map; the view lives until the body has left */
+	if (eb == NULL || evbuffer_add_reference(eb, body, blen, view_release_cb, v) != 0) {
+		store_view_release(v);	/* the cleanup callback will not run */
+		if (eb != NULL)
+			evbuffer_free(eb);
+		http_reply_note(500, 0);
+		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
+		return;
+	}
 	http_reply_note(200, blen);
 	evhttp_send_reply(req, 200, "OK", eb);
 	evbuffer_free(eb);

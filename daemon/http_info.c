@@ -21,6 +21,10 @@ http_info_health(struct http_req *r)
 	int have = v != NULL && store_view_colour(v) != NULL;
 	uint64_t gen = v ? store_view_generation(v) : 0;
 
+	if (v == NULL) {
+		http_reply_unavailable(r->req);
+		return;
+	}
 	store_view_release(v);
 	if (!have) {
 		http_reply_json(r->req, 503, "Service Unavailable",

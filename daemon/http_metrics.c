@@ -45,6 +45,7 @@ http_metrics(struct http_req *r)
 	struct http_counters *th[256];
 	struct store_view *v = store_view_begin(r->t->rd);
 	struct refresh_status st;
+	struct store_counters sc;
 	uint64_t gen = 0;
 	int64_t created = 0;
 	int held = 0;
@@ -77,9 +78,17 @@ http_metrics(struct http_req *r)
 		    "check=\"%s\"} %llu\n", st.guard_counts[i].brand,
 		    st.guard_counts[i].aggregate, st.guard_counts[i].check,
 		    (unsigned long long)st.guard_counts[i].count);
+	store_counters(s->st, &sc);
+	metrics_render_store(&o, &sc, worker_pending(s->writer), worker_pending(s->hashers));
 	refresh_status_free(&st);
-	eb = evbuffer_new();
-	evbuffer_add(eb, o.data, o.len);
+	if ((eb = evbuffer_new()) == NULL || evbuffer_add(eb, o.data, o.len) != 0) {
+		if (eb != NULL)
+			evbuffer_free(eb);
+		buf_free(&o);
+		http_reply_note(500, 0);
+		evhttp_send_reply(r->req, 500, "Internal Server Error", NULL);
+		return;
+	}
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	http_reply_note(200, o.len);

@@ -34,24 +34,44 @@ http_reply_note(int status, size_t bytes)
 	}
 }
 
-/* Sends o as the body (compact, one line, not cached); steals the reference to o. */
+/*
+ * Sends o as the body (compact, one line, not cached); steals the reference to o. A body
+ * that cannot be built (o NULL: a failed json_pack; a failed json_dumps; no evbuffer) is
+ * a bare 500, never a crash.
+ */
 void
 http_reply_json(struct evhttp_request *req, int status, const char *reason, json_t *o)
 {
 	struct evbuffer *b = evbuffer_new();
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 
+	json_decref(o);
+	if (b == NULL || s == NULL || evbuffer_add(b, s, strlen(s)) != 0 ||
+	    evbuffer_add(b, "\n", 1) != 0) {
+		log_err("http: cannot build a %d reply body", status);
+		if (b != NULL)
+			evbuffer_free(b);
+		free(s);
+		http_reply_note(500, 0);
+		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
+		return;
+	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "application/json; charset=utf-8");
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
 	    "no-store");
-	evbuffer_add(b, s, strlen(s));
-	evbuffer_add(b, "\n", 1);
 	http_reply_note(status, evbuffer_get_length(b));
 	evhttp_send_reply(req, status, reason, b);
 	evbuffer_free(b);
 	free(s);
-	json_decref(o);
+}
+
+/* 503 with Retry-After: the store cannot open a read view now (readers full, remap). */
+void
+http_reply_unavailable(struct evhttp_request *req)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+	http_reply_error(req, 503, "unavailable", "store busy; retry");
 }
 
 static const char *

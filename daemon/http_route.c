@@ -4,6 +4,7 @@
  * scope, method) run before any handler, and the audit line of every /v1 request. It
  * calls handlers through the table; handlers never call back here.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -196,7 +197,7 @@ route_v1(struct http_req *r, const struct route *ro)
 		return;
 	}
 	if ((v = store_view_begin(r->t->rd)) == NULL) {
-		http_reply_error(r->req, 503, "unavailable", "store busy; retry");
+		http_reply_unavailable(r->req);
 		return;
 	}
 	http_authenticate(r, v);
@@ -293,7 +294,7 @@ route_audit(struct http_req *r, const char *path)
 		struct audit_access a = {
 			.principal = r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL,
 			.kind = kind, .session = r->p.session_id[0] ? r->p.session_id : NULL,
-			.addr = r->addr, .method = method_name(r->req), .path = clean,
+			.addr = r->addr, .method = r->method, .path = clean,
 			.pathlen = n, .brand = r->brand ? r->brand->id : NULL,
 			.aggregate = r->agg ? r->agg->name : NULL, .status = r->status,
 			.bytes = r->bytes,
@@ -304,7 +305,11 @@ route_audit(struct http_req *r, const char *path)
 	o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s%, s:i}", "event", event,
 	    "principal", r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL, "kind", kind,
 	    "session", r->p.session_id[0] ? r->p.session_id : NULL, "addr", r->addr,
-	    "method", method_name(r->req), "path", clean, n, "status", r->status);
+	    "method", r->method, "path", clean, n, "status", r->status);
+	if (o == NULL) {
+		log_err("audit: cannot build the line of %s %s", r->method, clean);
+		return;
+	}
 	if (r->brand != NULL)
 		json_object_set_new(o, "brand", json_string(r->brand->id));
 	if (r->agg != NULL)
@@ -320,16 +325,76 @@ route_audit(struct http_req *r, const char *path)
 }
 
 
+/* A request whose handler handed work to a pool: it is answered when that is done. */
+struct http_deferred {
+	struct http_req		 r;		/* a copy: the router's lives on its stack */
+	char			 path[257];	/* for the audit line; the request may go first */
+	worker_fn		 work;
+	void			(*reply)(struct http_req *, void *);
+	void			*arg;
+};
+
+static void
+deferred_work(void *arg)
+{
+	struct http_deferred *d = arg;
+
+	d->work(d->arg);
+}
+
+/* Back on the serving thread: the reply, the audit line, the metrics. */
+static void
+deferred_done(void *arg)
+{
+	struct http_deferred *d = arg;
+	struct http_req *r = &d->r;
+	struct http_thread *t = r->t;
+	/* the client went away: libevent frees the request at the reply, unannounced */
+	int gone = evhttp_request_get_connection(r->req) == NULL;
+
+	r->now = time(NULL);
+	http_reply_track(r);
+	d->reply(r, d->arg);
+	http_reply_track(NULL);
+	if (gone)
+		atomic_fetch_sub_explicit(&t->inflight, 1, memory_order_relaxed);
+	r->req = NULL;
+	if (r->v1)
+		route_audit(r, d->path);
+	metrics_request(&t->counters, r->metric, r->status, (uint64_t)(mono_us() - r->t0),
+	    r->bytes);
+	free(d);
+}
+
+/*
+ * Hands work(arg) to pool; the request stays open, and reply(r, arg) answers it on this
+ * serving thread once work is done (reply frees arg). The handler returns at once.
+ */
+void
+http_defer(struct http_req *r, struct worker_pool *pool, worker_fn work,
+    void (*reply)(struct http_req *, void *), void *arg)
+{
+	struct http_deferred *d = xcalloc(1, sizeof *d);
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->req));
+
+	d->r = *r;
+	snprintf(d->path, sizeof d->path, "%s", path ? path : "");
+	d->work = work;
+	d->reply = reply;
+	d->arg = arg;
+	r->deferred = 1;
+	worker_submit(pool, r->t->base, deferred_work, deferred_done, d);
+}
+
 /*
  * Routes one admitted request of thread t, whose handling began at t0 (mono_us): the
- * checks, the handler, the audit line (/v1), the metrics.
+ * checks, the handler, the audit line (/v1), the metrics. A deferred handler's audit
+ * line and metrics come with its reply (deferred_done).
  */
 void
 http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0)
 {
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	int v1 = path != NULL && strncmp(path, "/v1", 3) == 0 &&
-	    (path[3] == '/' || path[3] == '\0');
 	const struct route *ro;
 	struct http_req r;
 
@@ -337,18 +402,26 @@ http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0
 	r.t = t;
 	r.req = req;
 	r.now = time(NULL);
+	r.t0 = t0;
+	r.method = method_name(req);
+	r.v1 = path != NULL && strncmp(path, "/v1", 3) == 0 &&
+	    (path[3] == '/' || path[3] == '\0');
 	r.nseg = split_path(path, r.seg, HTTP_MAX_SEGS);
 	http_client_addr(&r);
 	http_reply_track(&r);
 	ro = r.nseg >= 0 ? route_find(&r) : NULL;
+	r.metric = ro != NULL ? ro->metric : ROUTE_OTHER;
 	if (http_cors_begin(&r))
-		;		/* a CORS preflight, answered before any authentication */
-	else if (v1) {
+		r.v1 = 0;	/* a CORS preflight, answered before any authentication */
+	else if (r.v1)
 		route_v1(&r, ro);
-		route_audit(&r, path);
-	} else
+	else
 		route_other(&r, ro);
 	http_reply_track(NULL);
-	metrics_request(&t->counters, ro != NULL ? ro->metric : ROUTE_OTHER, r.status,
-	    (uint64_t)(mono_us() - t0), r.bytes);
+	if (r.deferred)
+		return;
+	if (r.v1)
+		route_audit(&r, path);
+	metrics_request(&t->counters, r.metric, r.status, (uint64_t)(mono_us() - t0),
+	    r.bytes);
 }

@@ -127,6 +127,7 @@ http_thread_main(void *arg)
 {
 	struct http_thread *t = arg;
 
+	store_thread_serving();		/* from here on, this thread only reads the store */
 	event_base_dispatch(t->base);
 	return NULL;
 }
@@ -146,13 +147,16 @@ static int
 http_thread_init(struct http_server *s, struct http_thread *t, int fd, char **cause)
 {
 	struct event_config *ec = event_config_new();
-
 	struct timeval beat = { 0, 250000 };
 	const struct config *cf = s->rt->cf;
 
 	t->srv = s;
 	t->rt = s->rt;
 	t->fd = fd;
+	if (ec == NULL) {
+		*cause = xstrdup("cannot create event config");
+		return -1;
+	}
 	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	t->base = event_base_new_with_config(ec);
 	event_config_free(ec);
@@ -175,8 +179,11 @@ http_thread_init(struct http_server *s, struct http_thread *t, int fd, char **ca
 	}
 	t->rd = store_reader_new(s->st);
 	atomic_store(&t->beat_ms, mono_us() / 1000);
-	t->beat_timer = event_new(t->base, -1, EV_PERSIST, http_beat_cb, t);
-	event_add(t->beat_timer, &beat);
+	if ((t->beat_timer = event_new(t->base, -1, EV_PERSIST, http_beat_cb, t)) == NULL ||
+	    event_add(t->beat_timer, &beat) != 0) {
+		*cause = xstrdup("cannot create the heartbeat timer");
+		return -1;
+	}
 	return 0;
 }
 
@@ -194,6 +201,8 @@ http_server_start(struct runtime *rt, struct store *st, int listen_fd, char **ca
 
 	s->rt = rt;
 	s->st = st;
+	s->writer = worker_pool_new("store writer", 1);
+	s->hashers = worker_pool_new("password hashing", 2);
 	s->nthreads = cf->threads > 0 ? cf->threads : (ncpu > 0 ? (int)ncpu : 1);
 	s->th = xcalloc((size_t)s->nthreads, sizeof *s->th);
 	for (int i = 0; i < s->nthreads; i++) {
@@ -253,7 +262,9 @@ http_server_switch(struct http_server *s, struct runtime *rt)
 	atomic_store(&s->switched, 0);
 	s->rt = rt;
 	for (int i = 0; i < s->nthreads; i++)
-		event_base_once(s->th[i].base, -1, EV_TIMEOUT, http_switch_cb, &s->th[i], NULL);
+		if (event_base_once(s->th[i].base, -1, EV_TIMEOUT, http_switch_cb, &s->th[i],
+		    NULL) != 0)
+			fatal("reload: cannot reach serving thread %d", i);
 	while (atomic_load(&s->switched) < s->nthreads)
 		nanosleep(&ms, NULL);
 }
@@ -285,7 +296,9 @@ http_server_drain(struct http_server *s, int timeout_s)
 	atomic_store(&s->draining, 1);
 	atomic_store(&s->switched, 0);
 	for (int i = 0; i < s->nthreads; i++)
-		event_base_once(s->th[i].base, -1, EV_TIMEOUT, http_unlisten_cb, &s->th[i], NULL);
+		if (event_base_once(s->th[i].base, -1, EV_TIMEOUT, http_unlisten_cb, &s->th[i],
+		    NULL) != 0)
+			atomic_fetch_add(&s->switched, 1);	/* out of memory: stop anyway */
 	while (atomic_load(&s->switched) < s->nthreads && mono_us() < end)
 		nanosleep(&ms, NULL);
 	do {
@@ -323,6 +336,13 @@ http_server_stop(struct http_server *s)
 {
 	if (s == NULL)
 		return;
+	/*
+	 * The pools first, while the loops still run: every job's work finishes and its
+	 * reply is queued on its loop ahead of the loop's exit. A login passes itself from
+	 * the hashers to the writer, so the hashers go first.
+	 */
+	worker_pool_free(s->hashers);
+	worker_pool_free(s->writer);
 	for (int i = 0; i < s->nthreads; i++)
 		if (s->th[i].started)
 			event_base_loopexit(s->th[i].base, NULL);

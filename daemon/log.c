@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 
 #include "tpcd.h"
 
-static int log_level = LOG_INFO;
+static atomic_int log_level = LOG_INFO;	/* set on the main thread (reload), read by all */
 static int log_journal;
 static FILE *log_fp;		/* the optional log file, under log_mutex */
 static char *log_path;

@@ -326,16 +326,18 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		close(lfd);	/* each serving thread holds its own duplicate */
 	if ((svc.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
-	for (int i = 0; i < 3; i++) {
-		sig[i] = evsignal_new(svc.base, signals[i], signal_cb, &svc);
-		evsignal_add(sig[i], NULL);
-	}
-	svc.status = event_new(svc.base, -1, EV_PERSIST, status_timer_cb, &svc);
-	evtimer_add(svc.status, &status_tv);
+	for (int i = 0; i < 3; i++)
+		if ((sig[i] = evsignal_new(svc.base, signals[i], signal_cb, &svc)) == NULL ||
+		    evsignal_add(sig[i], NULL) != 0)
+			fatal("cannot watch signal %d", signals[i]);
+	if ((svc.status = event_new(svc.base, -1, EV_PERSIST, status_timer_cb, &svc)) == NULL ||
+	    evtimer_add(svc.status, &status_tv) != 0)
+		fatal("cannot create the status timer");
 	if ((svc.watchdog_ms = (int64_t)(notify_watchdog_usec() / 1000)) > 0) {
 		struct timeval tv = { svc.watchdog_ms / 2000, (svc.watchdog_ms / 2 % 1000) * 1000 };
-		svc.watchdog = event_new(svc.base, -1, EV_PERSIST, watchdog_cb, &svc);
-		evtimer_add(svc.watchdog, &tv);
+		if ((svc.watchdog = event_new(svc.base, -1, EV_PERSIST, watchdog_cb, &svc)) ==
+		    NULL || evtimer_add(svc.watchdog, &tv) != 0)
+			fatal("cannot create the watchdog timer");
 		svc.watchdog_ms /= 2;
 	}
 	log_info("serving on http://%s:%d/ (%d threads, store %s%s)", cf->listen_addr,

@@ -144,6 +144,31 @@ render_refresh(struct buf *o, const struct refresh_status *st)
 	buf_printf(o, "tpcd_upstream_retries_total %" PRIu64 "\n", st->retries);
 }
 
+/* The store's own counters and the background queues (issue 11's rules, observable). */
+void
+metrics_render_store(struct buf *o, const struct store_counters *c, int writer_queue,
+    int hash_queue)
+{
+	help(o, "tpcd_store_write_txns_total", "counter",
+	    "LMDB write transactions begun, by thread kind (serving must stay 0).");
+	buf_printf(o, "tpcd_store_write_txns_total{thread=\"background\"} %" PRIu64 "\n",
+	    c->write_txns_background);
+	buf_printf(o, "tpcd_store_write_txns_total{thread=\"serving\"} %" PRIu64 "\n",
+	    c->write_txns_serving);
+	help(o, "tpcd_store_readers_full_total", "counter",
+	    "Read views refused because the LMDB reader table was full (answered 503).");
+	buf_printf(o, "tpcd_store_readers_full_total %" PRIu64 "\n", c->readers_full);
+	help(o, "tpcd_store_map_resized_total", "counter",
+	    "Remaps after another process grew the LMDB map.");
+	buf_printf(o, "tpcd_store_map_resized_total %" PRIu64 "\n", c->resized);
+	help(o, "tpcd_store_map_full_total", "counter",
+	    "Publishes dropped because the LMDB map was full (store.map_size_mb).");
+	buf_printf(o, "tpcd_store_map_full_total %" PRIu64 "\n", c->map_full);
+	help(o, "tpcd_worker_queue", "gauge", "Jobs queued or running per background pool.");
+	buf_printf(o, "tpcd_worker_queue{pool=\"writer\"} %d\n", writer_queue);
+	buf_printf(o, "tpcd_worker_queue{pool=\"hashing\"} %d\n", hash_queue);
+}
+
 /* The whole exposition into o; refresh_st is a refresh_status() snapshot. */
 void
 metrics_render(struct buf *o, struct http_counters *const *th, int nthreads,

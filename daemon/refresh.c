@@ -25,6 +25,12 @@
 
 #include "tpcd.h"
 
+/*
+ * Thread contract: set up by refresh_start, then owned by the refresh thread (which runs
+ * at background priority) but for: mu's fields (any thread, under mu), next_due and
+ * stopping (atomics), wake/stop (event_active from any thread). The source's counters
+ * are atomics it adds to here and refresh_status copies.
+ */
 struct refresher {
 	const struct config	*cf;
 	const struct catalog	*cat;
@@ -188,11 +194,34 @@ cycle_touch(struct refresher *r)
 	manifest_free(&m);
 }
 
+/* The candidate's records (the changed ones encoded, the rest the live ones) and the live. */
+struct guard_src {
+	struct refresher	*r;
+	struct store_view	*v;
+	const int		*keep;		/* per pull: 1 new (recs), 0 the live one, -1 none */
+	struct buf		*recs;
+};
+
 static int
 guard_get_cb(void *arg, int live, const char *brand, const char *agg, const void **rec,
     size_t *len)
 {
-	return store_pub_get(arg, live, brand, agg, rec, len);
+	struct guard_src *g = arg;
+	const struct brand *b = config_find_brand(g->r->cf, brand);
+	const struct aggregate *a = catalog_find(g->r->cat, agg);
+	size_t i;
+
+	if (b == NULL || a == NULL)
+		return -1;
+	i = (size_t)(b - g->r->cf->brands) * g->r->cat->naggs + (size_t)(a - g->r->cat->aggs);
+	if (!live && i < g->r->npulls && g->keep[i] != 0) {
+		if (g->keep[i] < 0)
+			return -1;
+		*rec = g->recs[i].data;
+		*len = g->recs[i].len;
+		return 0;
+	}
+	return store_view_get(g->v, brand, agg, rec, len);
 }
 
 /* Counts each failed guard (for /metrics) and logs it. */
@@ -245,11 +274,11 @@ guard_count(struct refresher *r, const struct manifest *m)
  * or none (-1: failed and never published). Updates its status entry.
  */
 static int
-settle_one(struct refresher *r, struct store_pub *pub, struct pull *p,
+settle_one(struct refresher *r, struct store_view *v, struct pull *p,
     struct refresh_agg *s, uint64_t gen, struct buf *prev, struct buf *rec)
 {
 	struct record_meta pm = { 0 }, nm = { 0 };
-	int have_prev = store_pub_prev(pub, p->brand->id, p->agg->name, prev) == 0 &&
+	int have_prev = store_view_prev(v, p->brand->id, p->agg->name, prev) == 0 &&
 	    record_parse(prev->data, prev->len, &pm) == 0;
 	char *cause = NULL;
 	int rc = have_prev ? 0 : -1;
@@ -319,72 +348,114 @@ cycle_finish(struct refresher *r, int ok, int published, char *error)
 		    "no changes", r->last_duration_ms);
 }
 
-/* All pulls are settled: build the snapshot and publish it (or not). */
+/*
+ * Writes the snapshot: the changed records (encoded already), the unchanged ones copied
+ * from the live colour, the manifest. One write transaction, no encoding inside it, so
+ * the writer lock (shared with the writer pool and the other instance) is held briefly.
+ * A candidate held by its guards is written all the same, but not made active.
+ */
+static int
+cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs,
+    struct manifest *m, int held, char **cause)
+{
+	struct store_pub *pub = NULL;
+	struct buf prev;
+	int rc = -1;
+
+	buf_init(&prev);
+	if (store_pub_begin(r->st, &pub, cause) != 0)
+		goto out;
+	if (store_pub_generation(pub) != gen) {
+		*cause = xstrdup("the store changed while encoding (another instance "
+		    "published); the next cycle retries");
+		goto out;
+	}
+	free(m->colour);
+	m->colour = xstrdup(store_pub_colour(pub));	/* a swap may have come between */
+	for (size_t i = 0; i < r->npulls; i++) {
+		struct pull *p = &r->pulls[i];
+		const struct buf *b = keep[i] == 1 ? &recs[i] : &prev;
+
+		if (keep[i] < 0)
+			continue;
+		if (keep[i] == 0 && store_pub_prev(pub, p->brand->id, p->agg->name,
+		    &prev) != 0) {
+			*cause = xasprintf("%s/%s: the live record went away while encoding",
+			    p->brand->id, p->agg->name);
+			goto out;
+		}
+		if (store_pub_put(pub, p->brand->id, p->agg->name, b->data, b->len,
+		    cause) != 0)
+			goto out;
+		manifest_add_pull(m, p);
+	}
+	m->duration_ms = wall_ms() - r->started_ms;
+	rc = held ? store_pub_stage(pub, m, cause) : store_pub_commit(pub, m, cause);
+	pub = NULL;
+out:
+	store_pub_abort(pub);
+	buf_free(&prev);
+	return rc;
+}
+
+/*
+ * All pulls are settled: encode what changed (no write transaction open: a cycle that
+ * changes nothing opens none), then publish it in one short write (or not).
+ */
 static void
 cycle_publish(struct refresher *r)
 {
-	struct store_pub *pub = NULL;
-	struct buf prev, rec;
+	struct store_view *v = store_view_begin(r->rd);
+	struct buf prev, *recs = xcalloc(r->npulls ? r->npulls : 1, sizeof *recs);
+	int *keep = xcalloc(r->npulls ? r->npulls : 1, sizeof *keep);
 	struct manifest m;
 	char *cause = NULL;
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
 	uint64_t gen;
-	int pinned, held;
+	int pinned, published = 0, held = 0;
 
 	memset(&m, 0, sizeof m);
 	buf_init(&prev);
-	buf_init(&rec);
-	if (store_pub_begin(r->st, &pub, &cause) != 0)
-		goto fail;
-	gen = store_pub_generation(pub);
-	manifest_init(&m, gen, store_pub_colour(pub), r->started_ms / 1000, r->src->name);
+	if (v == NULL) {
+		cause = xstrdup("store: cannot open a read view (reader table full?)");
+		goto out;
+	}
+	gen = store_view_next_generation(v);
+	pinned = store_view_pinned(v);
 	for (size_t i = 0; i < r->npulls; i++) {
 		struct pull *p = &r->pulls[i];
-		int rc = settle_one(r, pub, p, &r->aggs[i], gen, &prev, &rec);
-		const struct buf *keep = rc == 1 ? &rec : (rc == 0 ? &prev : NULL);
 
+		buf_init(&recs[i]);
+		keep[i] = settle_one(r, v, p, &r->aggs[i], gen, &prev, &recs[i]);
+		if (keep[i] != 1)
+			buf_free(&recs[i]);
 		nfailed += p->wanted && p->state == PULL_FAILED;
-		nchanged += rc == 1;
-		if (keep == NULL)
-			continue;
-		nlive++;
-		if (store_pub_put(pub, p->brand->id, p->agg->name, keep->data, keep->len,
-		    &cause) != 0)
-			goto fail;
-		manifest_add_pull(&m, p);
+		nchanged += keep[i] == 1;
+		nlive += keep[i] >= 0;
 	}
-	{
-		struct store_view *v = store_view_begin(r->rd);
-		pinned = v != NULL && store_view_pinned(v);
-		store_view_release(v);
+	manifest_init(&m, gen, store_view_colour(v) != NULL &&
+	    strcmp(store_view_colour(v), "blue") == 0 ? "green" : "blue",
+	    r->started_ms / 1000, r->src->name);
+	if (nlive > 0 && nchanged > 0 && !pinned) {
+		/* the guards, on the candidate's records, before anything is written */
+		struct guard_src gs = { r, v, keep, recs };
+
+		guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, &gs, &m);
+		held = m.nfailures > 0 && !r->cf->guards_warn;
+		m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
 	}
+	store_view_release(v);
 	if (nlive == 0) {
 		cause = xstrdup("every aggregate failed; nothing published");
-		goto fail;
+		goto out;
 	}
-	if (nchanged == 0 || pinned) {
-		store_pub_abort(pub);
-		manifest_free(&m);
-		buf_free(&prev);
-		buf_free(&rec);
-		if (nchanged == 0)
-			cycle_touch(r);
-		cycle_finish(r, nfailed == 0, 0, nfailed == 0 ? NULL : xasprintf(
-		    "%zu aggregates failed; their last good data is served", nfailed));
-		return;
-	}
-	/* the guards, on the candidate as written, before anything goes live */
-	guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, pub, &m);
-	held = m.nfailures > 0 && !r->cf->guards_warn;
-	m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
-	guard_count(r, &m);
-	m.duration_ms = wall_ms() - r->started_ms;
-	int rc = held ? store_pub_stage(pub, &m, &cause) : store_pub_commit(pub, &m, &cause);
-	pub = NULL;
-	if (rc != 0)
-		goto fail;
-	buf_free(&prev);
-	buf_free(&rec);
+	if (nchanged > 0 && !pinned) {
+		if (cycle_write(r, gen, keep, recs, &m, held, &cause) != 0)
+			goto out;
+		guard_count(r, &m);	/* once the verdict is in the store */
+		published = !held;
+	} else if (nchanged == 0)
+		cycle_touch(r);
 	if (held)
 		cause = xasprintf("candidate generation %llu held: %zu guard checks failed "
 		    "(first: %s on %s%s%s: %s); the live snapshot stays",
@@ -395,15 +466,17 @@ cycle_publish(struct refresher *r)
 	else if (nfailed > 0)
 		cause = xasprintf("%zu aggregates failed; their last good data is served",
 		    nfailed);
-	manifest_free(&m);
-	cycle_finish(r, nfailed == 0 && !held, !held, cause);
-	return;
-fail:
-	store_pub_abort(pub);
+	cycle_finish(r, nfailed == 0 && !held, published, cause);
+	cause = NULL;
+out:
+	if (cause != NULL)
+		cycle_finish(r, 0, 0, cause);
+	for (size_t i = 0; i < r->npulls; i++)
+		buf_free(&recs[i]);
+	free(recs);
+	free(keep);
 	manifest_free(&m);
 	buf_free(&prev);
-	buf_free(&rec);
-	cycle_finish(r, 0, 0, cause);
 }
 
 static void cycle_start(struct refresher *);
@@ -561,6 +634,7 @@ refresh_main(void *arg)
 {
 	struct refresher *r = arg;
 
+	worker_background("refresh");	/* encoding must not take the serving threads' CPU */
 	event_base_dispatch(r->base);
 	return NULL;
 }
@@ -595,6 +669,9 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	r->stop = event_new(r->base, -1, 0, refresh_stop_cb, r);
 	r->stop_deadline = evtimer_new(r->base, stop_deadline_cb, r);
 	r->lease_timer = event_new(r->base, -1, EV_PERSIST, lease_timer_cb, r);
+	if (r->timer == NULL || r->wake == NULL || r->stop == NULL || r->stop_deadline == NULL ||
+	    r->lease_timer == NULL)
+		fatal("refresh: cannot create its events (out of memory)");
 	{
 		char host[256] = "localhost";
 		struct timeval ltv = { cf->refresh_lease_ttl / 3, 0 };
@@ -739,8 +816,8 @@ refresh_status(struct refresher *r, struct refresh_status *out)
 	out->last_duration_ms = r->last_duration_ms;
 	out->next_due = atomic_load(&r->next_due);
 	out->source = xstrdup(r->src->name);
-	out->statements = r->src->statements;
-	out->retries = r->src->retries;
+	out->statements = atomic_load(&r->src->statements);
+	out->retries = atomic_load(&r->src->retries);
 	out->lease_owner = xstrdup(r->owner);
 	out->lease_held = r->lease_mine;
 	out->lease_holder = dup_or_null(r->lease_mine ? r->owner : r->lease_holder);

@@ -64,7 +64,8 @@ sf_cycle_pull_sql(struct sf_source *s, const struct brand *b, const struct aggre
 		if (strcmp(a->cols[i].role, "dimension") != 0)
 			continue;
 		char *c = sf_cycle_upper(a->cols[i].name);
-		buf_printf(&q, "%s%s", ndim++ ? ", " : "", c);
+		/* explicit: Snowflake's ASC default is NULLS LAST, SQLite's NULLS FIRST */
+		buf_printf(&q, "%s%s NULLS FIRST", ndim++ ? ", " : "", c);
 		free(c);
 	}
 	if (ndim == 0)

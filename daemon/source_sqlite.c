@@ -1,18 +1,26 @@
 /*
  * source_sqlite.c — the embedded source: runs an aggregate's SQLite query against a
  * brand's database file (<sqlite dir>/<schema>.db, opened read-only) and fills a table,
- * checking the result's shape and types against the catalogue. Runs on the refresh
- * thread only; it never touches the store or HTTP.
+ * checking the result's shape and types against the catalogue, and reads the time the
+ * data describes (its declared data time) in the same transaction. All of one brand's
+ * aggregates in a cycle run in one read transaction: one source state per snapshot. Runs
+ * on the refresh thread only; it never touches the store or HTTP.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "tpcd.h"
+
+struct sqlite_source {
+	const struct config	*cf;
+	const struct catalog	*cat;
+};
 
 static int
 bind_params(sqlite3_stmt *st, const struct catalog *cat, char **cause)
@@ -108,26 +116,19 @@ bad:
 }
 
 /*
- * Runs aggregate a for brand b into out (initialised here; the caller frees it with
- * table_free whatever the result). Returns 0, or -1 and *cause (caller frees).
+ * Runs aggregate a on db (brand b's database at path, inside the brand's read
+ * transaction) into out (initialised here; the caller frees it with table_free whatever
+ * the result). Returns 0, or -1 and *cause (caller frees).
  */
-int
-source_sqlite_pull(const struct config *cf, const struct catalog *cat,
-    const struct brand *b, const struct aggregate *a, struct table *out, char **cause)
+static int
+sqlite_pull_one(sqlite3 *db, const char *path, const struct catalog *cat,
+    const struct aggregate *a, struct table *out, char **cause)
 {
-	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	char *path, *err = NULL;
+	char *err = NULL;
 	int rc;
 
 	table_init(out, a->ncols);
-	path = xasprintf("%s/%s.db", cf->sqlite_dir, b->schema);
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	if (rc != SQLITE_OK) {
-		err = xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		goto out;
-	}
-	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_prepare_v2(db, a->sqlite_sql, -1, &st, NULL) != SQLITE_OK) {
 		err = xasprintf("%s: %s", path, sqlite3_errmsg(db));
 		goto out;
@@ -144,8 +145,6 @@ source_sqlite_pull(const struct config *cf, const struct catalog *cat,
 		err = xasprintf("%s: %s", path, sqlite3_errmsg(db));
 out:
 	sqlite3_finalize(st);
-	sqlite3_close(db);
-	free(path);
 	if (err != NULL) {
 		*cause = err;
 		return -1;
@@ -154,75 +153,163 @@ out:
 }
 
 /*
- * The time a brand's data describes, as the source declares it: meta 'data_time' (ISO
- * 8601; no zone is UTC), else its newest order (local Asia/Seoul wall-clock time, UTC+9).
- * Unix seconds, or 0 when neither reads.
+ * Opens brand b's database read-only and starts the read transaction every aggregate
+ * of the brand runs in, so that they all describe one state of the source: a writer
+ * committing between two aggregates is seen by none of them (in WAL mode it proceeds;
+ * in rollback-journal mode it waits for the transaction to end). BEGIN alone takes no
+ * snapshot, so a cheap read of the schema does. Returns 0, or -1 and *cause.
+ */
+static int
+sqlite_begin(const struct config *cf, const struct brand *b, sqlite3 **dbp, char **pathp,
+    char **cause)
+{
+	char *path = xasprintf("%s/%s.db", cf->sqlite_dir, b->schema);
+	sqlite3 *db = NULL;
+	int rc;
+
+	*pathp = path;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		rc = sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL,
+		    NULL);
+	}
+	if (rc != SQLITE_OK) {
+		*cause = xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return -1;
+	}
+	*dbp = db;
+	return 0;
+}
+
+/*
+ * The time the brand's data describes, as the source declares it, read in the brand's
+ * transaction: meta 'data_time' (ISO 8601; no zone is UTC), else its newest order (local
+ * Asia/Seoul wall-clock time, UTC+9). Unix seconds, or 0 when neither reads.
  */
 static int64_t
-source_sqlite_data_time(const struct config *cf, const struct brand *b)
+sqlite_data_time(sqlite3 *db)
 {
 	static const char *const q[2] = {
 		"SELECT value FROM meta WHERE key = 'data_time'",
 		"SELECT max(ordered_at) FROM orders",
 	};
-	char *path = xasprintf("%s/%s.db", cf->sqlite_dir, b->schema);
-	sqlite3 *db = NULL;
 	int64_t t = 0;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		for (int i = 0; i < 2 && t == 0; i++) {
-			sqlite3_stmt *st = NULL;
-			if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) == SQLITE_OK &&
-			    sqlite3_step(st) == SQLITE_ROW &&
-			    sqlite3_column_type(st, 0) == SQLITE_TEXT) {
-				t = manifest_data_time((const char *)sqlite3_column_text(st, 0));
-				if (i == 1 && t != 0)
-					t -= 9 * 3600;
-			}
-			sqlite3_finalize(st);
+	for (int i = 0; i < 2 && t == 0; i++) {
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+			t = manifest_data_time((const char *)sqlite3_column_text(st, 0));
+			if (i == 1 && t != 0)
+				t -= 9 * 3600;
 		}
+		sqlite3_finalize(st);
 	}
-	sqlite3_close(db);
-	free(path);
 	return t;
 }
 
-struct sqlite_source {
-	const struct config	*cf;
-	const struct catalog	*cat;
-};
+/* Ends the read transaction (it wrote nothing, so nothing can fail that matters). */
+static void
+sqlite_end(sqlite3 *db, char *path)
+{
+	if (db != NULL) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	free(path);
+}
 
-/* Synchronous: the refresh thread is the only one waiting, and it has nothing else to do. */
+/*
+ * Test hook, for proving the brand-wide transaction: with TPCD_TEST_PAUSE_AFTER=<aggregate>
+ * and TPCD_TEST_PAUSE_DIR=<dir> in the environment, after pulling that aggregate the
+ * refresh thread creates <dir>/paused and waits until <dir>/resume exists (at most 60 s),
+ * so a test can commit a write to the source at exactly that point. Unset, it costs a
+ * getenv per aggregate.
+ */
+static void
+sqlite_test_pause(const struct aggregate *a)
+{
+	const char *after = getenv("TPCD_TEST_PAUSE_AFTER");
+	const char *dir = getenv("TPCD_TEST_PAUSE_DIR");
+	char *paused, *resume;
+	FILE *f;
+
+	if (after == NULL || dir == NULL || strcmp(after, a->name) != 0)
+		return;
+	paused = xasprintf("%s/paused", dir);
+	resume = xasprintf("%s/resume", dir);
+	if (access(resume, F_OK) != 0 && (f = fopen(paused, "w")) != NULL) {
+		fclose(f);
+		for (int i = 0; i < 6000 && access(resume, F_OK) != 0; i++)
+			nanosleep(&(struct timespec){ 0, 10 * 1000000 }, NULL);
+	}
+	free(paused);
+	free(resume);
+}
+
+/* Runs pull p of the brand whose transaction db holds; fills its state and timing. */
+static void
+sqlite_pull_timed(struct source *src, sqlite3 *db, const char *path, struct pull *p)
+{
+	struct sqlite_source *s = src->impl;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	src->statements++;
+	if (sqlite_pull_one(db, path, s->cat, p->agg, &p->table, &p->error) == 0)
+		p->state = PULL_DONE;
+	else
+		p->state = PULL_FAILED;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	p->duration_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	sqlite_test_pause(p->agg);
+}
+
+/*
+ * Synchronous: the refresh thread is the only one waiting, and it has nothing else to do.
+ * Pulls come brand-major; each brand's wanted pulls run in one read transaction.
+ */
 static void
 sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void *),
     void *arg)
 {
 	struct sqlite_source *s = src->impl;
-	struct timespec t0, t1;
-	const struct brand *dt_brand = NULL;
-	int64_t dt = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!p[i].wanted)
-			continue;
-		if (p[i].brand != dt_brand) {	/* read before its queries: never newer */
-			dt_brand = p[i].brand;
-			dt = source_sqlite_data_time(s->cf, dt_brand);
+	for (size_t i = 0; i < n; ) {
+		const struct brand *b = p[i].brand;
+		sqlite3 *db = NULL;
+		char *path = NULL, *err = NULL;
+		int64_t data_time = 0;
+		size_t end;
+
+		for (end = i; end < n && p[end].brand == b; end++)
+			;
+		for (size_t j = i; j < end; j++) {
+			if (!p[j].wanted)
+				continue;
+			if (src->stopping != NULL && atomic_load(src->stopping)) {
+				sqlite_end(db, path);
+				free(err);
+				return;		/* shutting down: done is not called */
+			}
+			if (db == NULL && err == NULL && path == NULL &&
+			    sqlite_begin(s->cf, b, &db, &path, &err) == 0)
+				data_time = sqlite_data_time(db);	/* the same state */
+			if (err != NULL) {	/* the brand's database cannot be read */
+				table_init(&p[j].table, p[j].agg->ncols);
+				p[j].error = xstrdup(err);
+				p[j].state = PULL_FAILED;
+				continue;
+			}
+			p[j].data_time = data_time;
+			sqlite_pull_timed(src, db, path, &p[j]);
 		}
-		p[i].data_time = dt;
-		if (src->stopping != NULL && atomic_load(src->stopping))
-			return;		/* shutting down: done is not called */
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		src->statements++;
-		if (source_sqlite_pull(s->cf, s->cat, p[i].brand, p[i].agg, &p[i].table,
-		    &p[i].error) == 0)
-			p[i].state = PULL_DONE;
-		else
-			p[i].state = PULL_FAILED;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		p[i].duration_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		sqlite_end(db, path);
+		free(err);
+		i = end;
 	}
 	done(arg);
 }

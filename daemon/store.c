@@ -8,12 +8,17 @@
  * A third db, "sessions", holds auth.c's login sessions and token revocations, also
  * as opaque bytes.
  *
- * Threads: one publisher at a time (LMDB's writer lock enforces it even across
- * processes); read views belong to the thread that made them (MDB_NOTLS lets a thread
- * hold several, which zero-copy responses need).
+ * Threads: serving threads only read (store_thread_serving marks them; a write
+ * transaction begun there is counted and, in checking builds, aborts the daemon). Writes
+ * come from the refresh thread and the writer pool (worker.c); one at a time (LMDB's
+ * writer lock enforces it even across processes). Read views belong to the thread that
+ * made them (MDB_NOTLS lets a thread hold several, which zero-copy responses need).
+ * Every transaction is counted in `open`, so that a map grown by another process
+ * (MDB_MAP_RESIZED) is remapped only when no transaction of ours points into it.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -26,11 +31,144 @@
 #include "tpcd.h"
 
 struct store {
-	MDB_env		*env;
-	MDB_dbi		 meta;
+	MDB_env		*env;		/* set at open; any thread */
+	MDB_dbi		 meta;		/* the dbi handles: set at open, read-only after */
 	MDB_dbi		 colour[2];	/* 0 blue, 1 green */
 	MDB_dbi		 sessions;
+	atomic_int	 open;		/* transactions of ours now open (any thread) */
+	atomic_int	 resizing;	/* a peer grew the map: no new txn until remapped */
+	_Atomic uint64_t write_txns[2];	/* write txns begun: [0] background, [1] serving */
+	_Atomic uint64_t readers_full;	/* views refused: reader table full */
+	_Atomic uint64_t resized;	/* remaps after a peer grew the map */
+	_Atomic uint64_t map_full;	/* publishes refused: the map is full */
 };
+
+/* Set on each serving thread at its start: the thread contract's one store rule. */
+static _Thread_local int store_serving;
+
+void
+store_thread_serving(void)
+{
+	store_serving = 1;
+}
+
+/*
+ * A peer grew the map: remap it (mdb_env_set_mapsize(env, 0) adopts the size in the
+ * file) once no transaction of ours is open; returns 0 when done. Until then every new
+ * transaction is refused, so the open ones drain. As knot-resolver's LMDB backend does,
+ * then retry.
+ */
+static int
+store_remap(struct store *st, int wait)
+{
+	struct timespec ms = { 0, 1000000 };
+	int expect = 0, rc;
+
+	atomic_store(&st->resizing, 1);
+	for (int i = 0; atomic_load(&st->open) != 0; i++) {
+		if (!wait || i > 10000)
+			return -1;
+		nanosleep(&ms, NULL);
+	}
+	/* the one that brings open from 0 to -1 remaps; others wait for it */
+	if (!atomic_compare_exchange_strong(&st->open, &expect, -1))
+		return -1;
+	rc = mdb_env_set_mapsize(st->env, 0);
+	atomic_store(&st->open, 0);
+	if (rc != 0) {
+		log_err("store: remapping a grown map: %s", mdb_strerror(rc));
+		return -1;
+	}
+	atomic_store(&st->resizing, 0);
+	atomic_fetch_add(&st->resized, 1);
+	log_info("store: another process grew the map; remapped");
+	return 0;
+}
+
+/* Counts one more open transaction, unless a remap is pending or running. */
+static int
+txn_enter(struct store *st)
+{
+	int n = atomic_load(&st->open);
+
+	do {
+		if (n < 0 || atomic_load(&st->resizing))
+			return -1;
+	} while (!atomic_compare_exchange_weak(&st->open, &n, n + 1));
+	return 0;
+}
+
+static void
+txn_leave(struct store *st)
+{
+	atomic_fetch_sub(&st->open, 1);
+}
+
+/*
+ * Every transaction begins here. A write from a serving thread is counted, and aborts
+ * in checking builds (-DTPCD_THREAD_CHECKS): the serving loops never wait on LMDB's
+ * writer lock. MDB_MAP_RESIZED: remap and retry (background threads wait for the
+ * remap; a serving thread never waits and gets MDB_MAP_RESIZED back: 503, retry).
+ */
+static int
+txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
+{
+	int rc, wait = !store_serving;
+
+	if (!(flags & MDB_RDONLY)) {
+		atomic_fetch_add(&st->write_txns[store_serving], 1);
+#ifdef TPCD_THREAD_CHECKS
+		if (store_serving) {
+			fprintf(stderr, "tpcd: BUG: an LMDB write transaction on a serving "
+			    "thread\n");
+			abort();
+		}
+#endif
+	}
+	for (int tries = 0;; tries++) {
+		if (txn_enter(st) != 0) {
+			if (store_remap(st, wait) != 0)
+				return MDB_MAP_RESIZED;
+			continue;
+		}
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+		if (rc != MDB_MAP_RESIZED || tries > 2)
+			break;
+		txn_leave(st);
+		if (store_remap(st, wait) != 0)
+			return rc;
+	}
+	if (rc != 0)
+		txn_leave(st);
+	return rc;
+}
+
+static int
+txn_commit(struct store *st, MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	txn_leave(st);
+	return rc;
+}
+
+static void
+txn_abort(struct store *st, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	txn_leave(st);
+}
+
+/* Counters for /metrics: write txns begun on serving threads must stay 0. */
+void
+store_counters(struct store *st, struct store_counters *c)
+{
+	c->write_txns_background = atomic_load(&st->write_txns[0]);
+	c->write_txns_serving = atomic_load(&st->write_txns[1]);
+	c->readers_full = atomic_load(&st->readers_full);
+	c->resized = atomic_load(&st->resized);
+	c->map_full = atomic_load(&st->map_full);
+}
 
 static const char *const colour_names[2] = { "blue", "green" };
 
@@ -120,24 +258,27 @@ store_open(struct store **out, const char *dir, size_t map_size_mb, int max_read
 		free(st);
 		return -1;
 	}
-	if ((rc = mdb_env_create(&st->env)) != 0)
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		st->env = NULL;
 		goto fail;
-	mdb_env_set_maxdbs(st->env, 8);
-	mdb_env_set_maxreaders(st->env, (unsigned)max_readers);
-	mdb_env_set_mapsize(st->env, map_size_mb << 20);
+	}
+	if ((rc = mdb_env_set_maxdbs(st->env, 8)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(st->env, (unsigned)max_readers)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, map_size_mb << 20)) != 0)
+		goto fail;
 	/* NOTLS: a serving thread holds one read txn per in-flight zero-copy body. */
 	if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0640)) != 0)
 		goto fail;
 	/* A reader that died (another process, kill -9) must not pin old pages forever. */
 	mdb_reader_check(st->env, NULL);
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "blue", MDB_CREATE, &st->colour[0])) != 0 ||
 	    (rc = mdb_dbi_open(txn, "green", MDB_CREATE, &st->colour[1])) != 0 ||
 	    (rc = mdb_dbi_open(txn, "sessions", MDB_CREATE, &st->sessions)) != 0)
 		goto fail;
-	if ((rc = mdb_txn_commit(txn)) != 0) {
+	if ((rc = txn_commit(st, txn)) != 0) {
 		txn = NULL;
 		goto fail;
 	}
@@ -146,8 +287,9 @@ store_open(struct store **out, const char *dir, size_t map_size_mb, int max_read
 fail:
 	*cause = xasprintf("LMDB store %s: %s", dir, mdb_strerror(rc));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
-	mdb_env_close(st->env);
+		txn_abort(st, txn);
+	if (st->env != NULL)
+		mdb_env_close(st->env);
 	free(st);
 	return -1;
 }
@@ -180,7 +322,7 @@ store_pub_begin(struct store *st, struct store_pub **out, char **cause)
 	int rc;
 
 	p->st = st;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &p->txn)) != 0)
+	if ((rc = txn_begin(st, 0, &p->txn)) != 0)
 		goto fail;
 	p->active = active_colour(st, p->txn);
 	p->target = p->active == 0 ? 1 : 0;
@@ -193,7 +335,7 @@ store_pub_begin(struct store *st, struct store_pub **out, char **cause)
 fail:
 	*cause = xasprintf("store: begin publish: %s", mdb_strerror(rc));
 	if (p->txn != NULL)
-		mdb_txn_abort(p->txn);
+		txn_abort(p->st, p->txn);
 	free(p);
 	return -1;
 }
@@ -233,31 +375,6 @@ store_pub_prev(struct store_pub *p, const char *brand, const char *agg, struct b
 	return 0;
 }
 
-/*
- * Points *rec at brand/agg's record as written so far into the new colour (live 0), or
- * in the active one (live 1): valid until the next put. 0, or -1 when there is none.
- */
-int
-store_pub_get(struct store_pub *p, int live, const char *brand, const char *agg,
-    const void **rec, size_t *len)
-{
-	int colour = live ? p->active : p->target;
-	MDB_val k, v;
-	char *key;
-	int rc;
-
-	if (colour < 0)
-		return -1;
-	key = record_key(brand, agg, &k);
-	rc = mdb_get(p->txn, p->st->colour[colour], &k, &v);
-	free(key);
-	if (rc != 0)
-		return -1;
-	*rec = v.mv_data;
-	*len = v.mv_size;
-	return 0;
-}
-
 int
 store_pub_put(struct store_pub *p, const char *brand, const char *agg, const void *rec,
     size_t len, char **cause)
@@ -268,6 +385,8 @@ store_pub_put(struct store_pub *p, const char *brand, const char *agg, const voi
 
 	free(key);
 	if (rc != 0) {
+		if (rc == MDB_MAP_FULL)
+			atomic_fetch_add(&p->st->map_full, 1);
 		*cause = xasprintf("store: writing %s/%s: %s", brand, agg, mdb_strerror(rc));
 		return -1;
 	}
@@ -290,7 +409,7 @@ store_validate(struct store *st, int colour, uint64_t gen, char **cause)
 	int rc = -1;
 
 	memset(&m, 0, sizeof m);
-	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+	if (txn_begin(st, MDB_RDONLY, &txn) != 0) {
 		*cause = xstrdup("store: validate: cannot begin read txn");
 		return -1;
 	}
@@ -326,7 +445,7 @@ store_validate(struct store *st, int colour, uint64_t gen, char **cause)
 	rc = 0;
 out:
 	manifest_free(&m);
-	mdb_txn_abort(txn);
+	txn_abort(st, txn);
 	return rc;
 }
 
@@ -338,15 +457,15 @@ meta_write(struct store *st, const char *key, const char *value)
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		return rc;
 	rc = value != NULL ? meta_put(txn, st->meta, key, value, strlen(value)) :
 	    mdb_del(txn, st->meta, &k, NULL);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return rc;
 	}
-	return mdb_txn_commit(txn);
+	return txn_commit(st, txn);
 }
 
 static int
@@ -394,6 +513,8 @@ pub_finish(struct store_pub *p, const struct manifest *m, int hold, char **cause
 	    (rc = hold ? meta_put(p->txn, st->meta, "held", colour_names[target],
 	    strlen(colour_names[target])) : mdb_del(p->txn, st->meta, &hk, NULL)) != 0) {
 		if (rc != MDB_NOTFOUND) {
+			if (rc == MDB_MAP_FULL)
+				atomic_fetch_add(&st->map_full, 1);
 			*cause = xasprintf("store: writing manifest: %s", mdb_strerror(rc));
 			free(manifest_json);
 			store_pub_abort(p);
@@ -401,9 +522,11 @@ pub_finish(struct store_pub *p, const struct manifest *m, int hold, char **cause
 		}
 	}
 	free(manifest_json);
-	rc = mdb_txn_commit(p->txn);
+	rc = txn_commit(p->st, p->txn);
 	free(p);
 	if (rc != 0) {
+		if (rc == MDB_MAP_FULL)
+			atomic_fetch_add(&st->map_full, 1);
 		*cause = xasprintf("store: committing snapshot: %s", mdb_strerror(rc));
 		return -1;
 	}
@@ -434,7 +557,7 @@ store_pub_abort(struct store_pub *p)
 {
 	if (p == NULL)
 		return;
-	mdb_txn_abort(p->txn);
+	txn_abort(p->st, p->txn);
 	free(p);
 }
 
@@ -447,7 +570,7 @@ store_swap(struct store *st, char **cause)
 	char mkey[32];
 	int active, other;
 
-	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+	if (txn_begin(st, MDB_RDONLY, &txn) != 0) {
 		*cause = xstrdup("store: cannot begin read txn");
 		return -1;
 	}
@@ -456,7 +579,7 @@ store_swap(struct store *st, char **cause)
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[other]);
 	int have = active >= 0 && meta_get(txn, st->meta, mkey, &v) == 0;
 	int held = meta_get(txn, st->meta, "held", &v) == 0 && colour_index(&v) == other;
-	mdb_txn_abort(txn);
+	txn_abort(st, txn);
 	if (!have) {
 		*cause = xstrdup("no other snapshot to swap to");
 		return -1;
@@ -496,28 +619,40 @@ store_reader_free(struct store_reader *rd)
 
 /*
  * Opens a read view on the active snapshot, reusing a pooled transaction when there is
- * one (mdb_txn_renew: no allocation, no lock). Returns NULL only when LMDB refuses
- * (reader table full); release it with store_view_release on the same thread.
+ * one (mdb_txn_renew: no allocation, no lock). Returns NULL when LMDB refuses (reader
+ * table full, a map being remapped): the caller answers 503 with Retry-After. Release it
+ * with store_view_release on the same thread.
  */
 struct store_view *
 store_view_begin(struct store_reader *rd)
 {
+	struct store *st = rd->st;
 	struct store_view *v = rd->free;
 	char gkey[32];
 	MDB_val val;
 	int rc;
 
+	if (txn_enter(st) != 0) {
+		/* a peer grew the map: remap now if nothing of ours is open, else refuse */
+		if (store_remap(st, 0) != 0 || txn_enter(st) != 0)
+			return NULL;
+	}
 	if (v != NULL) {
 		rd->free = v->next;
 		rc = mdb_txn_renew(v->txn);
 	} else {
 		v = xcalloc(1, sizeof *v);
 		v->rd = rd;
-		rc = mdb_txn_begin(rd->st->env, NULL, MDB_RDONLY, &v->txn);
-		if (rc == MDB_READERS_FULL && mdb_reader_check(rd->st->env, NULL) == 0)
-			rc = mdb_txn_begin(rd->st->env, NULL, MDB_RDONLY, &v->txn);
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &v->txn);
+		if (rc == MDB_READERS_FULL && mdb_reader_check(st->env, NULL) == 0)
+			rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &v->txn);
 	}
 	if (rc != 0) {
+		txn_leave(st);
+		if (rc == MDB_READERS_FULL)
+			atomic_fetch_add(&st->readers_full, 1);
+		else if (rc == MDB_MAP_RESIZED)
+			store_remap(st, 0);
 		log_err("store: read transaction: %s", mdb_strerror(rc));
 		if (v->txn != NULL)
 			mdb_txn_abort(v->txn);
@@ -525,11 +660,11 @@ store_view_begin(struct store_reader *rd)
 		return NULL;
 	}
 	v->next = NULL;
-	v->colour = active_colour(rd->st, v->txn);
+	v->colour = active_colour(st, v->txn);
 	v->generation = 0;
 	if (v->colour >= 0) {
 		snprintf(gkey, sizeof gkey, "generation.%s", colour_names[v->colour]);
-		if (meta_get(v->txn, rd->st->meta, gkey, &val) == 0 && val.mv_size < 31) {
+		if (meta_get(v->txn, st->meta, gkey, &val) == 0 && val.mv_size < 31) {
 			memcpy(gkey, val.mv_data, val.mv_size);
 			gkey[val.mv_size] = '\0';
 			v->generation = strtoull(gkey, NULL, 10);
@@ -545,8 +680,36 @@ store_view_release(struct store_view *v)
 	if (v == NULL)
 		return;
 	mdb_txn_reset(v->txn);
+	txn_leave(v->rd->st);
 	v->next = v->rd->free;
 	v->rd->free = v;
+}
+
+/* The generation the next publish will have (the store's counter + 1). */
+uint64_t
+store_view_next_generation(struct store_view *v)
+{
+	uint64_t gen;
+
+	meta_get_u64(v->txn, v->rd->st->meta, "generation", &gen);
+	return gen + 1;
+}
+
+/*
+ * Copies the active snapshot's record for brand/agg into out (0), or -1 when there is
+ * none: the refresh compares against it before it opens a write transaction.
+ */
+int
+store_view_prev(struct store_view *v, const char *brand, const char *agg, struct buf *out)
+{
+	const void *rec;
+	size_t len;
+
+	if (store_view_get(v, brand, agg, &rec, &len) != 0)
+		return -1;
+	buf_reset(out);
+	buf_add(out, rec, len);
+	return 0;
 }
 
 const char *
@@ -631,13 +794,13 @@ store_session_put(struct store *st, const void *key, size_t klen, const void *va
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_put(txn, st->sessions, &k, &v, 0)) != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		goto fail;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = txn_commit(st, txn)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -653,13 +816,13 @@ store_session_del(struct store *st, const void *key, size_t klen)
 	MDB_txn *txn;
 	int rc;
 
-	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
+	if (txn_begin(st, 0, &txn) != 0)
 		return -1;
 	if ((rc = mdb_del(txn, st->sessions, &k, NULL)) != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return -1;
 	}
-	return mdb_txn_commit(txn) == 0 ? 0 : -1;
+	return txn_commit(st, txn) == 0 ? 0 : -1;
 }
 
 /* Points *val into the map (valid until the view is released); 0, or -1 if absent. */
@@ -689,10 +852,10 @@ store_session_scan(struct store *st, int writable, store_session_cb cb, void *ar
 	MDB_val k, v;
 	int rc, r;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, writable ? 0 : MDB_RDONLY, &txn)) != 0)
+	if ((rc = txn_begin(st, writable ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_cursor_open(txn, st->sessions, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		goto fail;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -704,14 +867,14 @@ store_session_scan(struct store *st, int writable, store_session_cb cb, void *ar
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		goto fail;
 	}
 	if (!writable) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return 0;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = txn_commit(st, txn)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -754,7 +917,22 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	int rc;
 
 	*holder = NULL;
-	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
+	/* Held by owner for more than half its ttl still: renewing can wait (no write). */
+	if (txn_begin(st, MDB_RDONLY, &txn) != 0)
+		return -1;
+	if (meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
+		memcpy(cur, v.mv_data, v.mv_size);
+		cur[v.mv_size] = '\0';
+		char *sp = strrchr(cur, ' ');
+		if (sp != NULL && (size_t)(sp - cur) == strlen(owner) &&
+		    memcmp(cur, owner, strlen(owner)) == 0 &&
+		    strtoll(sp + 1, NULL, 10) - now > ttl / 2) {
+			txn_abort(st, txn);
+			return 1;
+		}
+	}
+	txn_abort(st, txn);
+	if (txn_begin(st, 0, &txn) != 0)
 		return -1;
 	if (meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
 		memcpy(cur, v.mv_data, v.mv_size);
@@ -764,7 +942,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 			*sp = '\0';
 			exp = strtoll(sp + 1, NULL, 10);
 			if (strcmp(cur, owner) != 0 && exp > now && lease_holder_alive(cur)) {
-				mdb_txn_abort(txn);
+				txn_abort(st, txn);
 				*holder = xstrdup(cur);
 				return 0;
 			}
@@ -772,9 +950,9 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	}
 	snprintf(val, sizeof val, "%s %lld", owner, (long long)(now + ttl));
 	rc = meta_put(txn, st->meta, "lease", val, strlen(val));
-	if (rc != 0 || mdb_txn_commit(txn) != 0) {
+	if (rc != 0 || txn_commit(st, txn) != 0) {
 		if (rc != 0)
-			mdb_txn_abort(txn);
+			txn_abort(st, txn);
 		return -1;
 	}
 	return 1;
@@ -787,13 +965,13 @@ store_lease_release(struct store *st, const char *owner)
 	MDB_txn *txn;
 	MDB_val v, k = { 5, (void *)(uintptr_t)"lease" };
 
-	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0)
+	if (txn_begin(st, 0, &txn) != 0)
 		return;
 	if (meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size > strlen(owner) &&
 	    memcmp(v.mv_data, owner, strlen(owner)) == 0 &&
 	    ((char *)v.mv_data)[strlen(owner)] == ' ')
 		mdb_del(txn, st->meta, &k, NULL);
-	mdb_txn_commit(txn);
+	txn_commit(st, txn);
 }
 
 /*
@@ -834,9 +1012,10 @@ store_view_held(struct store_view *v)
 }
 
 /*
- * Ends the hold, in one write transaction: publish makes the held colour active and
- * lifts the pin (a forced publish overrides a rollback's pin); otherwise its manifest
- * goes, so nothing can make it active. 0, or -1 and *cause (nothing held: 1).
+ * Ends the hold, in one write transaction: publish makes the held colour active, lifts
+ * the pin (a forced publish overrides a rollback's) and records in its manifest that it
+ * went live by force; otherwise its manifest goes, so nothing can make it active.
+ * 0, 1 when no candidate is held, or -1; *cause either way but 0.
  */
 int
 store_held_release(struct store *st, int publish, char **cause)
@@ -844,30 +1023,43 @@ store_held_release(struct store *st, int publish, char **cause)
 	MDB_val v, hk = { 4, (void *)(uintptr_t)"held" };
 	MDB_val pk = { 6, (void *)(uintptr_t)"pinned" };
 	MDB_txn *txn;
-	char mkey[32];
+	struct manifest m;
+	char mkey[32], *text = NULL, *why = NULL;
 	int c, rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	memset(&m, 0, sizeof m);
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		goto fail;
 	if (meta_get(txn, st->meta, "held", &v) != 0 || (c = colour_index(&v)) < 0 ||
 	    c == active_colour(st, txn)) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		*cause = xstrdup("no candidate is held");
 		return 1;
 	}
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[c]);
 	MDB_val mk = { strlen(mkey), mkey };
+	if (publish && meta_get(txn, st->meta, mkey, &v) == 0 &&
+	    manifest_read(&m, v.mv_data, v.mv_size, &why) == 0) {
+		free(m.guards);
+		m.guards = xstrdup("forced");
+		text = manifest_encode(&m);
+	}
+	free(why);
+	manifest_free(&m);
 	if ((rc = mdb_del(txn, st->meta, &hk, NULL)) != 0 ||
 	    (rc = publish ? meta_put(txn, st->meta, "active", colour_names[c],
 	    strlen(colour_names[c])) : mdb_del(txn, st->meta, &mk, NULL)) != 0 ||
+	    (text != NULL && (rc = meta_put(txn, st->meta, mkey, text, strlen(text))) != 0) ||
 	    (publish && (rc = mdb_del(txn, st->meta, &pk, NULL)) != 0 && rc != MDB_NOTFOUND)) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		goto fail;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = txn_commit(st, txn)) != 0)
 		goto fail;
+	free(text);
 	return 0;
 fail:
+	free(text);
 	*cause = xasprintf("store: %s: %s", publish ? "publish" : "discard", mdb_strerror(rc));
 	return -1;
 }
@@ -885,13 +1077,13 @@ store_manifest_update(struct store *st, const struct manifest *m, char **cause)
 	char mkey[32], gkey[32], *text;
 	int rc, active;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		goto fail;
 	active = active_colour(st, txn);
 	snprintf(gkey, sizeof gkey, "generation.%s", m->colour);
 	if (active < 0 || strcmp(colour_names[active], m->colour) != 0 ||
 	    meta_get_u64(txn, st->meta, gkey, &gen) != 0 || gen != m->generation) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		return 0;	/* another publish or a swap came first: nothing to update */
 	}
 	snprintf(mkey, sizeof mkey, "manifest.%s", m->colour);
@@ -899,10 +1091,10 @@ store_manifest_update(struct store *st, const struct manifest *m, char **cause)
 	rc = meta_put(txn, st->meta, mkey, text, strlen(text));
 	free(text);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		txn_abort(st, txn);
 		goto fail;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = txn_commit(st, txn)) != 0)
 		goto fail;
 	return 0;
 fail:

@@ -121,6 +121,7 @@ struct auth_conf {
 	char		*users_file;
 	int		 users_file_missing;	/* it does not exist (yet): tpcd --demo writes it */
 	int		 session_lifetime;	/* seconds */
+	int		 max_sessions;		/* live sessions per user; the oldest goes */
 	int		 cookie_secure;		/* Set-Cookie ... ; Secure */
 	char		**trusted_proxies;	/* peers whose last X-Forwarded-For hop counts */
 	size_t		 ntrusted_proxies;
@@ -299,6 +300,7 @@ struct aggregate {
 	char		*title_ko;
 	char		*description;
 	char		*target_lag;
+	char		*refresh_mode;	/* the dynamic table's: FULL or INCREMENTAL */
 	int		 refresh;
 	char		*sqlite_sql;	/* file contents */
 	char		*snowflake_sql;	/* template contents */
@@ -404,15 +406,13 @@ struct source {
 	void		(*free)(struct source *);
 	void		*impl;
 	atomic_int	*stopping;	/* set from any thread: a synchronous pull stops early */
-	/* counters for status and metrics, touched only on the refresh thread */
-	uint64_t	 statements;
-	uint64_t	 retries;
+	/* counters for status and metrics: the refresh thread adds, any thread reads */
+	_Atomic uint64_t statements;
+	_Atomic uint64_t retries;
 };
 
 /* source_sqlite.c */
 struct source *source_sqlite_new(const struct config *, const struct catalog *);
-int	source_sqlite_pull(const struct config *, const struct catalog *,
-	    const struct brand *, const struct aggregate *, struct table *, char **cause);
 
 /* sf_cycle.c: the Snowflake source (sf_stmt.c, sf_result.c; private header snowflake.h) */
 struct source *source_snowflake_new(const struct config *, const struct catalog *,
@@ -486,6 +486,9 @@ struct http_counters {
 void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
 	    size_t bytes);
 struct refresh_status;
+struct store_counters;
+void	metrics_render_store(struct buf *, const struct store_counters *, int writer_queue,
+	    int hash_queue);
 void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
 	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
 	    int64_t created_at);
@@ -585,6 +588,15 @@ struct store_view;
 int	store_open(struct store **, const char *dir, size_t map_size_mb, int max_readers,
 	    char **cause);
 void	store_close(struct store *);
+void	store_thread_serving(void);	/* this thread only reads (checked) */
+struct store_counters {
+	uint64_t	 write_txns_background;
+	uint64_t	 write_txns_serving;	/* must stay 0 */
+	uint64_t	 readers_full;		/* views refused: reader table full */
+	uint64_t	 resized;		/* remaps after a peer grew the map */
+	uint64_t	 map_full;		/* publishes refused: map full */
+};
+void	store_counters(struct store *, struct store_counters *);
 /* Publish: the refresh thread only. */
 int	store_pub_begin(struct store *, struct store_pub **, char **cause);
 uint64_t store_pub_generation(struct store_pub *);
@@ -593,8 +605,6 @@ int	store_pub_prev(struct store_pub *, const char *brand, const char *agg,
 	    struct buf *out);
 int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 	    const void *rec, size_t len, char **cause);
-int	store_pub_get(struct store_pub *, int live, const char *brand, const char *agg,
-	    const void **rec, size_t *len);
 int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
 int	store_pub_stage(struct store_pub *, const struct manifest *, char **cause);
 const char *store_view_held(struct store_view *);	/* the held colour, or NULL */
@@ -621,6 +631,9 @@ const char *store_view_colour(const struct store_view *);	/* NULL: no snapshot y
 uint64_t store_view_generation(const struct store_view *);
 int	store_view_get(struct store_view *, const char *brand, const char *agg,
 	    const void **rec, size_t *len);
+int	store_view_prev(struct store_view *, const char *brand, const char *agg,
+	    struct buf *out);
+uint64_t store_view_next_generation(struct store_view *);
 int	store_view_get_colour(struct store_view *, const char *colour, const char *brand,
 	    const char *agg, const void **rec, size_t *len);
 /* 0 and *m (caller manifest_free's), or -1: the colour holds no readable manifest */
@@ -731,8 +744,13 @@ int	auth_proxy_trusted(const struct auth *, const char *addr);
 enum auth_result auth_check(struct auth *, struct store_view *, const char *secret,
 	    size_t len, int64_t now, struct principal *);
 int	principal_may_read(const struct principal *, size_t brand_index);
+int	auth_principal_refresh(struct auth *, struct principal *);
 enum auth_login auth_login(struct auth *, const char *user, const char *password,
 	    const char *addr, int64_t now, struct principal *, struct auth_login_result *);
+enum auth_login auth_login_check(struct auth *, const char *user, const char *password,
+	    struct auth_login_result *);
+enum auth_login auth_login_session(struct auth *, const char *user, const char *addr,
+	    int64_t now, struct principal *, struct auth_login_result *);
 int	auth_logout(struct auth *, const struct principal *);
 void	auth_expire(struct auth *, const struct principal *);
 struct json_t *auth_tokens_list(struct auth *, struct store_view *);
@@ -759,6 +777,7 @@ int	auth_session_get(struct store_view *, const unsigned char key[32],
 	    struct auth_session *);
 int	auth_session_delete(struct store *, const unsigned char key[32]);
 void	auth_session_purge(struct store *, int64_t now);
+void	auth_session_cap(struct store *, const char *user, int max);
 struct json_t *auth_session_list(struct store *, int64_t now);
 enum auth_session_revoke auth_session_revoke(struct store *, const char *id_prefix,
 	    char *user_out, char **cause);
@@ -793,6 +812,17 @@ struct audit_access {
 void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
+
+/* worker.c: background job pools (the store writer, the password hashers) */
+struct worker_pool;
+typedef void (*worker_fn)(void *arg);
+struct worker_pool *worker_pool_new(const char *name, int nthreads);
+void	worker_pool_free(struct worker_pool *);
+void	worker_submit(struct worker_pool *, struct event_base *reply, worker_fn work,
+	    worker_fn done, void *arg);
+void	worker_run(struct worker_pool *, worker_fn fn, void *arg);
+int	worker_pending(struct worker_pool *);
+void	worker_background(const char *what);
 
 /* http_server.c (the other http_*.c share daemon/http.h) */
 struct http_server;

@@ -40,6 +40,23 @@ struct sockinfo {
 
 static void check_multi_info(struct upstream *);
 
+/*
+ * A CURLMcode, checked as curl's hiperfifo example does: CURLM_BAD_SOCKET (a socket curl
+ * already closed) is logged and survived; anything else is a broken multi handle or out
+ * of memory, fatal like any allocation failure.
+ */
+static void
+multi_check(const char *where, CURLMcode code)
+{
+	if (code == CURLM_OK)
+		return;
+	if (code == CURLM_BAD_SOCKET) {
+		log_warn("upstream: %s: %s", where, curl_multi_strerror(code));
+		return;
+	}
+	fatal("upstream: %s: %s", where, curl_multi_strerror(code));
+}
+
 static void
 event_cb(evutil_socket_t fd, short kind, void *arg)
 {
@@ -47,7 +64,8 @@ event_cb(evutil_socket_t fd, short kind, void *arg)
 	int action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
 	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 
-	curl_multi_socket_action(u->multi, fd, action, &u->running);
+	multi_check("socket_action", curl_multi_socket_action(u->multi, fd, action,
+	    &u->running));
 	/*
 	 * No evtimer_del when nothing runs (as hiperfifo does): a completion handled here
 	 * may have added a transfer and armed the timer for it; curl disarms it itself.
@@ -61,7 +79,8 @@ timer_cb(evutil_socket_t fd, short kind, void *arg)
 	struct upstream *u = arg;
 
 	(void)fd; (void)kind;
-	curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &u->running);
+	multi_check("timeout", curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &u->running));
 	check_multi_info(u);
 }
 
@@ -91,18 +110,19 @@ sock_cb(CURL *e, curl_socket_t s, int what, void *cbp, void *sockp)
 			event_free(si->ev);
 			free(si);
 		}
-		curl_multi_assign(u->multi, s, NULL);
+		multi_check("assign", curl_multi_assign(u->multi, s, NULL));
 		return 0;
 	}
 	short kind = ((what & CURL_POLL_IN) ? EV_READ : 0) |
 	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST;
 	if (si == NULL) {
 		si = xcalloc(1, sizeof *si);
-		curl_multi_assign(u->multi, s, si);
+		multi_check("assign", curl_multi_assign(u->multi, s, si));
 	} else
 		event_free(si->ev);
-	si->ev = event_new(u->base, s, kind, event_cb, u);
-	event_add(si->ev, NULL);
+	if ((si->ev = event_new(u->base, s, kind, event_cb, u)) == NULL ||
+	    event_add(si->ev, NULL) != 0)
+		fatal("upstream: cannot watch a socket (out of memory)");
 	return 0;
 }
 
@@ -162,12 +182,15 @@ upstream_new(struct event_base *base, const char *user_agent)
 	u->user_agent = xstrdup(user_agent);
 	if ((u->multi = curl_multi_init()) == NULL)
 		fatal("curl_multi_init failed");
-	u->timer = evtimer_new(base, timer_cb, u);
-	curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
-	curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
-	curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
-	curl_multi_setopt(u->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+	if ((u->timer = evtimer_new(base, timer_cb, u)) == NULL)
+		fatal("upstream: evtimer_new failed");
+	multi_check("setopt", curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, sock_cb));
+	multi_check("setopt", curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u));
+	multi_check("setopt", curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION,
+	    multi_timer_cb));
+	multi_check("setopt", curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u));
+	multi_check("setopt", curl_multi_setopt(u->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    16L));
 	return u;
 }
 
@@ -222,7 +245,7 @@ upstream_request(struct upstream *u, const char *method, const char *url,
 		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
 	}
-	curl_multi_add_handle(u->multi, r->easy);
+	multi_check("add_handle", curl_multi_add_handle(u->multi, r->easy));
 	return r;
 }
 
@@ -232,7 +255,7 @@ up_req_free(struct up_req *r)
 {
 	if (r == NULL)
 		return;
-	curl_multi_remove_handle(r->u->multi, r->easy);
+	multi_check("remove_handle", curl_multi_remove_handle(r->u->multi, r->easy));
 	curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	free(r->body);

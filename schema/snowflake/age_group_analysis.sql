@@ -1,13 +1,18 @@
-WITH mem AS (
-  SELECT MEMBER_ID, GENDER,
-         CASE WHEN BIRTH_YEAR IS NULL THEN 'unknown'
-              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 20 THEN '10s'
-              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 30 THEN '20s'
-              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 40 THEN '30s'
-              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 50 THEN '40s'
-              WHEN YEAR(CURRENT_DATE()) - BIRTH_YEAR < 60 THEN '50s'
+WITH asof AS (
+  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
+  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
+),
+mem AS (
+  SELECT m.MEMBER_ID, m.GENDER,
+         CASE WHEN m.BIRTH_YEAR IS NULL THEN 'unknown'
+              WHEN YEAR(a.AS_OF) - m.BIRTH_YEAR < 20 THEN '10s'
+              WHEN YEAR(a.AS_OF) - m.BIRTH_YEAR < 30 THEN '20s'
+              WHEN YEAR(a.AS_OF) - m.BIRTH_YEAR < 40 THEN '30s'
+              WHEN YEAR(a.AS_OF) - m.BIRTH_YEAR < 50 THEN '40s'
+              WHEN YEAR(a.AS_OF) - m.BIRTH_YEAR < 60 THEN '50s'
               ELSE '60+' END AS AGE_GROUP
-  FROM {{source_schema}}.MEMBERS
+  FROM {{source_schema}}.MEMBERS m
+  CROSS JOIN asof a
 ),
 order_revenue AS (
   SELECT ORDER_ID, SUM(QTY * UNIT_PRICE) AS REVENUE
@@ -18,8 +23,9 @@ per_member AS (
   SELECT o.MEMBER_ID, COUNT(*) AS ORDERS, COALESCE(SUM(r.REVENUE), 0) AS REVENUE
   FROM {{source_schema}}.ORDERS o
   LEFT JOIN order_revenue r ON r.ORDER_ID = o.ORDER_ID
-  WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{window_days}}, CURRENT_DATE())
-    AND o.ORDERED_AT < DATEADD(day, 1, CURRENT_DATE())
+  CROSS JOIN asof a
+  WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{window_days}}, a.AS_OF)
+    AND o.ORDERED_AT < DATEADD(day, 1, a.AS_OF)
   GROUP BY o.MEMBER_ID
 )
 SELECT mem.AGE_GROUP                                                   AS AGE_GROUP,

@@ -1,10 +1,15 @@
-WITH member_product AS (
+WITH asof AS (
+  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
+  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
+),
+member_product AS (
   SELECT o.MEMBER_ID, l.PRODUCT_ID,
          COUNT(DISTINCT o.ORDER_ID) AS ORDERS, SUM(l.QTY) AS QTY
   FROM {{source_schema}}.ORDERS o
   JOIN {{source_schema}}.ORDER_LINES l ON l.ORDER_ID = o.ORDER_ID
-  WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{window_days}}, CURRENT_DATE())
-    AND o.ORDERED_AT < DATEADD(day, 1, CURRENT_DATE())
+  CROSS JOIN asof a
+  WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{window_days}}, a.AS_OF)
+    AND o.ORDERED_AT < DATEADD(day, 1, a.AS_OF)
   GROUP BY o.MEMBER_ID, l.PRODUCT_ID
 )
 SELECT p.PRODUCT_ID                                                                AS PRODUCT_ID,

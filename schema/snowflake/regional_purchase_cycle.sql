@@ -1,7 +1,8 @@
 WITH sequenced AS (
   SELECT MEMBER_ID,
          DATEDIFF(day, ORDERED_AT::DATE,
-                  LEAD(ORDERED_AT::DATE) OVER (PARTITION BY MEMBER_ID ORDER BY ORDERED_AT, ORDER_ID))
+                  LEAD(ORDERED_AT::DATE) OVER (PARTITION BY MEMBER_ID
+                                              ORDER BY ORDERED_AT NULLS FIRST, ORDER_ID NULLS FIRST))
            AS DAYS                                      -- NULL after a member's last order
   FROM {{source_schema}}.ORDERS
 ),
@@ -17,6 +18,22 @@ cycle AS (
   FROM gaps
   GROUP BY REGION
 ),
+member_cycle AS (
+  -- a member's mean gap telescopes to (last day - first day) / (orders - 1)
+  SELECT m.REGION,
+         DATEDIFF(day, MIN(o.ORDERED_AT::DATE), MAX(o.ORDERED_AT::DATE))::FLOAT / (COUNT(*) - 1)
+           AS MEAN_GAP
+  FROM {{source_schema}}.ORDERS o
+  JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = o.MEMBER_ID
+  GROUP BY o.MEMBER_ID, m.REGION
+  HAVING COUNT(*) >= 2
+),
+member_medians AS (
+  -- the typical member's cycle: heavy users count once, not once per gap
+  SELECT REGION, MEDIAN(MEAN_GAP) AS MEMBER_MEDIAN_DAYS
+  FROM member_cycle
+  GROUP BY REGION
+),
 buyers AS (
   SELECT m.REGION, COUNT(*) AS BUYERS, COUNT_IF(c.ORDERS >= 2) AS REPEAT_BUYERS
   FROM (SELECT MEMBER_ID, COUNT(*) AS ORDERS FROM {{source_schema}}.ORDERS GROUP BY MEMBER_ID) c
@@ -25,20 +42,27 @@ buyers AS (
 ),
 top_products AS (
   SELECT q.REGION, p.NAME,
-         ROW_NUMBER() OVER (PARTITION BY q.REGION ORDER BY q.QTY DESC, q.PRODUCT_ID) AS RK
-  FROM (SELECT m.REGION, l.PRODUCT_ID, SUM(l.QTY) AS QTY
+         ROW_NUMBER() OVER (PARTITION BY q.REGION
+                            ORDER BY q.QTY DESC NULLS LAST, q.PRODUCT_ID NULLS FIRST) AS RK,
+         ROW_NUMBER() OVER (PARTITION BY q.REGION
+                            ORDER BY q.REVENUE DESC NULLS LAST, q.PRODUCT_ID NULLS FIRST)
+           AS RK_REVENUE
+  FROM (SELECT m.REGION, l.PRODUCT_ID, SUM(l.QTY) AS QTY, SUM(l.QTY * l.UNIT_PRICE) AS REVENUE
         FROM {{source_schema}}.ORDERS o
         JOIN {{source_schema}}.ORDER_LINES l ON l.ORDER_ID = o.ORDER_ID
         JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = o.MEMBER_ID
         GROUP BY m.REGION, l.PRODUCT_ID) q
   JOIN {{source_schema}}.PRODUCTS p ON p.PRODUCT_ID = q.PRODUCT_ID
-  QUALIFY RK <= 3
+  QUALIFY RK <= 3 OR RK_REVENUE <= 3
 ),
 tops AS (
   SELECT REGION,
          MAX(IFF(RK = 1, NAME, NULL)) AS TOP1_PRODUCT,
          MAX(IFF(RK = 2, NAME, NULL)) AS TOP2_PRODUCT,
-         MAX(IFF(RK = 3, NAME, NULL)) AS TOP3_PRODUCT
+         MAX(IFF(RK = 3, NAME, NULL)) AS TOP3_PRODUCT,
+         MAX(IFF(RK_REVENUE = 1, NAME, NULL)) AS TOP1_REVENUE_PRODUCT,
+         MAX(IFF(RK_REVENUE = 2, NAME, NULL)) AS TOP2_REVENUE_PRODUCT,
+         MAX(IFF(RK_REVENUE = 3, NAME, NULL)) AS TOP3_REVENUE_PRODUCT
   FROM top_products
   GROUP BY REGION
 )
@@ -48,9 +72,14 @@ SELECT b.REGION                          AS REGION,
        COALESCE(c.INTERVALS, 0)          AS INTERVALS,
        ROUND(c.MEDIAN_DAYS, 4)           AS MEDIAN_DAYS,
        ROUND(c.MEAN_DAYS, 4)             AS MEAN_DAYS,
+       ROUND(mm.MEMBER_MEDIAN_DAYS, 4)   AS MEMBER_MEDIAN_DAYS,
        t.TOP1_PRODUCT                    AS TOP1_PRODUCT,
        t.TOP2_PRODUCT                    AS TOP2_PRODUCT,
-       t.TOP3_PRODUCT                    AS TOP3_PRODUCT
+       t.TOP3_PRODUCT                    AS TOP3_PRODUCT,
+       t.TOP1_REVENUE_PRODUCT            AS TOP1_REVENUE_PRODUCT,
+       t.TOP2_REVENUE_PRODUCT            AS TOP2_REVENUE_PRODUCT,
+       t.TOP3_REVENUE_PRODUCT            AS TOP3_REVENUE_PRODUCT
 FROM buyers b
 LEFT JOIN cycle c ON c.REGION = b.REGION
+LEFT JOIN member_medians mm ON mm.REGION = b.REGION
 LEFT JOIN tops t ON t.REGION = b.REGION

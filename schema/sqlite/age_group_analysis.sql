@@ -37,4 +37,4 @@ SELECT mem.age_group                                        AS age_group,
 FROM mem
 LEFT JOIN per_member pm ON pm.member_id = mem.member_id
 GROUP BY age_group, gender
-ORDER BY age_group, gender
+ORDER BY age_group NULLS FIRST, gender NULLS FIRST

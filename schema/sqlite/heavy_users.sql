@@ -37,4 +37,4 @@ SELECT b.month                                              AS month,
        ROUND(100.0 * b.revenue / t.revenue, 4)              AS revenue_share
 FROM buckets b
 JOIN totals t ON t.month = b.month
-ORDER BY month, frequency, bucket
+ORDER BY month NULLS FIRST, frequency NULLS FIRST, bucket NULLS FIRST

@@ -28,4 +28,4 @@ SELECT p.product_id                                         AS product_id,
 FROM heavy h
 JOIN products p ON p.product_id = h.product_id
 GROUP BY p.product_id
-ORDER BY product_id, product, category
+ORDER BY product_id NULLS FIRST, product NULLS FIRST, category NULLS FIRST

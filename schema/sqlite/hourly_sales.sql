@@ -27,4 +27,4 @@ SELECT weekdays.w                                            AS weekday,
 FROM weekdays
 CROSS JOIN hours
 LEFT JOIN cells c ON c.w = weekdays.w AND c.h = hours.h
-ORDER BY weekday, weekday_name, hour
+ORDER BY weekday NULLS FIRST, weekday_name NULLS FIRST, hour NULLS FIRST

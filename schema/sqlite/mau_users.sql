@@ -5,4 +5,4 @@ SELECT substr(o.ordered_at, 1, 7)   AS month,
        COUNT(*)                     AS orders
 FROM orders o
 GROUP BY month
-ORDER BY month
+ORDER BY month NULLS FIRST

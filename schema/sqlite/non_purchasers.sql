@@ -49,4 +49,4 @@ SELECT region                                               AS region,
        ROUND(100.0 * SUM(never_signature) / COUNT(*), 4)    AS never_signature_share
 FROM flagged
 GROUP BY region, age_group
-ORDER BY region, age_group
+ORDER BY region NULLS FIRST, age_group NULLS FIRST

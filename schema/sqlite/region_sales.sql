@@ -13,4 +13,4 @@ FROM orders o
 JOIN stores s ON s.store_id = o.store_id
 LEFT JOIN order_revenue r ON r.order_id = o.order_id
 GROUP BY month, region
-ORDER BY month, region
+ORDER BY month NULLS FIRST, region NULLS FIRST

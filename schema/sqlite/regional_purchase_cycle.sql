@@ -2,12 +2,16 @@
 -- orders: buyers, repeat_buyers (2+ orders), intervals (gaps between a member's
 -- consecutive orders, sorted by ordered_at then order_id), the median and mean interval
 -- in whole calendar days (same day = 0; NULL when the region has no interval; the median
--- of an even count is the mean of the two middle values), and the region's three
--- products with the largest quantity (ties: lower product_id first; NULL if fewer).
+-- of an even count is the mean of the two middle values), member_median_days (the typical
+-- member's cycle: the median over repeat buyers of each one's mean gap, so heavy users
+-- do not dominate as they do the pooled median), and the region's three products with
+-- the largest quantity and the three with the largest revenue (ties: lower product_id
+-- first; NULL if fewer).
 WITH
 sequenced AS (
   SELECT member_id, day,
-         LEAD(day) OVER (PARTITION BY member_id ORDER BY ordered_at, order_id) AS next_day
+         LEAD(day) OVER (PARTITION BY member_id
+                         ORDER BY ordered_at NULLS FIRST, order_id NULLS FIRST) AS next_day
   FROM (SELECT member_id, ordered_at, order_id,
                julianday(substr(ordered_at, 1, 10)) AS day FROM orders)
 ),
@@ -24,7 +28,7 @@ histogram AS (
 ),
 running AS (
   SELECT region, days,
-         SUM(c) OVER (PARTITION BY region ORDER BY days) AS upto,
+         SUM(c) OVER (PARTITION BY region ORDER BY days NULLS FIRST) AS upto,
          SUM(c) OVER (PARTITION BY region) AS n
   FROM histogram
 ),
@@ -40,6 +44,26 @@ means AS (
   FROM histogram
   GROUP BY region
 ),
+-- A member's mean gap telescopes to (last day - first day) / (orders - 1).
+member_cycle AS (
+  SELECT m.region, (max(o.day) - min(o.day)) / (COUNT(*) - 1) AS mean_gap
+  FROM (SELECT member_id, julianday(substr(ordered_at, 1, 10)) AS day FROM orders) o
+  JOIN members m ON m.member_id = o.member_id
+  GROUP BY o.member_id, m.region
+  HAVING COUNT(*) >= 2
+),
+member_ranked AS (
+  SELECT region, mean_gap,
+         ROW_NUMBER() OVER (PARTITION BY region ORDER BY mean_gap NULLS FIRST) AS rn,
+         COUNT(*) OVER (PARTITION BY region) AS n
+  FROM member_cycle
+),
+member_medians AS (
+  SELECT region, AVG(mean_gap) AS median
+  FROM member_ranked
+  WHERE rn IN ((n + 1) / 2, (n + 2) / 2)
+  GROUP BY region
+),
 buyers AS (
   SELECT m.region, COUNT(*) AS buyers, SUM(c.orders >= 2) AS repeat_buyers
   FROM (SELECT member_id, COUNT(*) AS orders FROM orders GROUP BY member_id) c
@@ -48,8 +72,13 @@ buyers AS (
 ),
 top_products AS (
   SELECT q.region, p.name,
-         ROW_NUMBER() OVER (PARTITION BY q.region ORDER BY q.qty DESC, q.product_id) AS rk
-  FROM (SELECT m.region, l.product_id, SUM(l.qty) AS qty
+         ROW_NUMBER() OVER (PARTITION BY q.region
+                            ORDER BY q.qty DESC NULLS LAST, q.product_id NULLS FIRST) AS rk,
+         ROW_NUMBER() OVER (PARTITION BY q.region
+                            ORDER BY q.revenue DESC NULLS LAST, q.product_id NULLS FIRST)
+           AS rk_revenue
+  FROM (SELECT m.region, l.product_id, SUM(l.qty) AS qty,
+               SUM(l.qty * l.unit_price) AS revenue
         -- CROSS JOIN pins the join order: scanning order_lines once beats the
         -- planner's members -> orders -> order_lines index walk
         FROM order_lines l
@@ -64,10 +93,18 @@ SELECT b.region                                             AS region,
        coalesce(mn.intervals, 0)                            AS intervals,
        ROUND(md.median, 4)                                  AS median_days,
        ROUND(mn.mean, 4)                                    AS mean_days,
+       ROUND(mm.median, 4)                                  AS member_median_days,
        (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk = 1) AS top1_product,
        (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk = 2) AS top2_product,
-       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk = 3) AS top3_product
+       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk = 3) AS top3_product,
+       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk_revenue = 1)
+                                                            AS top1_revenue_product,
+       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk_revenue = 2)
+                                                            AS top2_revenue_product,
+       (SELECT name FROM top_products t WHERE t.region = b.region AND t.rk_revenue = 3)
+                                                            AS top3_revenue_product
 FROM buyers b
 LEFT JOIN medians md ON md.region = b.region
+LEFT JOIN member_medians mm ON mm.region = b.region
 LEFT JOIN means mn ON mn.region = b.region
-ORDER BY region
+ORDER BY region NULLS FIRST

@@ -2,8 +2,10 @@
 -- member "returned within N days" when their second order (orders sorted by ordered_at,
 -- then order_id) falls on a calendar day at most N days after the first order's day;
 -- a second order on the same day counts (0 days). Windows: :repurchase_short_days,
--- :repurchase_mid_days, :repurchase_long_days. Rates are % of the cohort's buyers.
--- Recent cohorts have not been observed for the full window yet (see schema/README.md).
+-- :repurchase_mid_days, :repurchase_long_days. matured_*: buyers whose N-day window after
+-- their first order has fully elapsed by as_of (first day + N <= as_of). A rate is % of
+-- the cohort's buyers, and NULL while any buyer's window is still open: a rate over an
+-- incomplete window would understate the cohort. returned_* count the returns so far.
 WITH
 firsts AS (
   -- The second order's time is the second-smallest ordered_at of the member (orders
@@ -13,25 +15,41 @@ firsts AS (
          julianday(substr(min(o.ordered_at), 1, 10)) AS first_day,
          (SELECT julianday(substr(o2.ordered_at, 1, 10)) FROM orders o2
           WHERE o2.member_id = o.member_id
-          ORDER BY o2.ordered_at LIMIT 1 OFFSET 1) AS second_day
+          ORDER BY o2.ordered_at NULLS FIRST LIMIT 1 OFFSET 1) AS second_day
   FROM orders o
   GROUP BY o.member_id
 ),
 gaps AS (
-  SELECT cohort, second_day - first_day AS gap      -- NULL: never came back
+  SELECT cohort,
+         second_day - first_day AS gap,                     -- NULL: never came back
+         julianday((SELECT value FROM meta WHERE key = 'as_of')) - first_day AS observed
   FROM firsts
+),
+counts AS (
+  SELECT cohort,
+         COUNT(*)                                                  AS buyers,
+         COUNT(CASE WHEN gap <= :repurchase_short_days THEN 1 END) AS returned_short,
+         COUNT(CASE WHEN gap <= :repurchase_mid_days THEN 1 END)   AS returned_mid,
+         COUNT(CASE WHEN gap <= :repurchase_long_days THEN 1 END)  AS returned_long,
+         COUNT(CASE WHEN observed >= :repurchase_short_days THEN 1 END) AS matured_short,
+         COUNT(CASE WHEN observed >= :repurchase_mid_days THEN 1 END)   AS matured_mid,
+         COUNT(CASE WHEN observed >= :repurchase_long_days THEN 1 END)  AS matured_long
+  FROM gaps
+  GROUP BY cohort
 )
 SELECT cohort                                                         AS cohort_month,
-       COUNT(*)                                                       AS buyers,
-       COUNT(CASE WHEN gap <= :repurchase_short_days THEN 1 END)      AS returned_short,
-       COUNT(CASE WHEN gap <= :repurchase_mid_days THEN 1 END)        AS returned_mid,
-       COUNT(CASE WHEN gap <= :repurchase_long_days THEN 1 END)       AS returned_long,
-       ROUND(100.0 * COUNT(CASE WHEN gap <= :repurchase_short_days THEN 1 END) / COUNT(*), 4)
+       buyers                                                         AS buyers,
+       returned_short                                                 AS returned_short,
+       returned_mid                                                   AS returned_mid,
+       returned_long                                                  AS returned_long,
+       matured_short                                                  AS matured_short,
+       matured_mid                                                    AS matured_mid,
+       matured_long                                                   AS matured_long,
+       CASE WHEN matured_short = buyers THEN ROUND(100.0 * returned_short / buyers, 4) END
                                                                       AS rate_short,
-       ROUND(100.0 * COUNT(CASE WHEN gap <= :repurchase_mid_days THEN 1 END) / COUNT(*), 4)
+       CASE WHEN matured_mid = buyers THEN ROUND(100.0 * returned_mid / buyers, 4) END
                                                                       AS rate_mid,
-       ROUND(100.0 * COUNT(CASE WHEN gap <= :repurchase_long_days THEN 1 END) / COUNT(*), 4)
+       CASE WHEN matured_long = buyers THEN ROUND(100.0 * returned_long / buyers, 4) END
                                                                       AS rate_long
-FROM gaps
-GROUP BY cohort
-ORDER BY cohort_month
+FROM counts
+ORDER BY cohort_month NULLS FIRST

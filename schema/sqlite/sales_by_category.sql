@@ -9,4 +9,4 @@ FROM orders o
 JOIN order_lines l ON l.order_id = o.order_id
 JOIN products p ON p.product_id = l.product_id
 GROUP BY month, category
-ORDER BY month, category
+ORDER BY month NULLS FIRST, category NULLS FIRST

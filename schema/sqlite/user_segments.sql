@@ -42,4 +42,4 @@ FROM months mo
 CROSS JOIN segments s
 JOIN totals t ON t.month = mo.month
 LEFT JOIN counts c ON c.month = mo.month AND c.segment = s.segment
-ORDER BY month, segment
+ORDER BY month NULLS FIRST, segment NULLS FIRST

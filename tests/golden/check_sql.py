@@ -7,7 +7,7 @@ the daemon binds them, and compares column names, cell types and rows with
 golden.expected(). Prints OK/FAIL per aggregate (with a diff on failure); exits 1 on any
 mismatch.
 
-    check_sql.py              the golden dataset
+    check_sql.py              the golden dataset, with and without its coverage_start row
     check_sql.py --db FILE    also time each query on an existing brand database (e.g. a
                               demo one); rows there are not compared unless --compare
 """
@@ -151,6 +151,13 @@ def main():
         db = os.path.join(tmp, 'golden.db')
         build_golden_db(db)
         print('golden dataset:')
+        failed += check(db, params, aggs)
+        # without a declared coverage start, coverage begins at the first order's day
+        con = sqlite3.connect(db)
+        con.execute("DELETE FROM meta WHERE key = 'coverage_start'")
+        con.commit()
+        con.close()
+        print('golden dataset without meta coverage_start:')
         failed += check(db, params, aggs)
     if args.db:
         print('%s:' % args.db)

@@ -8,10 +8,17 @@
 --   active_days 30    -> active window 2025-03-02 .. 2025-03-31
 --   dormant_days 90   -> no order 2025-01-01 .. 2025-03-31 means dormant on as_of
 --   history_days 365  -> daily series 2024-04-01 .. 2025-03-31
+--   coverage_start 2024-04-10 -> user_counts' active_members NULL through 2024-05-08
+--                     (2024-05-09 = coverage start + 29 is the first full 30-day window),
+--                     its dormant split NULL through 2024-07-07 (+ 89); new_members'
+--                     ordered_members NULL for joins through 2024-04-09
+--   repurchase maturity: 30 days for first orders up to 2025-03-01, 60 up to 2025-01-30,
+--                     90 up to 2024-12-31
 -- Part 1 (members 1-24, orders 1-275) is ordinary traffic, generated once with a fixed
 -- seed and pasted here; part 2 (members 101-, orders 1001-) was written by hand, one
 -- edge case per member, each commented.
-INSERT INTO meta VALUES ('as_of', '2025-03-31'), ('seed', '0'), ('brand', 'golden');
+INSERT INTO meta VALUES ('as_of', '2025-03-31'), ('seed', '0'), ('brand', 'golden'),
+                        ('coverage_start', '2024-04-10');
 
 INSERT INTO stores VALUES (1, 'Gangnam', 'Seoul');
 INSERT INTO stores VALUES (2, 'Hongdae', 'Seoul');
@@ -967,8 +974,46 @@ INSERT INTO members VALUES (119, '2024-01-01 00:00:00', 1971, 'M', 'Seoul');
 INSERT INTO orders VALUES (1111, 119, 2, '2024-12-31 12:00:00');
 INSERT INTO order_lines VALUES (1111, 1, 4, 1, 5900);
 
--- 120: an order before the daily series starts (2024-03-20): active on 2024-04-01 ..
---      2024-04-18 only, and a March 2024 month/cohort of its own.
+-- 120: an order before the daily series starts and before coverage start (2024-03-20):
+--      it would make 120 active on 2024-04-01 .. 2024-04-18, days whose active count is
+--      NULL (look-back before coverage start); a March 2024 month/cohort of its own.
 INSERT INTO members VALUES (120, '2024-03-01 10:00:00', 1960, 'M', 'Gyeonggi');
 INSERT INTO orders VALUES (1120, 120, 3, '2024-03-20 15:00:00');
 INSERT INTO order_lines VALUES (1120, 1, 9, 4, 3500);
+
+-- 121, 122: cohort 2025-01 at the 60-day maturity edge. 122's first order on 2025-01-30
+--      has had exactly 60 days observed (matured) and returns on as_of, 60 days later;
+--      121's on 2025-01-31 has 59 (not matured): the cohort's 60-day rate is NULL.
+INSERT INTO members VALUES (121, '2024-12-01 09:00:00', 1992, 'F', 'Seoul');
+INSERT INTO orders VALUES (1121, 121, 1, '2025-01-31 09:00:00');
+INSERT INTO order_lines VALUES (1121, 1, 2, 1, 5000);
+INSERT INTO members VALUES (122, '2024-12-01 09:00:00', 1993, 'M', 'Seoul');
+INSERT INTO orders VALUES (1122, 122, 1, '2025-01-30 23:00:00');
+INSERT INTO orders VALUES (1123, 122, 2, '2025-03-31 08:00:00');
+INSERT INTO order_lines VALUES (1122, 1, 3, 1, 5500);
+INSERT INTO order_lines VALUES (1123, 1, 3, 1, 5500);
+
+-- 123, 124: cohort 2025-03 at the 30-day edge: 123's first order on 2025-03-01 has
+--      exactly 30 days observed, 124's on 2025-03-02 has 29.
+INSERT INTO members VALUES (123, '2025-02-10 09:00:00', 1994, 'F', 'Busan');
+INSERT INTO orders VALUES (1124, 123, 5, '2025-03-01 18:00:00');
+INSERT INTO order_lines VALUES (1124, 1, 6, 1, 5800);
+INSERT INTO members VALUES (124, '2025-02-10 09:00:00', 1994, 'M', 'Busan');
+INSERT INTO orders VALUES (1125, 124, 5, '2025-03-02 18:00:00');
+INSERT INTO order_lines VALUES (1125, 1, 6, 1, 5800);
+
+-- 125: joined long before coverage start and no order on record: never ordered.
+INSERT INTO members VALUES (125, '2023-05-05 05:05:05', 1985, 'F', 'Incheon');
+
+-- 126, 127: joins on either side of coverage start. 126 joins on 2024-04-09 (its
+--      ordered_members day is NULL) and orders once, on 2024-06-01: lapsed from
+--      2024-08-30 (90 days later). 127 joins on 2024-04-10, the first covered day, and
+--      orders that day: the series' first counted ordered member. It is not yet dormant
+--      on 2024-07-08, the first day dormant counts are given, and lapsed from 2024-07-09
+--      (90 days after its order).
+INSERT INTO members VALUES (126, '2024-04-09 12:00:00', 1979, 'M', 'Gyeonggi');
+INSERT INTO orders VALUES (1126, 126, 3, '2024-06-01 12:00:00');
+INSERT INTO order_lines VALUES (1126, 1, 1, 2, 4500);
+INSERT INTO members VALUES (127, '2024-04-10 08:00:00', 1978, 'F', 'Seoul');
+INSERT INTO orders VALUES (1127, 127, 1, '2024-04-10 08:30:00');
+INSERT INTO order_lines VALUES (1127, 1, 4, 1, 5900);

@@ -97,6 +97,19 @@ class Data:
         self.orders_of = {m: [] for m in self.members}
         for o in sorted(self.orders, key=lambda o: (o['ordered_at'], o['order_id'])):
             self.orders_of[o['member_id']].append(o)
+        # the first day the order history is complete: declared, else the first order's
+        # day; None when there is neither (no orders: nothing is covered)
+        if 'coverage_start' in meta:
+            self.coverage = datetime.date.fromisoformat(meta['coverage_start'])
+        elif self.orders:
+            self.coverage = min(day_of(o['ordered_at']) for o in self.orders)
+        else:
+            self.coverage = None
+
+    def covered(self, day, look_back):
+        """The look_back days ending at day all lie on or after coverage start."""
+        return (self.coverage is not None and
+                day - datetime.timedelta(days=look_back - 1) >= self.coverage)
 
     def age_group(self, member):
         return age_group(member['birth_year'], self.as_of)
@@ -106,13 +119,15 @@ class Data:
 
 def user_counts(d, p):
     # A member is active / not dormant on a day when their last order on or before that
-    # day is less than active_days / dormant_days days old.
+    # day is less than active_days / dormant_days days old. Dormant members split into
+    # lapsed (ordered before) and never ordered. A count whose look-back window reaches
+    # before coverage start is unknown (None).
     order_days = {m: sorted({day_of(o['ordered_at']) for o in os})
                   for m, os in d.orders_of.items()}
     joined = {m: day_of(r['joined_at']) for m, r in d.members.items()}
     out = []
     for day in last_days(d.as_of, p['history_days']):
-        total = new = active = dormant = 0
+        total = new = active = dormant = lapsed = never = 0
         for m in d.members:
             if joined[m] > day:
                 continue
@@ -122,7 +137,13 @@ def user_counts(d, p):
             age = (day - order_days[m][i - 1]).days if i else None
             active += age is not None and age < p['active_days']
             dormant += age is None or age >= p['dormant_days']
-        out.append([day.isoformat(), total, new, active, dormant])
+            lapsed += age is not None and age >= p['dormant_days']
+            never += age is None
+        if not d.covered(day, p['active_days']):
+            active = None
+        if not d.covered(day, p['dormant_days']):
+            dormant = lapsed = never = None
+        out.append([day.isoformat(), total, new, active, dormant, lapsed, never])
     return out
 
 
@@ -165,11 +186,14 @@ def user_segments(d, p):
 
 
 def new_members(d, p):
+    # whether a member who joined before coverage start ordered is unknown: orders
+    # before it are not in the data
     out = []
     for day in last_days(d.as_of, p['history_days']):
         joined = [m for m, r in d.members.items() if day_of(r['joined_at']) == day]
         ordered = [m for m in joined if d.orders_of[m]]
-        out.append([day.isoformat(), len(joined), len(ordered)])
+        known = d.coverage is not None and day >= d.coverage
+        out.append([day.isoformat(), len(joined), len(ordered) if known else None])
     return out
 
 
@@ -228,19 +252,27 @@ def sales_by_category(d, p):
 
 
 def repurchase_metrics(d, p):
+    # matured: the member's N-day window after the first order has fully elapsed by
+    # as_of; a rate is given only when every buyer of the cohort has matured
     windows = [p['repurchase_short_days'], p['repurchase_mid_days'], p['repurchase_long_days']]
     cohorts = {}
     for m, os in d.orders_of.items():
         if not os:
             continue
-        c = cohorts.setdefault(month_of(os[0]['ordered_at']), [0, 0, 0, 0])
+        c = cohorts.setdefault(month_of(os[0]['ordered_at']), [0, 0, 0, 0, 0, 0, 0])
         c[0] += 1
+        first = day_of(os[0]['ordered_at'])
+        for i, w in enumerate(windows):
+            c[4 + i] += (d.as_of - first).days >= w
         if len(os) >= 2:
-            gap = (day_of(os[1]['ordered_at']) - day_of(os[0]['ordered_at'])).days
+            gap = (day_of(os[1]['ordered_at']) - first).days
             for i, w in enumerate(windows):
                 c[1 + i] += gap <= w
-    return [[mo, c[0], c[1], c[2], c[3], pct(c[1], c[0]), pct(c[2], c[0]), pct(c[3], c[0])]
-            for mo, c in sorted(cohorts.items())]
+    out = []
+    for mo, c in sorted(cohorts.items()):
+        rates = [pct(c[1 + i], c[0]) if c[4 + i] == c[0] else None for i in range(3)]
+        out.append([mo] + c + rates)
+    return out
 
 
 def heavy_users(d, p):
@@ -317,28 +349,39 @@ def median(values):
     return (s[n // 2 - 1] + s[n // 2]) / 2
 
 
+def top3(totals, products):
+    """Names of the three products with the largest total (ties: lower id), padded."""
+    top = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    return [products[pid]['name'] for pid, _ in top] + [None] * (3 - len(top))
+
+
 def regional_purchase_cycle(d, p):
     regions = {}
     for m, os in d.orders_of.items():
         if not os:
             continue
         r = regions.setdefault(d.members[m]['region'],
-                               {'buyers': 0, 'repeat': 0, 'gaps': [], 'qty': {}})
+                               {'buyers': 0, 'repeat': 0, 'gaps': [], 'member_means': [],
+                                'qty': {}, 'revenue': {}})
         r['buyers'] += 1
         r['repeat'] += len(os) >= 2
-        for a, b in zip(os, os[1:]):
-            r['gaps'].append((day_of(b['ordered_at']) - day_of(a['ordered_at'])).days)
+        gaps = [(day_of(b['ordered_at']) - day_of(a['ordered_at'])).days
+                for a, b in zip(os, os[1:])]
+        r['gaps'] += gaps
+        if gaps:
+            r['member_means'].append(sum(gaps) / len(gaps))
         for o in os:
             for l in d.lines_of[o['order_id']]:
-                r['qty'][l['product_id']] = r['qty'].get(l['product_id'], 0) + l['qty']
+                pid = l['product_id']
+                r['qty'][pid] = r['qty'].get(pid, 0) + l['qty']
+                r['revenue'][pid] = r['revenue'].get(pid, 0) + l['qty'] * l['unit_price']
     out = []
     for region, r in sorted(regions.items()):
         gaps = r['gaps']
         mean = sum(gaps) / len(gaps) if gaps else None
-        top = sorted(r['qty'].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        names = [d.products[pid]['name'] for pid, _ in top] + [None] * (3 - len(top))
         out.append([region, r['buyers'], r['repeat'], len(gaps), sql_round(median(gaps)),
-                    sql_round(mean)] + names)
+                    sql_round(mean), sql_round(median(r['member_means']))] +
+                   top3(r['qty'], d.products) + top3(r['revenue'], d.products))
     return out
 
 

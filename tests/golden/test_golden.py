@@ -93,7 +93,8 @@ def test_rendered_ddl_names_the_13_dynamic_tables():
             eq(out.returncode, 0, "print-ddl %s: %s" % (b, out.stderr))
             B = b.upper()
             names = re.findall(r"CREATE OR REPLACE DYNAMIC TABLE (\S+) TARGET_LAG = '[^']+' "
-                               r"WAREHOUSE = \S+ AS", out.stdout)
+                               r"WAREHOUSE = \S+ REFRESH_MODE = (?:FULL|INCREMENTAL) AS",
+                               out.stdout)
             eq(sorted(names), sorted("ANALYSIS_BRAND_%s.DT_BRAND_%s_%s" % (B, B, r)
                                      for r in RELATIONS.values()), "DT names for " + b)
             check("{{" not in out.stdout, "no placeholder left unrendered")
@@ -103,6 +104,75 @@ def test_rendered_ddl_names_the_13_dynamic_tables():
         eq(out.returncode, 1, "unknown brand")
     finally:
         shutil.rmtree(work)
+
+
+def order_by_terms(sql):
+    """Every ORDER BY term of sql (comments dropped), window orderings included."""
+    sql = re.sub(r"--[^\n]*", "", sql)
+    terms = []
+    for m in re.finditer(r"ORDER BY ", sql, re.I):
+        depth, j, cur = 0, m.end(), m.end()
+        while j < len(sql):
+            c = sql[j]
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and (c == "\n" or sql[j:j + 6].upper() in (" LIMIT", " ROWS ")):
+                break
+            elif depth == 0 and c == ",":
+                terms.append(sql[cur:j].strip())
+                cur = j + 1
+            j += 1
+        terms.append(sql[cur:j].strip())
+    return terms
+
+
+def table_columns(sql):
+    """{TABLE: [COLUMN, ...]} of the CREATE TABLE statements in sql, upper case."""
+    sql = re.sub(r"--[^\n]*", "", sql)
+    out = {}
+    create = r"CREATE TABLE IF NOT EXISTS (?:\{\{source_schema\}\}\.)?(\w+)\s*\((.*?)\n\)"
+    for m in re.finditer(create, sql, re.S):
+        cols = [line.split()[0].upper() for line in m.group(2).strip().splitlines()
+                if line.split() and line.split()[0].upper() != "PRIMARY"]
+        out[m.group(1).upper()] = cols
+    return out
+
+
+@test
+def test_both_dialects_say_the_same():
+    """NULL ordering explicit everywhere, as_of from the source's meta in both dialects,
+    the Snowflake raw tables the twin of the SQLite ones, every catalogue column in
+    both texts, every dynamic table's REFRESH_MODE stated."""
+    import yaml
+    cat = yaml.safe_load(open(CATALOG, encoding="utf-8"))
+    sdir = os.path.join(ROOT, "schema")
+    raw = open(os.path.join(sdir, "snowflake", "raw_tables.sql")).read()
+    raw_tables = table_columns(raw)
+    eq(raw_tables, table_columns(open(os.path.join(sdir, "source_sqlite.sql")).read()),
+       "raw_tables.sql has the SQLite model's tables and columns")
+    check(re.search(r"UNIT_PRICE\s+NUMBER\(\d+,0\)", raw), "money is NUMBER(p,0): whole KRW")
+    for a in cat["aggregates"]:
+        check(a.get("refresh_mode") in ("FULL", "INCREMENTAL"), a["name"] + " refresh_mode")
+        for dialect in ("sqlite", "snowflake"):
+            text = open(os.path.join(sdir, a[dialect]), encoding="utf-8").read()
+            for t in order_by_terms(text):
+                check(re.search(r"NULLS (FIRST|LAST)$", t, re.I),
+                      "%s %s: ORDER BY term %r has no NULLS FIRST/LAST" % (dialect, a["name"], t))
+            for c in a["columns"]:
+                check(re.search(r"\bAS %s\b" % c["name"], text, re.I),
+                      "%s %s: no column %s" % (dialect, a["name"], c["name"]))
+        sf = re.sub(r"--[^\n]*", "", open(os.path.join(sdir, a["snowflake"])).read())
+        check("CURRENT_DATE" not in sf.upper() and "CURRENT_TIMESTAMP" not in sf.upper(),
+              a["name"] + ": as_of comes from META, not the clock")
+        for t in re.findall(r"\{\{source_schema\}\}\.(\w+)", sf):
+            check(t.upper() in raw_tables, "%s reads %s, which raw_tables.sql creates" %
+                  (a["name"], t))
+        sq = open(os.path.join(sdir, a["sqlite"])).read()
+        check(("as_of" in sq) == ("AS_OF" in sf), a["name"] + ": as_of in both or neither")
 
 
 @test

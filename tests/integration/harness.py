@@ -251,7 +251,8 @@ class Tpcd:
         self.log.close()
         log = self.read_log()
         check("ERROR: AddressSanitizer" not in log and "runtime error:" not in log
-              and "LeakSanitizer" not in log, "sanitizer report:\n" + log[-4000:])
+              and "LeakSanitizer" not in log and "WARNING: ThreadSanitizer" not in log
+              and "tpcd: BUG:" not in log, "sanitizer report:\n" + log[-4000:])
         return rc
 
     def close(self):

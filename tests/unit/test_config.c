@@ -122,6 +122,7 @@ test_defaults(void **state)
 	assert_int_equal(cf->http_max_connections, 10000);
 	assert_null(cf->auth.users_file);
 	assert_int_equal(cf->auth.session_lifetime, 86400);
+	assert_int_equal(cf->auth.max_sessions, 16);
 	assert_int_equal(cf->auth.cookie_secure, 0);
 	assert_int_equal((int)cf->auth.ntrusted_proxies, 0);
 	assert_int_equal((int)(cf->auth.nusers + cf->auth.ntokens), 0);
@@ -294,6 +295,7 @@ test_ranges(void **state)
 	expect_range("http", "max_body_size", 0, 16777216);
 	expect_range("http", "max_connections", 1, 1048576);
 	expect_range("auth", "session_lifetime", 1, 31622400);
+	expect_range("auth", "max_sessions", 1, 4096);
 	expect_range("audit", "max_size_mb", 1, 1048576);
 	expect_range("audit", "keep", 1, 1000);
 }

@@ -2,14 +2,17 @@
  * test_store.c — blue/green publishing on a real LMDB file: an empty store has no
  * snapshot; each publish flips the colour and bumps the generation; a view opened before
  * a publish keeps seeing its own snapshot, byte for byte, until released; an aborted
- * publish leaves the active snapshot untouched; swap flips back. Each case has a store
- * of its own (fixture.h).
+ * publish leaves the active snapshot untouched; swap flips back; a write from a serving
+ * thread is caught. Each case has a store of its own (fixture.h).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tpcd.h"
@@ -155,6 +158,46 @@ test_bad_manifest_refused(void **state)
 	store_close(st);
 }
 
+/*
+ * The thread contract: a write transaction begun on a thread marked serving is counted,
+ * and in checking builds (-DTPCD_THREAD_CHECKS: make asan, make tsan) aborts. Run in a
+ * child, so that the abort is observed rather than suffered; read-only views are fine.
+ */
+static void
+test_serving_thread_write_caught(void **state)
+{
+	struct store *st = NULL;
+	char *cause = NULL;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
+	if ((pid = fork()) == 0) {
+		struct store_counters c;
+		struct store_reader *rd;
+
+		store_thread_serving();
+		rd = store_reader_new(st);
+		store_view_release(store_view_begin(rd));	/* reading: allowed */
+		store_reader_free(rd);
+		store_counters(st, &c);
+		if (c.write_txns_serving != 0)
+			_exit(3);
+		store_set_pinned(st, 1, &cause);		/* writing: the bug */
+		store_counters(st, &c);
+		_exit(c.write_txns_serving == 1 ? 0 : 4);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+#ifdef TPCD_THREAD_CHECKS
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#else
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#endif
+	store_close(st);
+}
+
 #define with_dir(f)	cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int
@@ -163,6 +206,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		with_dir(test_blue_green),
 		with_dir(test_bad_manifest_refused),
+		with_dir(test_serving_thread_write_caught),
 	};
 
 	log_init(LOG_ERR);

@@ -13,7 +13,8 @@ tpc.analyses = [
 		{ agg: 'user_segments', chart: { kind: 'stacked', x: 'month', group: 'segment',
 		    y: 'members' } },
 		{ agg: 'user_counts', chart: { kind: 'line', x: 'day',
-		    y: ['total_members', 'active_members', 'dormant_members'] } } ] },
+		    y: ['total_members', 'active_members', 'lapsed_members',
+		        'never_ordered_members'] } } ] },
 	{ id: 'new', ko: '일별 신규 가입자', en: 'Daily new members', blocks: [
 		{ agg: 'new_members', chart: { kind: 'line', x: 'day',
 		    y: ['new_members', 'ordered_members'] } } ] },
@@ -43,5 +44,5 @@ tpc.analyses = [
 	{ id: 'cycle', ko: '지역별 구매 주기와 주요 상품', en: 'Regional purchase cycle and key products',
 	    blocks: [
 		{ agg: 'regional_purchase_cycle', chart: { kind: 'bars', x: 'region',
-		    y: ['median_days', 'mean_days'] } } ] }
+		    y: ['median_days', 'member_median_days', 'mean_days'] } } ] }
 ];
