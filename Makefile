@@ -1,7 +1,8 @@
 # tpcd — build, run, test. Plain make + pkg-config; see README.md.
 #
-# `make run` and `make test` install missing Debian packages first (make deps), then
-# re-enter make so pkg-config sees what was just installed.
+# `make run` installs the missing Debian packages it needs (make deps), `make test` those
+# the tests need as well (make deps-test), then each re-enters make so pkg-config sees
+# what was just installed.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -10,10 +11,13 @@ PYTHON	?= /usr/bin/python3
 PORT	?= 8080
 BRAND	?= a
 
+# What building and running tpcd and tpcctl needs; then what only the tests need.
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
-	zlib1g-dev libcrypt-dev libcmocka-dev python3 python3-msgpack python3-yaml curl \
-	groff-base nginx valgrind chromium fonts-noto-cjk nodejs python3-jsonschema
+	zlib1g-dev libcrypt-dev python3
+DEB_TEST_PKGS = libcmocka-dev python3-msgpack python3-yaml curl groff-base nginx \
+	valgrind prometheus chromium fonts-noto-cjk nodejs npm python3-jsonschema
+NPROC	:= $(shell nproc 2>/dev/null || echo 2)
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
 	jansson openssl zlib libcrypt
 
@@ -40,23 +44,33 @@ CLIENT_DAEMON_OBJ = $(B)/daemon/xmalloc.o $(B)/daemon/buf.o $(B)/daemon/util.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps run test asan tsan check unit clean bench schema install demo browser-deps vendor-web
+.PHONY: all deps deps-test run test asan tsan check unit clean bench schema install demo \
+	browser-deps vendor-web fuzz fuzz-replay fuzz-bins
 FAKESNOW_SRC = $(wildcard tests/fakesnow/*.c)
 
 all: $(B)/tpcd $(B)/tpcctl $(B)/fakesnow $(UNIT_BIN)
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# apt-get install of the missing ones among $(1). A package's postinst must not start a
+# service (Debian's nginx would take port 80 where systemd runs): a policy-rc.d denies it
+# for the duration, unless the machine has its own.
+define apt_install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
-	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
-		echo "make deps: installing" $$missing; \
+		echo "make: installing" $$missing; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		rc=/usr/sbin/policy-rc.d; mine=; \
+		if [ ! -e $$rc ]; then \
+			printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$rc >/dev/null && \
+			$$SUDO chmod 755 $$rc && mine=1; \
+		fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		st=$$?; [ -z "$$mine" ] || $$SUDO rm -f $$rc; \
+		[ $$st = 0 ] || exit $$st; \
 	fi
-	@$(MAKE) -s browser-deps
+endef
 
 # The browser test's client (playwright-core, pinned by tests/browser/package-lock.json):
 # fetched once; with node_modules in place this needs no network.
@@ -76,9 +90,19 @@ vendor-web:
 	cp $$d/package/LICENSE.md web/vendor/LICENSE.chart.js.md && \
 	echo "vendor-web: chart.js $$v in web/vendor/"
 
+deps:
+	$(call apt_install,$(DEB_PKGS))
+
+deps-test: deps
+	$(call apt_install,$(DEB_TEST_PKGS))
+	@$(MAKE) -s browser-deps
+
+# Q=@ (make run) prints one short line per file instead of the command.
+Q	?=
 $(B)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/schema_ddl.c: schema/source_sqlite.sql
 	@mkdir -p $(@D)
@@ -88,7 +112,7 @@ $(B)/schema_ddl.c: schema/source_sqlite.sql
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(B)/schema_ddl.o: $(B)/schema_ddl.c
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 # The dashboard (web/), compiled in: hashed asset names, gzip variants (web/embed.py).
 WEB_SRC	= web/embed.py web/index.html web/app.css web/favicon.svg web/vendor/chart.umd.min.js \
@@ -96,10 +120,12 @@ WEB_SRC	= web/embed.py web/index.html web/app.css web/favicon.svg web/vendor/cha
 
 $(B)/web_assets.c: $(WEB_SRC)
 	@mkdir -p $(@D)
-	$(PYTHON) web/embed.py web $@
+	$(if $(Q),@echo "  EMBED   web/")
+	$(Q)$(PYTHON) web/embed.py web $@
 
 $(B)/web_assets.o: $(B)/web_assets.c daemon/web_assets.h
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # The OpenAPI document, YAML in schema/, served as JSON by GET /v1/openapi.json.
 $(B)/openapi_json.c: schema/openapi.yaml
@@ -116,14 +142,17 @@ $(B)/openapi_json.o: $(B)/openapi_json.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/tpcd: $(B)/daemon/main.o $(DAEMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/client/%.o: client/%.c client/tpcctl.h daemon/tpcd.h
+$(B)/client/%.o: client/%.c $(wildcard client/*.h) daemon/tpcd.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/tpcctl: $(CLIENT_OBJ) $(CLIENT_DAEMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The fake Snowflake SQL API the tests run tpcd against (tests/fakesnow/README.md).
 $(B)/fakesnow: $(FAKESNOW_SRC) tests/fakesnow/fakesnow.h
@@ -145,7 +174,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/fixture.h $(B)/tests/fixture.o $(DAEMON_
 # from a serving thread aborts the daemon).
 asan:
 	$(MAKE) B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    DEFS=-DTPCD_THREAD_CHECKS all
+	    DEFS=-DTPCD_THREAD_CHECKS all fuzz-replay
 
 # ThreadSanitizer: build/tsan, then the integration tests that run the refresh thread,
 # reloads (SIGHUP under load), the writer and hashing pools and two serving threads at
@@ -165,13 +194,65 @@ tsan:
 	done; \
 	if [ $$rc -ne 0 ]; then echo "make tsan: FAILED"; exit 1; fi; echo "make tsan: no races"
 
+# ---- fuzzing (tests/fuzz/README.md) ----
+# The targets link with libFuzzer (make fuzz: clang, into build/fuzz/) or with
+# tests/fuzz/replay.c (make asan: $(B)/fuzz/replay_*, which make test runs over the corpora).
+FUZZ_TARGETS = config users catalog sfdecode sfresult router tpcctl
+FUZZ_SECONDS ?= 60
+FUZZ_NICE ?= nice -n 10
+FUZZ_ARGS ?=
+FUZZ_CFLAGS = -Itests/fuzz -DFUZZ_SRCDIR='"$(CURDIR)"'
+# The daemon's targets link its objects; tpcctl's links the client's but tpcctl.o (main and
+# the command line: the target sets up what they would), with what it shares of the daemon.
+FUZZ_OBJ = $(if $(filter tpcctl,$*),$(filter-out $(B)/client/tpcctl.o,$(CLIENT_OBJ)) \
+	$(CLIENT_DAEMON_OBJ),$(DAEMON_OBJ))
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
+fuzz-bins: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(DAEMON_OBJ) \
+    $(CLIENT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_OBJ) \
+	    $(PKG_LIBS)
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(DAEMON_OBJ) $(CLIENT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+	    $(PKG_LIBS)
+
+# make fuzz FUZZ_SECONDS=N [FUZZ_TARGETS="config users"]: each target for N seconds, niced,
+# from its seeds (tests/fuzz/corpus/T, never written) plus what earlier runs found
+# (build/fuzz/corpus/T); crashes land in build/fuzz/artifacts/. Ends with one line per target.
+fuzz:
+	$(MAKE) B=build/fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined \
+	    -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-format-nonliteral" \
+	    FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	@mkdir -p build/fuzz/artifacts; rc=0; \
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		ASAN_OPTIONS=detect_leaks=1 $(FUZZ_NICE) build/fuzz/fuzz/fuzz_$$t $$dict \
+		    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=build/fuzz/artifacts/$$t- $(FUZZ_ARGS) \
+		    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1 \
+		    || rc=1; \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$t.log); \
+		cov=$$(grep -o 'cov: [0-9]*' build/fuzz/$$t.log | tail -1); \
+		found=$$(ls build/fuzz/artifacts | grep -c "^$$t-"); \
+		echo "fuzz $$t: $${runs:-?} executions, $${cov:-cov: ?}, $$found artifacts" \
+		    "(log build/fuzz/$$t.log)"; \
+	done; exit $$rc
+
 # The demo store: deterministic data for every brand of etc/tpcd.yaml.
 demo: all
 	$(B)/tpcd -c etc/tpcd.yaml --demo
 
+# Builds only what it runs (tpcd, tpcctl), on every core, one line per file.
 run:
 	@$(MAKE) -s deps
-	@$(MAKE) -s all
+	@echo "make run: building tpcd and tpcctl ($(NPROC) jobs)"
+	@$(MAKE) -s --no-print-directory -j$(NPROC) Q=@ $(B)/tpcd $(B)/tpcctl
 	@$(B)/tpcd -c etc/tpcd.yaml --demo
 	@echo
 	@echo "tpcd: starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
@@ -184,7 +265,7 @@ run:
 	exec $(B)/tpcd -c etc/tpcd.yaml
 
 test:
-	@$(MAKE) -s deps
+	@$(MAKE) -s deps-test
 	@$(MAKE) -s all
 	@$(MAKE) -s asan
 	@PYTHON=$(PYTHON) bash tests/run.sh

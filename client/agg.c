@@ -19,7 +19,8 @@ agg_decode(const struct resp *r, struct agg *a, struct err *e)
 	const msgpack_object *name;
 
 	msgpack_unpacked_init(&a->up);
-	if (msgpack_unpack_next(&a->up, r->body, r->len, &off) != MSGPACK_UNPACK_SUCCESS ||
+	if (!mpcheck_sizes(r->body, r->len) ||
+	    msgpack_unpack_next(&a->up, r->body, r->len, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    off != r->len)
 		return fail(e, EXIT_SERVER, "malformed response from server: not one msgpack "
 		    "value (Content-Type %s)", r->ctype);

@@ -92,6 +92,11 @@ static const struct verb {
 	  "lifts a rollback's pin. Exit 1 when no candidate is held.\n" },
 	{ "discard", "", 0, 0, true, ops_discard, 0, "",
 	  "Drops the candidate the publish guards held back; the live snapshot stays.\n" },
+	{ "backup", "FILE", 1, 1, true, backup_verb, 0, "",
+	  "Writes a consistent, compacted copy of the daemon's store (both snapshots, the\n"
+	  "pin, sessions and revocations) to FILE, made while it serves (role admin). The\n"
+	  "copy is checked (whole, a known store format) before it takes FILE's name; mode\n"
+	  "0600. Restoring: see tpcd(8), BACKUP AND RESTORE.\n" },
 	{ "pin", "", 0, 0, true, ops_pin, 0, "",
 	  "Pins the active snapshot: refreshes, automatic or requested, publish nothing\n"
 	  "until unpin.\n" },
@@ -167,6 +172,7 @@ static const char usage_text[] =
 	"                          (-w SECONDS, -c SECONDS, -t SECONDS)\n"
 	"  brands                  the brands served\n"
 	"  aggregates BRAND        a brand's aggregates\n"
+	"  backup FILE             a consistent copy of the store, made while serving\n"
 	"  login [USER]            log in; keep the token in $XDG_CONFIG_HOME/tpcd/token\n"
 	"  logout                  revoke the token, remove the kept one\n"
 	"  help [VERB]             this text, or a verb's (same as tpcctl VERB --help)\n"

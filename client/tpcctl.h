@@ -1,8 +1,8 @@
 /*
  * tpcctl.h — the one header of tpcctl, the ops client of tpcd. Prototypes are grouped per
  * file, in the order a command runs: the command line (tpcctl.c), the token (token.c), the
- * transport (api.c), response bodies (body.c, agg.c), what is printed (term.c, grid.c,
- * render.c) and the verbs (ops.c, health.c, session.c, data.c, diff.c). Allocation
+ * transport (api.c), response bodies (body.c, mpcheck.c, agg.c), what is printed (term.c,
+ * grid.c, render.c) and the verbs (ops.c, health.c, session.c, data.c, diff.c). Allocation
  * (xmalloc.c), buffers (buf.c) and the helpers of util.c are the daemon's, linked in.
  */
 #ifndef TPCCTL_H
@@ -68,6 +68,9 @@ struct ctx {
 /* tpcctl.c */
 int	fail(struct err *, int, const char *, ...) __attribute__((format(printf, 3, 4)));
 
+/* backup.c */
+int	backup_verb(struct ctx *, char **, struct err *);
+
 /* token.c */
 char	*token_default_path(void);
 int	 token_check(char **, const char *, struct err *);
@@ -102,6 +105,9 @@ int	 body_parse_json(const struct resp *, json_t **, struct err *);
 const msgpack_object *body_mp_get(const msgpack_object *, const char *);
 int	 body_mp_text(const msgpack_object *, char **, bool *, struct err *);
 int	 body_mp_to_json(const msgpack_object *, json_t **, struct err *);
+
+/* mpcheck.c */
+int	 mpcheck_sizes(const void *, size_t);
 
 /* agg.c: the decoded msgpack aggregate; the objects point into up's zone */
 struct agg {

@@ -58,12 +58,13 @@ audit_put(const char *p, size_t n)
 static void
 audit_flush_locked(void)
 {
-	const char *p = audit.pending.data, *end = p + audit.pending.len;
+	const char *p = audit.pending.data, *end;
 
 	if (audit.fd < 0 || p == NULL) {
 		buf_reset(&audit.pending);
 		return;
 	}
+	end = p + audit.pending.len;	/* not before: NULL + 0 is undefined (UBSan) */
 	while (p < end) {
 		const char *q = p;
 		size_t room = audit.max_bytes == 0 ? SIZE_MAX :
@@ -180,6 +181,65 @@ audit_timestamp(char out[40])
 		last = tv.tv_sec;
 	}
 	snprintf(out, 40, "%s.%03dZ", secs, (int)(tv.tv_usec / 1000) % 1000);
+}
+
+/* Length of the well-formed UTF-8 sequence at s (at most left bytes), 0 if none. */
+static size_t
+audit_utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * Copies in into out (size bytes, NUL included), cut on a character boundary and with
+ * each byte that is not well-formed UTF-8 as '?': a field cut mid-character, or raw
+ * bytes from a request, must not cost the event its line (the JSON encoder refuses
+ * them). Returns out.
+ */
+char *
+audit_cut(char *out, size_t size, const char *in)
+{
+	const unsigned char *s = (const unsigned char *)(in ? in : "");
+	size_t o = 0, n, left = strlen((const char *)s);
+
+	while (*s != '\0') {
+		if ((n = audit_utf8_len(s, left)) == 0) {
+			if (o + 1 >= size)
+				break;
+			out[o++] = '?';
+			s++, left--;
+			continue;
+		}
+		if (o + n >= size)
+			break;
+		memcpy(out + o, s, n);
+		o += n, s += n, left -= n;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 static void

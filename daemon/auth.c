@@ -35,7 +35,7 @@ struct auth {
 		unsigned char	 a[16];
 	}			*proxies;
 	size_t			 nproxies;
-	struct auth_throttle	*throttle;
+	struct auth_throttle	*throttle;	/* not owned: it outlives reloads */
 };
 
 static int
@@ -90,9 +90,12 @@ token_find(const struct auth *a, const unsigned char h[32])
 	return bsearch(&key, a->tokens, a->ntokens, sizeof *a->tokens, entry_hash_cmp);
 }
 
-/* Builds the in-memory tables from cf (which must outlive the result). */
+/*
+ * Builds the in-memory tables from cf (which must outlive the result); th, the login
+ * throttle, is the caller's and outlives every configuration.
+ */
 struct auth *
-auth_new(const struct config *cf, struct store *st, char **cause)
+auth_new(const struct config *cf, struct store *st, struct auth_throttle *th, char **cause)
 {
 	struct auth *a = xcalloc(1, sizeof *a);
 
@@ -110,7 +113,7 @@ auth_new(const struct config *cf, struct store *st, char **cause)
 		if (inet_pton(a->proxies[i].af, s, a->proxies[i].a) == 1)
 			a->nproxies++;
 	}
-	a->throttle = auth_throttle_new();
+	a->throttle = th;
 	/*
 	 * Unknown users cost one crypt too, against this hash of a random password nobody
 	 * kept (same yescrypt cost as tpcd --hash-password). A constant, rather than a hash
@@ -133,11 +136,10 @@ auth_free(struct auth *a)
 	free(a->tokens);
 	free(a->proxies);
 	free(a->dummy_hash);
-	auth_throttle_free(a->throttle);
 	free(a);
 }
 
-/* The login throttle of this configuration (owned by a). */
+/* The login throttle (the process's, shared by every configuration). */
 struct auth_throttle *
 auth_get_throttle(struct auth *a)
 {
@@ -173,6 +175,13 @@ auth_proxy_trusted(const struct auth *a, const char *addr)
 	return 0;
 }
 
+/* The role's name as configured and as the API reports it. */
+const char *
+auth_role_name(int role)
+{
+	return role == ROLE_ADMIN ? "admin" : role == ROLE_MONITOR ? "monitor" : "user";
+}
+
 int
 principal_may_read(const struct principal *p, size_t brand_index)
 {
@@ -187,7 +196,8 @@ auth_principal_refresh(struct auth *a, struct principal *p)
 
 	if (e == NULL)
 		return -1;
-	p->admin = e->conf->admin;
+	p->admin = e->conf->role == ROLE_ADMIN;
+	p->monitor = e->conf->role == ROLE_MONITOR;
 	p->brands = e->brands;
 	return 0;
 }
@@ -198,7 +208,8 @@ principal_set(struct principal *p, enum principal_kind kind, const char *name,
 {
 	p->kind = kind;
 	snprintf(p->name, sizeof p->name, "%s", name);
-	p->admin = e ? e->conf->admin : 0;
+	p->admin = e ? e->conf->role == ROLE_ADMIN : 0;
+	p->monitor = e ? e->conf->role == ROLE_MONITOR : 0;
 	p->brands = e ? e->brands : NULL;
 }
 
@@ -347,7 +358,7 @@ auth_tokens_list(struct auth *a, struct store_view *v)
 		const struct auth_principal_conf *c = a->tokens[i].conf;
 		int api = v != NULL && auth_session_token_revoked(v, c->sha256);
 		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:b, s:s?}", "name",
-		    c->name, "role", c->admin ? "admin" : "user", "brands", brands_json(c),
+		    c->name, "role", auth_role_name(c->role), "brands", brands_json(c),
 		    "revoked", c->revoked || api, "revoked_by", c->revoked ? "configuration" :
 		    (api ? "api" : NULL)));
 	}

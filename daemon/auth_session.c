@@ -29,6 +29,8 @@ struct session_rec {
 	char		 addr[48];
 };
 
+static void	revlog_note(const char *, const unsigned char[32]);
+
 static void
 session_key(unsigned char k[33], char kind, const unsigned char h[32])
 {
@@ -109,7 +111,10 @@ auth_session_delete(struct store *st, const unsigned char key[32])
 	unsigned char k[33];
 
 	session_key(k, KEY_SESSION, key);
-	return store_session_del(st, k, sizeof k);
+	if (store_session_del(st, k, sizeof k) != 0)
+		return -1;
+	revlog_note("session", key);
+	return 0;
 }
 
 static const struct session_rec *
@@ -268,6 +273,7 @@ struct revoke_arg {
 	size_t		 n;
 	int		 matches;
 	char		 user[AUTH_NAME_MAX + 1];
+	unsigned char	 key[32];	/* of the match, for the revocation log */
 };
 
 static int
@@ -281,6 +287,7 @@ revoke_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 		return 0;
 	ra->matches++;
 	snprintf(ra->user, sizeof ra->user, "%s", r->user);
+	memcpy(ra->key, (const unsigned char *)key + 1, 32);
 	return 1;
 }
 
@@ -292,7 +299,7 @@ revoke_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 enum auth_session_revoke
 auth_session_revoke(struct store *st, const char *id_prefix, char *user_out, char **cause)
 {
-	struct revoke_arg ra = { id_prefix, strlen(id_prefix), 0, "" };
+	struct revoke_arg ra = { id_prefix, strlen(id_prefix), 0, "", { 0 } };
 
 	if (ra.n < 6 || ra.n > SESSION_ID_LEN ||
 	    strspn(id_prefix, "0123456789abcdef") != ra.n) {
@@ -307,6 +314,8 @@ auth_session_revoke(struct store *st, const char *id_prefix, char *user_out, cha
 	if (store_session_scan(st, 1, revoke_cb, &ra, cause) != 0)
 		return AUTH_SESSION_REVOKE_ERROR;
 	snprintf(user_out, AUTH_NAME_MAX + 1, "%s", ra.user);
+	if (ra.matches == 1)
+		revlog_note("session", ra.key);
 	return ra.matches == 1 ? AUTH_SESSION_REVOKE_OK : AUTH_SESSION_REVOKE_NONE;
 }
 
@@ -336,5 +345,66 @@ auth_session_token_revoke(struct store *st, const unsigned char sha256[32],
 	note = xasprintf("{\"name\":\"%s\",\"revoked_at\":\"%s\",\"by\":\"%s\"}", name, ts, by);
 	rc = store_session_put(st, k, sizeof k, note, strlen(note), cause);
 	free(note);
+	if (rc == 0 && revlog_append("token", sha256, cause) != 0)
+		return -1;
 	return rc;
+}
+
+/*
+ * A session's end in the revocation log. The session is gone from the store already,
+ * which is what counts while this store lives; a failed append is logged, not fatal.
+ */
+static void
+revlog_note(const char *kind, const unsigned char key[32])
+{
+	char *cause = NULL;
+
+	if (revlog_append(kind, key, &cause) != 0) {
+		log_warn("revocation log: %s", cause);
+		free(cause);
+	}
+}
+
+static int
+replay_cb(const char *kind, const unsigned char h[32], void *arg)
+{
+	static const char note[] = "{\"by\":\"revocation log\"}";
+	struct store *st = arg;
+	struct store_reader *rd;
+	struct store_view *v;
+	unsigned char k[33];
+	char *cause = NULL;
+	int present;
+
+	if (strcmp(kind, "session") == 0) {
+		session_key(k, KEY_SESSION, h);
+		store_session_del(st, k, sizeof k);	/* absent: nothing to undo */
+		return 0;
+	}
+	if (strcmp(kind, "token") != 0)
+		return -1;
+	rd = store_reader_new(st);
+	v = store_view_begin(rd);
+	present = v != NULL && auth_session_token_revoked(v, h);
+	store_view_release(v);
+	store_reader_free(rd);
+	if (present)
+		return 0;	/* the store knows (and keeps its own note) */
+	session_key(k, KEY_REVOKED, h);
+	if (store_session_put(st, k, sizeof k, note, sizeof note - 1, &cause) != 0) {
+		log_err("revocation log: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Re-applies the revocation log to the store at start-up: a store restored from an older
+ * backup refuses every credential revoked since. Returns the lines applied, or -1.
+ */
+int
+auth_session_replay(struct store *st, char **cause)
+{
+	return revlog_each(replay_cb, st, cause);
 }

@@ -3,6 +3,8 @@
  * what is shown to people (snapshot times, status), and the one format those times are
  * shown in (ISO 8601, UTC). One place, so no file grows its own.
  */
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "tpcd.h"
@@ -40,4 +42,37 @@ clock_iso8601(int64_t t, char out[32])
 
 	gmtime_r(&tt, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * "2024-05-01T12:00:00[.fff…]Z" (the form tpcd shows, and sfdecode.c gives Snowflake's
+ * timestamps in) as unix milliseconds. Returns 0, or -1 when it is not that form.
+ */
+int
+clock_parse_iso8601_ms(const char *s, int64_t *ms)
+{
+	struct tm tm = { 0 };
+	int n = 0, frac = 0, digits = 0;
+	const char *p;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -1;
+	p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (digits < 3) {
+				frac = frac * 10 + (*p - '0');
+				digits++;
+			}
+	while (digits > 0 && digits < 3) {
+		frac *= 10;
+		digits++;
+	}
+	if (strcmp(p, "Z") != 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return 0;
 }

@@ -23,6 +23,22 @@ static const struct config_choice config_bool_choices[] = {
 static int	config_walk_section(struct config_walk *, yaml_node_t *, const char *,
 		    const struct config_section *, void *, char **);
 
+/* Remembers where a path key was set (tpcd -t checks the path at that FILE:LINE). */
+static void
+config_note_where(struct config_walk *w, const struct config_key *k, yaml_node_t *v,
+    const char *value)
+{
+	struct config *cf = w->cf;
+	struct config_where *cw;
+
+	cf->where = xreallocarray(cf->where, cf->nwhere + 1, sizeof *cf->where);
+	cw = &cf->where[cf->nwhere++];
+	cw->key = k->name;
+	cw->file = w->file;
+	cw->line = ydoc_line(v);
+	cw->value = value;
+}
+
 static enum ykey_kind
 config_kind(enum config_type type)
 {
@@ -237,6 +253,8 @@ config_parse_key(struct config_walk *w, yaml_node_t *v, const struct config_key 
 			*str = xasprintf("%s/%s", w->dir, s);
 		else
 			*str = xstrdup(s);
+		if (k->type == CONFIG_PATH)
+			config_note_where(w, k, v, *str);
 		break;
 	case CONFIG_SECTION:
 		return config_walk_section(w, v, k->name, k->section,
@@ -339,6 +357,7 @@ config_free(struct config *cf)
 	if (cf == NULL)
 		return;
 	config_free_section(&config_top, cf);
+	free(cf->where);
 	free(cf->path);
 	free(cf);
 }

@@ -6,6 +6,7 @@
  * man/tpcd.yaml.5 documents each row.
  */
 #include <arpa/inet.h>
+#include <arpa/inet.h>
 #include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
@@ -44,6 +45,20 @@ config_check_catalog(struct config_walk *w, yaml_node_t *v, const struct config_
 	if (access(path, R_OK) != 0)
 		return ydoc_error(w->d, v, cause, "'%s': cannot read %s", k->name, path);
 	return 0;
+}
+
+/* The listen address: a numeric IPv4 or IPv6 address (the bind takes no host name). */
+static int
+config_check_address(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
+{
+	const char *a = *(char **)(void *)((char *)base + k->offset);
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
+		return 0;
+	return ydoc_error(w->d, v, cause, "'%s': '%s' is not an IPv4 or IPv6 address (a host "
+	    "name is not resolved: write 127.0.0.1 or ::1 for localhost)", k->name, a);
 }
 
 /* A secret file is refused here when group/others may read it. */
@@ -174,6 +189,46 @@ bad:
 	    "token)", k->name);
 }
 
+/*
+ * A file naming who may log in (the users file, or the configuration when it lists users
+ * or tokens inline) is private: others may not read it, group and others not change it,
+ * and it belongs to root or to the daemon's own user — whoever owns it decides who gets
+ * in. what names the cause in the message ("'users_file'", "inline users").
+ */
+static int
+config_check_private(struct config_walk *w, yaml_node_t *v, const char *what,
+    const char *path, const struct stat *sb, char **cause)
+{
+	if (sb->st_mode & (S_IWGRP | S_IRWXO))
+		return ydoc_error(w->d, v, cause, "%s: %s: permissions %03o let others read "
+		    "password hashes or others/group change them; chmod 600 it", what, path,
+		    (unsigned)(sb->st_mode & 0777));
+	if (sb->st_uid != 0 && sb->st_uid != geteuid())
+		return ydoc_error(w->d, v, cause, "%s: %s is owned by uid %u, neither root nor "
+		    "the daemon's user (uid %u): its owner could let anyone in; chown it",
+		    what, path, (unsigned)sb->st_uid, (unsigned)geteuid());
+	return 0;
+}
+
+/*
+ * Users or tokens listed in the file being read: that file is checked like a users file,
+ * once, at the first of its entries in list.
+ */
+static int
+config_check_inline(struct config_walk *w, yaml_node_t *v, const char *what,
+    const struct auth_principal_conf *list, size_t n, char **cause)
+{
+	struct stat sb;
+
+	for (size_t i = 0; i + 1 < n; i++)
+		if (list[i].file == list[n - 1].file)
+			return 0;
+
+	if (stat(w->file, &sb) != 0)
+		return ydoc_error(w->d, v, cause, "%s: %s: %s", what, w->file, strerror(errno));
+	return config_check_private(w, v, what, w->file, &sb, cause);
+}
+
 /* After each user or token: its name (and a token's hash) is not an earlier one's. */
 static int
 config_principal_unique(struct config_walk *w, yaml_node_t *v, struct auth_principal_conf
@@ -199,6 +254,8 @@ config_check_user_unique(struct config_walk *w, yaml_node_t *v, const struct con
 	struct auth_conf *a = base;
 
 	(void)k;
+	if (config_check_inline(w, v, "inline users", a->users, a->nusers, cause) != 0)
+		return -1;
 	return config_principal_unique(w, v, a->users, a->nusers, 1, cause);
 }
 
@@ -209,6 +266,8 @@ config_check_token_unique(struct config_walk *w, yaml_node_t *v, const struct co
 	struct auth_conf *a = base;
 
 	(void)k;
+	if (config_check_inline(w, v, "inline tokens", a->tokens, a->ntokens, cause) != 0)
+		return -1;
 	return config_principal_unique(w, v, a->tokens, a->ntokens, 0, cause);
 }
 
@@ -253,16 +312,14 @@ config_check_origin(struct config_walk *w, yaml_node_t *v, const struct config_k
 
 static const struct config_section config_users_file;
 
-/*
- * The users file holds password hashes: others must not read or write it, the group not
- * write it. A missing file is not an error (tpcd --demo creates it); nobody can log in.
- */
+/* A missing users file is not an error (tpcd --demo creates it); nobody can log in. */
 static int
 config_check_users_file(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
     void *base, char **cause)
 {
 	struct auth_conf *a = base;
 	struct stat sb;
+	char what[64];
 
 	if (stat(a->users_file, &sb) != 0) {
 		if (errno == ENOENT) {
@@ -272,11 +329,37 @@ config_check_users_file(struct config_walk *w, yaml_node_t *v, const struct conf
 		return ydoc_error(w->d, v, cause, "'%s': %s: %s", k->name, a->users_file,
 		    strerror(errno));
 	}
-	if (sb.st_mode & (S_IWGRP | S_IRWXO))
-		return ydoc_error(w->d, v, cause, "'%s': %s: permissions %03o let others read "
-		    "password hashes or others/group change them; chmod 600 it", k->name,
-		    a->users_file, (unsigned)(sb.st_mode & 0777));
+	snprintf(what, sizeof what, "'%s'", k->name);
+	if (config_check_private(w, v, what, a->users_file, &sb, cause) != 0)
+		return -1;
 	return config_walk_file(w, a->users_file, &config_users_file, a, cause);
+}
+
+/*
+ * The store holds sessions, revocations, the pin and the snapshots served: a directory
+ * others may write (or own) lets them forge any of it. A missing one is made at start.
+ */
+static int
+config_check_state_dir(struct config_walk *w, yaml_node_t *v, const struct config_key *k,
+    void *base, char **cause)
+{
+	const char *path = config_path_of(k, base);
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return errno == ENOENT ? 0 : ydoc_error(w->d, v, cause, "'%s': %s: %s",
+		    k->name, path, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return ydoc_error(w->d, v, cause, "'%s': %s is not a directory", k->name, path);
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return ydoc_error(w->d, v, cause, "'%s': %s: permissions %03o let others change "
+		    "the store (sessions, the pin, what is served); chmod 700 it", k->name, path,
+		    (unsigned)(sb.st_mode & 0777));
+	if (sb.st_uid != 0 && sb.st_uid != geteuid())
+		return ydoc_error(w->d, v, cause, "'%s': %s is owned by uid %u, neither root nor "
+		    "the daemon's user (uid %u); chown it", k->name, path, (unsigned)sb.st_uid,
+		    (unsigned)geteuid());
+	return 0;
 }
 
 /* ---- checks across the keys of a section, once all of it is read ---- */
@@ -324,7 +407,10 @@ config_principal_done(struct config_walk *w, yaml_node_t *m, const char *what, v
 	p->file = w->file;
 	if (bn != NULL)
 		p->brands_line = ydoc_line(bn);
-	if (!p->admin && p->nbrands == 0)
+	if (p->role == ROLE_MONITOR && p->nbrands > 0)
+		return ydoc_error(w->d, bn, cause, "%s '%s' has role monitor, which reads no "
+		    "brand; drop 'brands' (or give it role user)", what, p->name);
+	if (p->role == ROLE_USER && p->nbrands == 0)
 		return ydoc_error(w->d, m, cause, "%s '%s' has role user and no 'brands'; list "
 		    "the brands it may read (or give it role admin)", what, p->name);
 	return 0;
@@ -362,7 +448,8 @@ config_top_done(struct config_walk *w, yaml_node_t *m, const char *what, void *b
 
 static const struct config_key config_listen_keys[] = {
 	{ .name = "address", .type = CONFIG_STRING, .offset = CF(listen_addr),
-	  .dflt_str = "127.0.0.1", .text = "IPv4 or IPv6 address to bind" },
+	  .dflt_str = "127.0.0.1", .check = config_check_address,
+	  .text = "IPv4 or IPv6 address to bind" },
 	{ .name = "port", .type = CONFIG_INT, .offset = CF(listen_port),
 	  .min = 0, .max = 65535, .dflt = 8080, .text = "TCP port" },
 	{ .name = "threads", .type = CONFIG_INT, .offset = CF(threads),
@@ -455,6 +542,10 @@ static const struct config_key config_source_keys[] = {
 static const struct config_key config_http_keys[] = {
 	{ .name = "timeout", .type = CONFIG_INT, .offset = CF(http_timeout),
 	  .min = 1, .max = 3600, .dflt = 30, .text = "seconds a connection may stall" },
+	{ .name = "header_timeout", .type = CONFIG_INT, .offset = CF(http_header_timeout),
+	  .min = 1, .max = 3600, .dflt = 10, .text = "seconds to send a whole request head" },
+	{ .name = "body_timeout", .type = CONFIG_INT, .offset = CF(http_body_timeout),
+	  .min = 1, .max = 3600, .dflt = 30, .text = "seconds to send a whole request body" },
 	{ .name = "max_header_size", .type = CONFIG_SIZE, .offset = CF(http_max_header),
 	  .min = 1024, .max = 1 << 20, .dflt = 8192, .text = "bytes of request headers" },
 	{ .name = "max_body_size", .type = CONFIG_SIZE, .offset = CF(http_max_body),
@@ -477,7 +568,7 @@ static const struct config_key config_brand_keys[] = {
 };
 
 static const struct config_choice config_role_choices[] = {
-	{ "user", 0 }, { "admin", 1 }, { NULL, 0 }
+	{ "user", ROLE_USER }, { "admin", ROLE_ADMIN }, { "monitor", ROLE_MONITOR }, { NULL, 0 }
 };
 
 static const struct config_key config_user_keys[] = {
@@ -488,8 +579,9 @@ static const struct config_key config_user_keys[] = {
 	  .flags = CONFIG_REQUIRED | CONFIG_EMPTY_OK | CONFIG_SENSITIVE,
 	  .offset = PR(password_hash), .check = config_check_password_hash,
 	  .text = "crypt(3) hash (tpcd --hash-password)" },
-	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(admin),
-	  .choices = config_role_choices, .text = "admin reads every brand" },
+	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(role),
+	  .choices = config_role_choices,
+	  .text = "admin reads every brand; monitor only status, snapshots, metrics" },
 	{ .name = "brands", .type = CONFIG_LIST, .offset = PR(brands), .count = PR(nbrands),
 	  .what = "brand ids", .text = "brands role user may read" },
 };
@@ -500,8 +592,9 @@ static const struct config_key config_token_keys[] = {
 	  .text = "login or token name" },
 	{ .name = "sha256", .type = CONFIG_CUSTOM, .flags = CONFIG_REQUIRED,
 	  .check = config_parse_sha256, .text = "SHA-256 of the token, in hex" },
-	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(admin),
-	  .choices = config_role_choices, .text = "admin reads every brand" },
+	{ .name = "role", .type = CONFIG_ENUM, .offset = PR(role),
+	  .choices = config_role_choices,
+	  .text = "admin reads every brand; monitor only status, snapshots, metrics" },
 	{ .name = "brands", .type = CONFIG_LIST, .offset = PR(brands), .count = PR(nbrands),
 	  .what = "brand ids", .text = "brands role user may read" },
 	{ .name = "revoked", .type = CONFIG_BOOL, .offset = PR(revoked),
@@ -586,7 +679,8 @@ static const struct config_choice config_guard_modes[] = {
 static const struct config_key config_top_keys[] = {
 	{ .name = "listen", .type = CONFIG_SECTION, .section = &config_listen },
 	{ .name = "state_dir", .type = CONFIG_PATH, .flags = CONFIG_REQUIRED,
-	  .offset = CF(state_dir), .text = "the LMDB store" },
+	  .offset = CF(state_dir), .check = config_check_state_dir,
+	  .text = "the LMDB store, not writable by others" },
 	{ .name = "store", .type = CONFIG_SECTION, .section = &config_store },
 	{ .name = "source", .type = CONFIG_SECTION, .flags = CONFIG_REQUIRED,
 	  .section = &config_source },

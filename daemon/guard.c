@@ -574,7 +574,7 @@ g_brand(struct g_run *g, const struct pull *pulls, size_t npulls)
 	for (size_t i = 0; i < npulls; i++)
 		if (pulls[i].brand == g->b && pulls[i].wanted && pulls[i].source_failed)
 			g_fail(g, "source_state", pulls[i].agg->name, "%s", pulls[i].error ?
-			    pulls[i].error : "the upstream's last refresh failed");
+			    pulls[i].error : "the upstream stopped refreshing");
 }
 
 /*

@@ -9,8 +9,16 @@
 #include <netinet/in.h>
 #include <pthread.h>
 
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <jansson.h>
+/*
+ * After libevent's headers: event_struct.h undefines TAILQ_ENTRY when keyvalq_struct.h
+ * (included before it by some files) had defined its own, even if sys/queue.h's stood.
+ */
+#include <sys/queue.h>
 
 #include "tpcd.h"
 
@@ -19,12 +27,44 @@
 
 struct http_server;
 
-/* http_conn.c: the connections a thread serves, for the cap */
+/*
+ * http_conn.c: one accepted connection, from accept (http_conn_bev_cb) to evhttp's
+ * close callback. Owned and touched only by its serving thread.
+ */
+enum conn_state {
+	CONN_IDLE,		/* no byte of a request yet: evictable at the cap */
+	CONN_HEAD,		/* the request head is arriving: http.header_timeout */
+	CONN_BODY,		/* the body is arriving: http.body_timeout */
+	CONN_ACTIVE		/* the router has the request: in flight until sent */
+};
+
+struct conn {
+	struct http_thread		*t;
+	struct bufferevent		*bev;
+	struct evhttp_connection	*evcon;		/* NULL until adopted */
+	int				 fd;
+	enum conn_state			 state;
+	int				 head_lines;	/* the head scanner (http_conn.c) */
+	size_t				 line_len;
+	int				 refusing;	/* libevent writes a refusal */
+	struct event			 deadline;
+	struct evbuffer_cb_entry	*in_cb, *out_cb;
+	TAILQ_ENTRY(conn)		 idle_entry;	/* on t->conns.idle: oldest first */
+	TAILQ_ENTRY(conn)		 work_entry;	/* on adopt or refused */
+	int				 on_idle, on_work;
+};
+TAILQ_HEAD(conn_list, conn);
+
+/* http_conn.c: the connections of one serving thread */
 struct conn_set {
-	struct evhttp_connection **slot;
-	size_t			 cap;		/* a power of two */
-	size_t			 used;		/* live + tombstones */
-	size_t			 count;		/* live */
+	struct conn		**by_fd;	/* adopted connections by descriptor */
+	size_t			  nfd;
+	size_t			  count;	/* accepted and not yet closed */
+	size_t			  pending;	/* of which not yet adopted */
+	struct conn_list	  idle;		/* CONN_IDLE, oldest first */
+	struct conn_list	  adopt;	/* accepted this turn of the loop */
+	struct conn_list	  refused;	/* replies libevent wrote on its own */
+	struct event		 *work_ev;
 };
 
 /*
@@ -45,6 +85,9 @@ struct http_thread {
 	struct evhttp		*http;
 	struct evhttp_bound_socket *bound;
 	struct event		*beat_timer;
+	struct event		*resume_timer;	/* accept paused on EMFILE (http_listen.c) */
+	int64_t			 pause_logged;	/* mono_us of the last pause logged */
+	unsigned		 pauses;	/* since then */
 	struct store_reader	*rd;
 	int			 fd;
 	_Atomic int64_t		 beat_ms;	/* the loop's last heartbeat (watchdog) */
@@ -61,6 +104,7 @@ struct http_server {
 	struct http_thread	*th;
 	int			 nthreads;
 	int			 port;
+	int			 lock_fd;	/* the instance lock (http_listen.c), or -1 */
 	_Atomic int		 draining;
 	_Atomic int		 switched;	/* threads that took the newest runtime */
 };
@@ -69,9 +113,11 @@ struct http_server {
 enum http_access {
 	ACCESS_OPEN,		/* health: anyone */
 	ACCESS_LOGIN,		/* POST /v1/login: anyone, throttled */
-	ACCESS_USER,		/* any valid credential; brand routes: that brand's readers */
+	ACCESS_USER,		/* any valid credential (logout) */
+	ACCESS_READER,		/* roles user and admin; brand routes: that brand's readers */
+	ACCESS_MONITOR,		/* roles admin and monitor: status, snapshots */
 	ACCESS_ADMIN,		/* role admin */
-	ACCESS_ADMIN_OR_LOOPBACK	/* /metrics: admin, or any client on the loopback */
+	ACCESS_MONITOR_OR_LOOPBACK	/* /metrics: admin, monitor, or any loopback client */
 };
 
 /* One request as routed: who asks, from where, for what; what the audit line records. */
@@ -114,9 +160,25 @@ void	http_defer(struct http_req *, struct worker_pool *, worker_fn work,
 	    void (*reply)(struct http_req *, void *), void *arg);
 
 /* http_conn.c */
-int	http_conn_admit(struct http_thread *, struct evhttp_request *);
+int	http_conn_init(struct http_thread *);
+struct bufferevent *http_conn_bev_cb(struct event_base *, void *);
+void	http_conn_request(struct http_thread *, struct evhttp_request *);
 size_t	http_conn_count(const struct http_thread *);
 void	http_conn_free(struct http_thread *);
+
+/* http_refuse.c: what is refused below the router, answered in JSON and audited */
+void	http_refuse_full(struct conn *);
+void	http_refuse_late(struct conn *);
+void	http_refuse_rewrite(struct conn *);
+
+/* http_listen.c */
+int	http_listen_lock(const char *addr, int port, int inherited_fd, int *lock_fd,
+	    char **cause);
+int	http_listen_open(const char *addr, int port, int *bound_port, char **cause);
+int	http_listen_probe(const char *addr, int port, char **cause);
+void	http_listen_watch(struct http_thread *);
+void	http_listen_stop(struct http_thread *);
+void	http_listen_limit(int nthreads, int max_connections);
 
 /* http_info.c */
 void	http_info_health(struct http_req *);
@@ -127,6 +189,9 @@ void	http_info_snapshots(struct http_req *);
 
 /* http_data.c */
 void	http_data(struct http_req *);
+
+/* http_backup.c */
+void	http_backup(struct http_req *);
 
 /* http_admin.c */
 void	http_admin_swap(struct http_req *);

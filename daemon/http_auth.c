@@ -171,8 +171,9 @@ login_audit(struct http_req *r, const char *user, int ok, const char *reason)
 {
 	char name[AUTH_NAME_MAX + 1];
 
-	/* the name as typed, cut: an unknown one is still worth seeing */
-	snprintf(name, sizeof name, "%s", user ? user : "");
+	metrics_login(ok, reason);
+	/* the name as typed, cut on a character: an unknown one is still worth seeing */
+	audit_cut(name, sizeof name, user);
 	audit_write(json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:i}", "event", ok ? "login_ok" :
 	    "login_failed", "user", name, "addr", r->addr, "session",
 	    ok ? r->p.session_id : NULL, "reason", reason, "status", r->status));
@@ -196,7 +197,7 @@ login_ok(struct http_req *r, const struct auth_login_result *res)
 	}
 	clock_iso8601(res->expires, ts);
 	http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "token",
-	    res->token, "user", r->p.name, "role", r->p.admin ? "admin" : "user", "brands",
+	    res->token, "user", r->p.name, "role", r->p.admin ? "admin" : (r->p.monitor ? "monitor" : "user"), "brands",
 	    principal_brands(r), "expires_at", ts, "session", r->p.session_id));
 }
 

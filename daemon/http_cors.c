@@ -16,7 +16,7 @@
 #include "http.h"
 
 #define CORS_METHODS	"GET, HEAD, POST, DELETE"
-#define CORS_HEADERS	"Authorization, Content-Type, Accept, If-None-Match"
+#define CORS_HEADERS	"Authorization, Content-Type, Accept, If-None-Match, X-Tpcd-Not-Before"
 #define CORS_EXPOSE	"ETag, X-Tpcd-Generation, X-Tpcd-Colour, X-Tpcd-Data-Time, " \
 			"X-Tpcd-Staleness, Retry-After, WWW-Authenticate"
 

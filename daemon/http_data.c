@@ -160,6 +160,20 @@ add_cache_headers(struct evkeyvalq *h, const struct record_meta *m, const char *
 	evhttp_add_header(h, "Vary", "Accept, Accept-Encoding");
 }
 
+/*
+ * Replicas never take a client back in time: a client (or its load balancer) that sends
+ * the newest X-Tpcd-Data-Time it has seen as X-Tpcd-Not-Before gets a 503 from an
+ * instance whose data is older, which a proxy retries on another instance.
+ */
+static int
+data_behind(struct evkeyvalq *in, int64_t data_time)
+{
+	const char *nb = evhttp_find_header(in, "X-Tpcd-Not-Before");
+	int64_t ms;
+
+	return nb != NULL && clock_parse_iso8601_ms(nb, &ms) == 0 && data_time < ms / 1000;
+}
+
 /* The router has checked that r->p may read r->brand and that r->agg exists. */
 void
 http_data(struct http_req *r)
@@ -180,6 +194,7 @@ http_data(struct http_req *r)
 	size_t len, blen;
 	enum fmt f;
 	char tmp[32], colour[8] = "";
+	int64_t dt;
 
 	if (pick_format(req, &f, colour) != 0)
 		return;
@@ -213,6 +228,15 @@ http_data(struct http_req *r)
 		var = gz ? BODY_CSV_GZ : BODY_CSV;
 	else
 		var = gz ? BODY_JSON_GZ : BODY_JSON;
+	/* the time the data describes (unknown, or a ?colour= read: when it was pulled) */
+	dt = colour[0] == '\0' ? http_staleness_data_time(r, v) : 0;
+	if (data_behind(in, dt > 0 ? dt : m.refreshed_at)) {
+		store_view_release(v);
+		evhttp_add_header(out, "Retry-After", "1");
+		http_reply_error(req, 503, "behind",
+		    "this instance's data is older than X-Tpcd-Not-Before; another is newer");
+		return;
+	}
 	record_body(rec, len, var, &body, &blen, &etag);
 	add_cache_headers(out, &m, etag);
 	if (colour[0] == '\0')

@@ -152,6 +152,10 @@ status_refresh_json(const struct refresh_status *st, int pinned)
 	    "last_refresh", status_last_json(st), "next_refresh_at", ts, "source", st->source,
 	    "statements", (json_int_t)st->statements, "upstream_retries",
 	    (json_int_t)st->retries, "aggregates", aggs);
+	/* a failing freshness check turns every cycle into a full pull: say so */
+	json_object_set_new(o, "freshness", json_pack("{s:b, s:I, s:s?}", "ok",
+	    st->freshness_error == NULL, "failures", (json_int_t)st->freshness_failures,
+	    "error", st->freshness_error));
 	json_object_set_new(o, "lease", json_pack("{s:s, s:b, s:s?}", "owner", st->lease_owner,
 	    "held", st->lease_held, "holder", st->lease_holder));
 	return o;

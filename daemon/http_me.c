@@ -24,7 +24,7 @@ http_me(struct http_req *r)
 	if (session)
 		clock_iso8601(r->p.expires, ts);
 	http_reply_json(r->req, 200, "OK", json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o}",
-	    "user", r->p.name, "role", r->p.admin ? "admin" : "user", "kind",
-	    session ? "session" : "token", "session", session ? r->p.session_id : NULL,
+	    "user", r->p.name, "role", r->p.admin ? "admin" : (r->p.monitor ? "monitor" :
+	    "user"), "kind", session ? "session" : "token", "session", session ? r->p.session_id : NULL,
 	    "expires_at", session ? ts : NULL, "brands", brands));
 }

@@ -49,6 +49,7 @@ http_metrics(struct http_req *r)
 	uint64_t gen = 0;
 	int64_t created = 0;
 	int held = 0;
+	int pinned = 0;
 	struct evbuffer *eb;
 	struct buf o;
 	int n = s->nthreads < 256 ? s->nthreads : 256;
@@ -61,11 +62,13 @@ http_metrics(struct http_req *r)
 		gen = store_view_generation(v);
 	}
 	held = v != NULL && store_view_held(v) != NULL;
+	if (v != NULL)
+		pinned = store_view_pinned(v);
 	for (int i = 0; i < n; i++)
 		th[i] = &s->th[i].counters;
 	refresh_status(r->t->rt->rf, &st);
 	buf_init(&o);
-	metrics_render(&o, th, n, open_connections(s->port), &st, gen, created);
+	metrics_render(&o, th, n, open_connections(s->port), &st, gen, created, pinned);
 	http_staleness_metrics(r, v, &o);
 	store_view_release(v);
 	buf_adds(&o, "# HELP tpcd_snapshot_held 1 while a candidate snapshot is held back by "

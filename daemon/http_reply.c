@@ -97,11 +97,25 @@ http_reply_error(struct evhttp_request *req, int status, const char *code,
 {
 	va_list ap;
 	char *msg;
+	json_t *o;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	http_reply_json(req, status, status_reason(status), json_pack("{s:{s:i, s:s, s:s}}",
-	    "error", "status", status, "code", code, "message", msg));
+	o = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", status, "code", code,
+	    "message", msg);
+	if (o == NULL) {
+		/*
+		 * The message quotes the client (a query key: raw bytes of the request line)
+		 * in bytes that need not be UTF-8, or cut inside a character by "%.64s":
+		 * jansson refuses it, and the reply would be NULL. Say it in ASCII then.
+		 */
+		for (char *p = msg; *p != '\0'; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		o = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", status, "code", code,
+		    "message", msg);
+	}
+	http_reply_json(req, status, status_reason(status), o);
 	free(msg);
 }

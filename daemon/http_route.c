@@ -91,7 +91,7 @@ static const struct route routes[] = {
 	    NULL, ROUTE_HEALTH },
 	{ { "_stcore", "health" }, 2, GET_HEAD, "GET, HEAD", ACCESS_OPEN, -1, -1,
 	    http_info_health, NULL, ROUTE_HEALTH },
-	{ { "metrics" }, 1, GET_HEAD, "GET, HEAD", ACCESS_ADMIN_OR_LOOPBACK, -1, -1,
+	{ { "metrics" }, 1, GET_HEAD, "GET, HEAD", ACCESS_MONITOR_OR_LOOPBACK, -1, -1,
 	    http_metrics, "metrics", ROUTE_METRICS },
 	{ { "v1", "login" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_LOGIN, -1, -1, http_login,
 	    NULL, ROUTE_SESSION },
@@ -99,19 +99,19 @@ static const struct route routes[] = {
 	    http_openapi, NULL, ROUTE_UI },
 	{ { "v1", "logout" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_USER, -1, -1, http_logout,
 	    NULL, ROUTE_SESSION },
-	{ { "v1", "brands" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1,
+	{ { "v1", "brands" }, 2, GET_HEAD, "GET, HEAD", ACCESS_READER, -1, -1,
 	    http_info_brands, NULL, ROUTE_BRANDS },
 	{ { "v1", "me" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1, http_me, NULL,
 	    ROUTE_BRANDS },
 	{ { "v1", "freshness" }, 2, GET_HEAD, "GET, HEAD", ACCESS_USER, -1, -1,
 	    http_freshness, NULL, ROUTE_STATUS },
-	{ { "v1", "brands", "*", "aggregates" }, 4, GET_HEAD, "GET, HEAD", ACCESS_USER, 2, -1,
+	{ { "v1", "brands", "*", "aggregates" }, 4, GET_HEAD, "GET, HEAD", ACCESS_READER, 2, -1,
 	    http_info_aggregates, NULL, ROUTE_AGGREGATES },
-	{ { "v1", "brands", "*", "aggregates", "*" }, 5, GET_HEAD, "GET, HEAD", ACCESS_USER,
+	{ { "v1", "brands", "*", "aggregates", "*" }, 5, GET_HEAD, "GET, HEAD", ACCESS_READER,
 	    2, 4, http_data, NULL, ROUTE_DATA },
-	{ { "v1", "status" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1,
+	{ { "v1", "status" }, 2, GET_HEAD, "GET, HEAD", ACCESS_MONITOR, -1, -1,
 	    http_info_status, "status", ROUTE_STATUS },
-	{ { "v1", "snapshots" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1,
+	{ { "v1", "snapshots" }, 2, GET_HEAD, "GET, HEAD", ACCESS_MONITOR, -1, -1,
 	    http_info_snapshots, "snapshots", ROUTE_SNAPSHOTS },
 	{ { "v1", "refresh" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
 	    http_admin_refresh, "refresh", ROUTE_REFRESH },
@@ -127,6 +127,8 @@ static const struct route routes[] = {
 	    "pin", ROUTE_ADMIN },
 	{ { "v1", "unpin" }, 2, EVHTTP_REQ_POST, "POST", ACCESS_ADMIN, -1, -1,
 	    http_admin_unpin, "unpin", ROUTE_ADMIN },
+	{ { "v1", "backup" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_backup,
+	    "backup", ROUTE_ADMIN },
 	{ { "v1", "sessions" }, 2, GET_HEAD, "GET, HEAD", ACCESS_ADMIN, -1, -1, http_sessions,
 	    "sessions_list", ROUTE_ADMIN },
 	{ { "v1", "sessions", "*" }, 3, EVHTTP_REQ_DELETE, "DELETE", ACCESS_ADMIN, -1, -1,
@@ -185,6 +187,27 @@ route_brand(struct http_req *r, const struct route *ro)
 	return -1;
 }
 
+/*
+ * The role check of an authenticated request: admin routes need role admin; status and
+ * snapshots admin or monitor; data routes any role but monitor, which reads no brand.
+ */
+static int
+route_role(struct http_req *r, enum http_access access)
+{
+	if ((access == ACCESS_ADMIN && !r->p.admin) ||
+	    ((access == ACCESS_MONITOR || access == ACCESS_MONITOR_OR_LOOPBACK) &&
+	    !r->p.admin && !r->p.monitor)) {
+		route_deny(r, 403, "admin_only", access == ACCESS_ADMIN ?
+		    "this needs the admin role" : "this needs the admin or monitor role");
+		return -1;
+	}
+	if (access == ACCESS_READER && r->p.monitor) {
+		route_deny(r, 403, "monitor_reads_no_data", "role monitor reads no brand data");
+		return -1;
+	}
+	return 0;
+}
+
 /* Authenticated /v1 routing: 401, then 404, 403 (role, brand), 405, then the handler. */
 static void
 route_v1(struct http_req *r, const struct route *ro)
@@ -211,10 +234,8 @@ route_v1(struct http_req *r, const struct route *ro)
 		return;
 	}
 	r->action = ro->action;
-	if (ro->access == ACCESS_ADMIN && !r->p.admin) {
-		route_deny(r, 403, "admin_only", "this needs the admin role");
+	if (route_role(r, ro->access) != 0)
 		return;
-	}
 	if (route_brand(r, ro) != 0)
 		return;
 	if (ro->agg >= 0 && (r->agg = catalog_find(r->t->rt->cat, r->seg[ro->agg])) == NULL) {
@@ -225,17 +246,18 @@ route_v1(struct http_req *r, const struct route *ro)
 		ro->fn(r);
 }
 
-/* Outside /v1: health (open) and /metrics (admin, or open on the loopback). */
+/* Outside /v1: health (open) and /metrics (admin or monitor, or open on the loopback). */
 static void
 route_other(struct http_req *r, const struct route *ro)
 {
 	struct store_view *v;
 
-	if (ro == NULL || ro->access == ACCESS_USER || ro->access == ACCESS_ADMIN) {
+	if (ro == NULL || (ro->access != ACCESS_OPEN &&
+	    ro->access != ACCESS_MONITOR_OR_LOOPBACK)) {
 		http_reply_error(r->req, 404, "not_found", "no such resource");
 		return;
 	}
-	if (ro->access == ACCESS_ADMIN_OR_LOOPBACK && strcmp(r->addr, "127.0.0.1") != 0 &&
+	if (ro->access == ACCESS_MONITOR_OR_LOOPBACK && strcmp(r->addr, "127.0.0.1") != 0 &&
 	    strcmp(r->addr, "::1") != 0) {
 		if ((v = store_view_begin(r->t->rd)) != NULL) {
 			http_authenticate(r, v);
@@ -245,10 +267,8 @@ route_other(struct http_req *r, const struct route *ro)
 			http_unauthorized(r);
 			return;
 		}
-		if (!r->p.admin) {
-			route_deny(r, 403, "admin_only", "this needs the admin role");
+		if (route_role(r, ro->access) != 0)
 			return;
-		}
 	}
 	if (method_is(r->req, ro->methods, ro->allow))
 		ro->fn(r);

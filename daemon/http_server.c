@@ -2,14 +2,13 @@
  * http_server.c — the HTTP server's machinery: one event_base + evhttp per serving
  * thread, each with its own SO_REUSEPORT listening socket (or a shared inherited one),
  * the heartbeat the watchdog reads, the switch to a reloaded runtime, and the drain at
- * shutdown. It admits each request and hands it to the router (http_route.c); it knows
- * no route, no handler and no reply body. Nothing here blocks a serving loop.
+ * shutdown. Sockets and the instance lock are http_listen.c's, connections and their
+ * limits http_conn.c's; it hands each request to the router (http_route.c) and knows no
+ * route, no handler and no reply body. Nothing here blocks a serving loop.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,109 +16,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
 #include "tpcd.h"
 #include "http.h"
 
-/* Bodies of 100 KB+ must leave in one go, not in libevent's default 16 KiB slices. */
-#define MAX_SINGLE_WRITE (1 << 20)
-
-/* The last byte of a response has gone (or the connection died): no longer in flight. */
-static void
-http_complete_cb(struct evhttp_request *req, void *arg)
-{
-	struct http_thread *t = arg;
-
-	(void)req;
-	atomic_fetch_sub_explicit(&t->inflight, 1, memory_order_relaxed);
-}
-
-/* A complete request: admitted (or refused at the connection cap), then routed. */
+/* A complete request: in flight from now until sent, then routed. */
 static void
 http_request_cb(struct evhttp_request *req, void *arg)
 {
 	int64_t t0 = mono_us();
 	struct http_thread *t = arg;
 
-	atomic_fetch_add_explicit(&t->inflight, 1, memory_order_relaxed);
-	evhttp_request_set_on_complete_cb(req, http_complete_cb, t);
+	http_conn_request(t, req);
 	/* Draining (SIGTERM): answer, then close, so clients move to the other instance. */
 	if (atomic_load_explicit(&t->srv->draining, memory_order_relaxed))
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-	if (http_conn_admit(t, req) != 0) {
-		/* over http.max_connections: one clean refusal, then the connection closes */
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-		http_reply_track(NULL);
-		http_reply_error(req, 503, "too_many_connections", "the server is at its "
-		    "connection limit; retry");
-		metrics_request(&t->counters, ROUTE_OTHER, 503, (uint64_t)(mono_us() - t0), 0);
-		return;
-	}
 	http_route_request(t, req, t0);
-}
-
-static struct bufferevent *
-http_bev_cb(struct event_base *base, void *arg)
-{
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-
-	(void)arg;
-	if (bev != NULL)
-		bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
-	return bev;
-}
-
-/* A listening socket of our own: SO_REUSEPORT so each thread can have one. */
-static int
-http_listen(const char *addr, int port, int *bound_port, char **cause)
-{
-	struct sockaddr_in6 sa6;
-	struct sockaddr_in sa4;
-	struct sockaddr *sa;
-	socklen_t salen;
-	int fd, one = 1, v6 = strchr(addr, ':') != NULL;
-
-	memset(&sa4, 0, sizeof sa4);
-	memset(&sa6, 0, sizeof sa6);
-	if (v6) {
-		sa6.sin6_family = AF_INET6;
-		sa6.sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, addr, &sa6.sin6_addr) != 1)
-			goto badaddr;
-		sa = (struct sockaddr *)&sa6;
-		salen = sizeof sa6;
-	} else {
-		sa4.sin_family = AF_INET;
-		sa4.sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, addr, &sa4.sin_addr) != 1)
-			goto badaddr;
-		sa = (struct sockaddr *)&sa4;
-		salen = sizeof sa4;
-	}
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
-		*cause = xasprintf("socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-	/* Inherited by accepted sockets: no Nagle delay on the last segment of a body. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (bind(fd, sa, salen) != 0 || listen(fd, 1024) != 0) {
-		*cause = xasprintf("listen on %s:%d: %s", addr, port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (getsockname(fd, sa, &salen) == 0)
-		*bound_port = ntohs(v6 ? sa6.sin6_port : sa4.sin_port);
-	return fd;
-badaddr:
-	*cause = xasprintf("listen address '%s' is not an IPv4 or IPv6 address", addr);
-	return -1;
 }
 
 static void *
@@ -127,6 +41,7 @@ http_thread_main(void *arg)
 {
 	struct http_thread *t = arg;
 
+	http_listen_watch(t);
 	store_thread_serving();		/* from here on, this thread only reads the store */
 	event_base_dispatch(t->base);
 	return NULL;
@@ -160,7 +75,8 @@ http_thread_init(struct http_server *s, struct http_thread *t, int fd, char **ca
 	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	t->base = event_base_new_with_config(ec);
 	event_config_free(ec);
-	if (t->base == NULL || (t->http = evhttp_new(t->base)) == NULL) {
+	if (t->base == NULL || (t->http = evhttp_new(t->base)) == NULL ||
+	    http_conn_init(t) != 0) {
 		*cause = xstrdup("cannot create event base");
 		return -1;
 	}
@@ -171,7 +87,7 @@ http_thread_init(struct http_server *s, struct http_thread *t, int fd, char **ca
 	evhttp_set_allowed_methods(t->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	    EVHTTP_REQ_PATCH);
-	evhttp_set_bevcb(t->http, http_bev_cb, t);
+	evhttp_set_bevcb(t->http, http_conn_bev_cb, t);
 	evhttp_set_gencb(t->http, http_request_cb, t);
 	if ((t->bound = evhttp_accept_socket_with_handle(t->http, fd)) == NULL) {
 		*cause = xstrdup("evhttp_accept_socket failed");
@@ -201,14 +117,20 @@ http_server_start(struct runtime *rt, struct store *st, int listen_fd, char **ca
 
 	s->rt = rt;
 	s->st = st;
-	s->writer = worker_pool_new("store writer", 1);
-	s->hashers = worker_pool_new("password hashing", 2);
+	s->lock_fd = -1;
 	s->nthreads = cf->threads > 0 ? cf->threads : (ncpu > 0 ? (int)ncpu : 1);
 	s->th = xcalloc((size_t)s->nthreads, sizeof *s->th);
+	/* one tpcd per address: the lock first, then nobody else may be on the port */
+	if (http_listen_lock(cf->listen_addr, port, listen_fd, &s->lock_fd, cause) != 0 ||
+	    (listen_fd < 0 && port != 0 && http_listen_probe(cf->listen_addr, port, cause) != 0))
+		goto fail;		/* before any thread starts: the refusal exits alone */
+	s->writer = worker_pool_new("store writer", 1);
+	s->hashers = worker_pool_new("password hashing", 2);
+	http_listen_limit(s->nthreads, cf->http_max_connections);
 	for (int i = 0; i < s->nthreads; i++) {
 		/* evhttp closes what it listens on: each thread gets its own descriptor */
 		int fd = listen_fd >= 0 ? fcntl(listen_fd, F_DUPFD_CLOEXEC, 0) :
-		    http_listen(cf->listen_addr, port, &port, cause);
+		    http_listen_open(cf->listen_addr, port, &port, cause);
 		if (fd < 0) {
 			if (listen_fd >= 0)
 				*cause = xasprintf("dup: %s", strerror(errno));
@@ -275,6 +197,7 @@ http_unlisten_cb(evutil_socket_t fd, short what, void *arg)
 	struct http_thread *t = arg;
 
 	(void)fd; (void)what;
+	http_listen_stop(t);
 	if (t->bound != NULL)
 		evhttp_del_accept_socket(t->http, t->bound);	/* closes the socket */
 	t->bound = NULL;
@@ -352,6 +275,7 @@ http_server_stop(struct http_server *s)
 			pthread_join(t->thread, NULL);
 		if (t->beat_timer != NULL)
 			event_free(t->beat_timer);
+		http_listen_stop(t);
 		if (t->http != NULL)
 			evhttp_free(t->http);
 		http_conn_free(t);
@@ -364,6 +288,8 @@ http_server_stop(struct http_server *s)
 			event_base_free(t->base);
 		store_reader_free(t->rd);
 	}
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->th);
 	free(s);
 }

@@ -26,7 +26,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tpcd [-c FILE] [-t] [--demo [--seed N]] [--print-ddl BRAND]\n"
-	    "            [--hash-password] [-V]\n"
+	    "            [--hash-password] [--init-users FILE] [-V]\n"
 	    "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -t, --test          check the configuration and catalogue, then exit\n"
 	    "      --demo          (re)create the embedded source's demo data for every\n"
@@ -35,6 +35,8 @@ usage(FILE *f)
 	    "      --print-ddl B   print the Snowflake dynamic-table DDL for brand B\n"
 	    "      --hash-password read a password (terminal without echo, or one line\n"
 	    "                      of stdin) and print its yescrypt hash for users_file\n"
+	    "      --init-users F  create users file F (an admin, a monitor token; mode\n"
+	    "                      0600, owner tpcd when it exists), print the secrets once\n"
 	    "  -V, --version       print the version (-v too)\n");
 }
 
@@ -101,6 +103,20 @@ hash_password(void)
 	return 0;
 }
 
+/* tpcd --init-users FILE: the first users file, its secrets printed once. */
+static int
+init_users(const char *path)
+{
+	char *cause = NULL;
+
+	if (users_init(path, stdout, &cause) != 0) {
+		fprintf(stderr, "tpcd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	return 0;
+}
+
 /* Creation time of the active snapshot (unix seconds), 0 when the store is empty. */
 static int64_t
 last_publish(struct store *st)
@@ -125,6 +141,7 @@ last_publish(struct store *st)
 struct service {
 	const char		*path;		/* the configuration file */
 	struct store		*st;
+	struct auth_throttle	*throttle;	/* every runtime's: a reload forgives nobody */
 	struct http_server	*http;
 	struct runtime		*rt;
 	struct runtime		**retired;	/* replaced by reloads; freed at exit */
@@ -139,14 +156,15 @@ struct service {
 
 /* Brings up what a configuration describes: auth, source, refresh thread. */
 static struct runtime *
-runtime_new(struct config *cf, struct catalog *cat, struct store *st, char **cause)
+runtime_new(struct config *cf, struct catalog *cat, struct store *st,
+    struct auth_throttle *th, char **cause)
 {
 	struct runtime *rt = xcalloc(1, sizeof *rt);
 	struct source *src;
 
 	rt->cf = cf;
 	rt->cat = cat;
-	if ((rt->auth = auth_new(cf, st, cause)) == NULL)
+	if ((rt->auth = auth_new(cf, st, th, cause)) == NULL)
 		goto fail;
 	if ((rt->rbase = event_base_new()) == NULL)
 		fatal("event_base_new failed");
@@ -245,7 +263,7 @@ service_reload(struct service *svc)
 	log_info("SIGHUP: reloading %s", svc->path);
 	if ((cf = config_load(svc->path, &cause)) == NULL ||
 	    (cat = catalog_load(cf->catalog_path, &cause)) == NULL ||
-	    (rt = runtime_new(cf, cat, svc->st, &cause)) == NULL) {
+	    (rt = runtime_new(cf, cat, svc->st, svc->throttle, &cause)) == NULL) {
 		log_err("reload refused, the running configuration stays: %s", cause);
 		audit_config_reload(svc->path, 0, cause);
 		free(svc->reload_error);
@@ -301,7 +319,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	const int signals[3] = { SIGINT, SIGTERM, SIGHUP };
 	struct timeval status_tv = { 10, 0 };
 	char *cause = NULL;
-	int lfd;
+	int lfd, rc;
 
 	if (mkdir_p(cf->state_dir) != 0)
 		return 1;
@@ -318,7 +336,13 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		fatal("%s", cause);
 	if (store_open(&svc.st, cf->state_dir, cf->map_size_mb, cf->max_readers, &cause) != 0)
 		fatal("%s", cause);
-	if ((svc.rt = runtime_new(cf, cat, svc.st, &cause)) == NULL)
+	if (revlog_open(cf->state_dir, &cause) != 0 ||
+	    (rc = auth_session_replay(svc.st, &cause)) < 0)
+		fatal("%s", cause);
+	if (rc > 0)
+		log_info("revocation log: %d entries checked against the store", rc);
+	svc.throttle = auth_throttle_new(0);
+	if ((svc.rt = runtime_new(cf, cat, svc.st, svc.throttle, &cause)) == NULL)
 		fatal("%s", cause);
 	if ((svc.http = http_server_start(svc.rt, svc.st, lfd, &cause)) == NULL)
 		fatal("%s", cause);
@@ -354,6 +378,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	refresh_stop(svc.rt->rf);
 	svc.rt->rf = NULL;
 	store_close(svc.st);
+	revlog_close();
 	for (int i = 0; i < 3; i++)
 		event_free(sig[i]);
 	event_free(svc.status);
@@ -374,6 +399,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 		svc.rt->cat = NULL;
 	}
 	runtime_free(svc.rt);
+	auth_throttle_free(svc.throttle);
 	free(svc.reload_error);
 	audit_close();
 	log_info("stopped");
@@ -391,6 +417,7 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "print-ddl", required_argument, NULL, 'P' },
 		{ "hash-password", no_argument, NULL, 'H' },
+		{ "init-users", required_argument, NULL, 'U' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -410,6 +437,7 @@ main(int argc, char **argv)
 		case 'S': seed = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': ddl_brand = optarg; break;
 		case 'H': return hash_password();
+		case 'U': return init_users(optarg);
 		case 'v':
 		case 'V': printf("tpcd %s\n", TPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -434,8 +462,10 @@ main(int argc, char **argv)
 	}
 	log_set_level(cf->log_level);
 	if (test) {
-		printf("%s: ok (%zu brands, %zu aggregates)\n", path, cf->nbrands, cat->naggs);
-		rc = 0;
+		if ((rc = preflight_run(cf, stderr)) == 0)
+			printf("%s: ok (%zu brands, %zu aggregates)\n", path, cf->nbrands,
+			    cat->naggs);
+		rc = rc != 0;
 	} else if (demo) {
 		rc = make_demo(cf, seed);
 	} else if (ddl_brand != NULL) {

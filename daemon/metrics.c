@@ -51,8 +51,8 @@ metrics_request(struct http_counters *c, enum metric_route r, int status, uint64
 	CTR_ADD(c->requests[r][status_slot(status)], 1);
 	while (b < LATENCY_BUCKETS - 1 && usec > latency_le_us[b])
 		b++;
-	CTR_ADD(c->latency[b], 1);
-	CTR_ADD(c->latency_sum_us, usec);
+	CTR_ADD(c->latency[r][b], 1);
+	CTR_ADD(c->latency_sum_us[r], usec);
 	CTR_ADD(c->bytes_out, bytes);
 }
 
@@ -84,23 +84,35 @@ render_http(struct buf *o, struct http_counters *const *th, int n)
 		}
 	}
 	help(o, "tpcd_http_request_duration_seconds", "histogram",
-	    "Time from a complete request to its response being queued.");
-	for (int b = 0; b < LATENCY_BUCKETS; b++) {
+	    "Time from a complete request to its response being queued, by route.");
+	for (int r = 0; r < ROUTE_COUNT; r++) {
+		cum = 0;
 		for (int t = 0; t < n; t++)
-			cum += CTR_GET(th[t]->latency[b]);
-		if (b < LATENCY_BUCKETS - 1)
-			buf_printf(o, "tpcd_http_request_duration_seconds_bucket{le=\"%g\"} "
-			    "%" PRIu64 "\n", (double)latency_le_us[b] / 1e6, cum);
-		else
-			buf_printf(o, "tpcd_http_request_duration_seconds_bucket{le=\"+Inf\"} "
-			    "%" PRIu64 "\n", cum);
+			for (int b = 0; b < LATENCY_BUCKETS; b++)
+				cum += CTR_GET(th[t]->latency[r][b]);
+		if (cum == 0)
+			continue;	/* a route never asked for */
+		cum = 0;
+		for (int b = 0; b < LATENCY_BUCKETS; b++) {
+			for (int t = 0; t < n; t++)
+				cum += CTR_GET(th[t]->latency[r][b]);
+			if (b < LATENCY_BUCKETS - 1)
+				buf_printf(o, "tpcd_http_request_duration_seconds_bucket{route="
+				    "\"%s\",le=\"%g\"} %" PRIu64 "\n", route_names[r],
+				    (double)latency_le_us[b] / 1e6, cum);
+			else
+				buf_printf(o, "tpcd_http_request_duration_seconds_bucket{route="
+				    "\"%s\",le=\"+Inf\"} %" PRIu64 "\n", route_names[r], cum);
+		}
+		count = cum;
+		sum = 0;
+		for (int t = 0; t < n; t++)
+			sum += CTR_GET(th[t]->latency_sum_us[r]);
+		buf_printf(o, "tpcd_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+		    route_names[r], (double)sum / 1e6);
+		buf_printf(o, "tpcd_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64
+		    "\n", route_names[r], count);
 	}
-	count = cum;
-	sum = 0;
-	for (int t = 0; t < n; t++)
-		sum += CTR_GET(th[t]->latency_sum_us);
-	buf_printf(o, "tpcd_http_request_duration_seconds_sum %.6f\n", (double)sum / 1e6);
-	buf_printf(o, "tpcd_http_request_duration_seconds_count %" PRIu64 "\n", count);
 	sum = 0;
 	for (int t = 0; t < n; t++)
 		sum += CTR_GET(th[t]->bytes_out);
@@ -112,13 +124,18 @@ static void
 render_refresh(struct buf *o, const struct refresh_status *st)
 {
 	const struct refresh_agg *a;
+	uint64_t ok, fail, runs, stmts, retries;
 
+	/* counters carry the totals of the refreshers reloads retired: they only go up */
+	metrics_refresh_totals(st, &runs, &stmts, &retries);
 	help(o, "tpcd_refreshes_total", "counter", "Aggregate refreshes by result.");
 	for (a = st->aggs; a < st->aggs + st->naggs; a++) {
+		metrics_refresh_retired_agg(a->brand, a->aggregate, &ok, &fail);
 		buf_printf(o, "tpcd_refreshes_total{brand=\"%s\",aggregate=\"%s\",result=\"ok\"} "
-		    "%" PRIu64 "\n", a->brand, a->aggregate, a->ok_count);
+		    "%" PRIu64 "\n", a->brand, a->aggregate, a->ok_count + ok);
 		buf_printf(o, "tpcd_refreshes_total{brand=\"%s\",aggregate=\"%s\","
-		    "result=\"error\"} %" PRIu64 "\n", a->brand, a->aggregate, a->fail_count);
+		    "result=\"error\"} %" PRIu64 "\n", a->brand, a->aggregate,
+		    a->fail_count + fail);
 	}
 	help(o, "tpcd_aggregate_rows", "gauge", "Rows of each published aggregate.");
 	for (a = st->aggs; a < st->aggs + st->naggs; a++)
@@ -130,7 +147,7 @@ render_refresh(struct buf *o, const struct refresh_status *st)
 		buf_printf(o, "tpcd_aggregate_up{brand=\"%s\",aggregate=\"%s\"} %d\n",
 		    a->brand, a->aggregate, a->ok_count + a->fail_count == 0 || a->ok);
 	help(o, "tpcd_refresh_runs_total", "counter", "Refresh cycles completed.");
-	buf_printf(o, "tpcd_refresh_runs_total %" PRIu64 "\n", st->runs);
+	buf_printf(o, "tpcd_refresh_runs_total %" PRIu64 "\n", runs);
 	help(o, "tpcd_refresh_duration_seconds", "gauge", "Duration of the last refresh cycle.");
 	buf_printf(o, "tpcd_refresh_duration_seconds %.3f\n",
 	    st->runs > 0 ? (double)st->last_duration_ms / 1e3 : 0.0);
@@ -139,9 +156,16 @@ render_refresh(struct buf *o, const struct refresh_status *st)
 	help(o, "tpcd_refresh_in_progress", "gauge", "1 while a refresh runs.");
 	buf_printf(o, "tpcd_refresh_in_progress %d\n", st->refreshing != 0);
 	help(o, "tpcd_upstream_statements_total", "counter", "Statements sent upstream.");
-	buf_printf(o, "tpcd_upstream_statements_total %" PRIu64 "\n", st->statements);
+	buf_printf(o, "tpcd_upstream_statements_total %" PRIu64 "\n", stmts);
 	help(o, "tpcd_upstream_retries_total", "counter", "Upstream requests retried.");
-	buf_printf(o, "tpcd_upstream_retries_total %" PRIu64 "\n", st->retries);
+	buf_printf(o, "tpcd_upstream_retries_total %" PRIu64 "\n", retries);
+	help(o, "tpcd_upstream_freshness_failures_total", "counter",
+	    "Freshness checks that failed (each makes its brand a full pull).");
+	buf_printf(o, "tpcd_upstream_freshness_failures_total %" PRIu64 "\n",
+	    st->freshness_failures);
+	help(o, "tpcd_upstream_freshness_ok", "gauge",
+	    "1 when the last cycle's freshness checks worked.");
+	buf_printf(o, "tpcd_upstream_freshness_ok %d\n", st->freshness_error == NULL);
 }
 
 /* The store's own counters and the background queues (issue 11's rules, observable). */
@@ -173,7 +197,7 @@ metrics_render_store(struct buf *o, const struct store_counters *c, int writer_q
 void
 metrics_render(struct buf *o, struct http_counters *const *th, int nthreads,
     int64_t open_conns, const struct refresh_status *refresh_st, uint64_t generation,
-    int64_t created_at)
+    int64_t created_at, int pinned)
 {
 	int64_t now = time(NULL);
 
@@ -186,4 +210,7 @@ metrics_render(struct buf *o, struct http_counters *const *th, int nthreads,
 	help(o, "tpcd_snapshot_age_seconds", "gauge", "Age of the active snapshot.");
 	buf_printf(o, "tpcd_snapshot_age_seconds %" PRId64 "\n",
 	    created_at > 0 ? now - created_at : 0);
+	help(o, "tpcd_snapshot_pinned", "gauge", "1 while an admin holds the snapshot (pin).");
+	buf_printf(o, "tpcd_snapshot_pinned %d\n", pinned != 0);
+	metrics_process_render(o);
 }

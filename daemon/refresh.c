@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,8 @@ struct refresher {
 	struct pull		*pulls;
 	size_t			 npulls;
 	int64_t			 started_ms;
+	uint64_t		 live_gen;	/* of the snapshot the cycle compares with */
+	struct refresh_seen	*seen;		/* like pulls: lineage not yet published */
 
 	pthread_mutex_t		 mu;		/* guards everything below */
 	int			 running;
@@ -71,6 +74,20 @@ struct refresher {
 	char			*lease_holder;	/* another process, when it holds the lease */
 	struct refresh_guard_count *guard_counts;
 	size_t			 nguard_counts;
+	uint64_t		 fresh_failures;	/* copied from the source */
+	char			*fresh_error;
+};
+
+/*
+ * A pull whose content came back identical to the live record is not published, so the
+ * manifest keeps the older data timestamp. Remembered here (for that live snapshot
+ * only), the next cycle compares with what was pulled, not with the manifest, and does
+ * not pull the same unchanged table again and again.
+ */
+struct refresh_seen {
+	uint64_t	 live_gen;
+	char		*data_ts;
+	char		*handle;
 };
 
 
@@ -128,11 +145,18 @@ cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 			p->state = p->wanted ? PULL_PENDING : PULL_UNCHANGED;
 			table_init(&p->table, p->agg->ncols);
 			e = manifest_find(&m, p->brand->id, p->agg->name);
-			p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
-			p->prev_handle = dup_or_null(e ? e->handle : NULL);
+			if (e != NULL && r->seen[k].data_ts != NULL &&
+			    r->seen[k].live_gen == m.generation) {
+				p->prev_data_ts = xstrdup(r->seen[k].data_ts);
+				p->prev_handle = dup_or_null(r->seen[k].handle);
+			} else {
+				p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
+				p->prev_handle = dup_or_null(e ? e->handle : NULL);
+			}
 			p->prev_data_time = e ? e->data_time : 0;
 		}
 	}
+	r->live_gen = m.generation;
 	manifest_free(&m);
 }
 
@@ -146,6 +170,37 @@ pull_data_time(const struct pull *p)
 	if (p->wanted && p->state != PULL_FAILED && p->data_time > p->prev_data_time)
 		return p->data_time;
 	return p->prev_data_time;
+}
+
+static void
+seen_clear(struct refresh_seen *sn)
+{
+	free(sn->data_ts);
+	free(sn->handle);
+	memset(sn, 0, sizeof *sn);
+}
+
+/*
+ * After a cycle: a published snapshot's manifest holds every lineage, so nothing is
+ * remembered; otherwise a pull whose content equals the live record is.
+ */
+static void
+seen_update(struct refresher *r, int published, const int *same)
+{
+	for (size_t i = 0; i < r->npulls; i++) {
+		struct pull *p = &r->pulls[i];
+
+		if (published) {
+			seen_clear(&r->seen[i]);
+			continue;
+		}
+		if (!same[i] || p->data_ts == NULL)
+			continue;
+		seen_clear(&r->seen[i]);
+		r->seen[i].live_gen = r->live_gen;
+		r->seen[i].data_ts = xstrdup(p->data_ts);
+		r->seen[i].handle = dup_or_null(p->handle);
+	}
 }
 
 /* The manifest's word on one kept record: its size, its generation, its lineage. */
@@ -284,8 +339,19 @@ settle_one(struct refresher *r, struct store_view *v, struct pull *p,
 	int rc = have_prev ? 0 : -1;
 
 	if (p->state == PULL_DONE) {
-		int erc = encode_record(p->brand, p->agg, &p->table, gen, r->started_ms / 1000,
-		    rec, &cause);
+		uint64_t rgen = gen;
+		int64_t at = r->started_ms / 1000, dms;
+		/*
+		 * Content-addressed: with the source's data timestamp, the record's generation
+		 * and time are that timestamp's (milliseconds, seconds), so every instance
+		 * that pulls the same data builds the same bytes and ETags, and a newer
+		 * generation always means newer data. Without one, this snapshot's.
+		 */
+		if (clock_parse_iso8601_ms(p->data_ts, &dms) == 0 && dms > 0) {
+			rgen = (uint64_t)dms;
+			at = dms / 1000;
+		}
+		int erc = encode_record(p->brand, p->agg, &p->table, rgen, at, rec, &cause);
 
 		table_free(&p->table);	/* encoded: let its memory go before the store write */
 		if (erc != 0) {
@@ -303,7 +369,7 @@ settle_one(struct refresher *r, struct store_view *v, struct pull *p,
 		p->error = xstrdup("not pulled");
 	}
 	p->rows = rc == 1 ? nm.rows : pm.rows;
-	p->generation = rc == 1 ? gen : pm.generation;
+	p->generation = rc == 1 ? nm.generation : pm.generation;
 	if (!p->wanted)
 		return rc;
 	pthread_mutex_lock(&r->mu);
@@ -340,7 +406,11 @@ cycle_finish(struct refresher *r, int ok, int published, char *error)
 	r->last_started = r->started_ms;
 	r->last_finished = wall_ms();
 	r->last_duration_ms = r->last_finished - r->started_ms;
+	r->fresh_failures = r->src->freshness_failures;
+	free(r->fresh_error);
+	r->fresh_error = dup_or_null(r->src->freshness_error);
 	pthread_mutex_unlock(&r->mu);
+	metrics_refresh_observe(r->last_duration_ms);
 	if (error != NULL)
 		log_err("refresh: %s", error);
 	else
@@ -413,6 +483,7 @@ cycle_publish(struct refresher *r)
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
 	uint64_t gen;
 	int pinned, published = 0, held = 0;
+	int *same = xcalloc(r->npulls ? r->npulls : 1, sizeof *same);
 
 	memset(&m, 0, sizeof m);
 	buf_init(&prev);
@@ -432,6 +503,7 @@ cycle_publish(struct refresher *r)
 		nfailed += p->wanted && p->state == PULL_FAILED;
 		nchanged += keep[i] == 1;
 		nlive += keep[i] >= 0;
+		same[i] = keep[i] == 0 && p->state == PULL_DONE;
 	}
 	manifest_init(&m, gen, store_view_colour(v) != NULL &&
 	    strcmp(store_view_colour(v), "blue") == 0 ? "green" : "blue",
@@ -456,6 +528,7 @@ cycle_publish(struct refresher *r)
 		published = !held;
 	} else if (nchanged == 0)
 		cycle_touch(r);
+	seen_update(r, published, same);
 	if (held)
 		cause = xasprintf("candidate generation %llu held: %zu guard checks failed "
 		    "(first: %s on %s%s%s: %s); the live snapshot stays",
@@ -475,6 +548,7 @@ out:
 		buf_free(&recs[i]);
 	free(recs);
 	free(keep);
+	free(same);
 	manifest_free(&m);
 	buf_free(&prev);
 }
@@ -509,10 +583,21 @@ lease_timer_cb(evutil_socket_t fd, short what, void *arg)
 	lease_check(arg);
 }
 
+/*
+ * The next scheduled refresh, delay_s from now plus up to the source's spread of random
+ * seconds: replicas started together then do not all ask upstream in the same second.
+ */
 static void
 schedule(struct refresher *r, int64_t delay_s)
 {
-	struct timeval tv = { (time_t)delay_s, 0 };
+	struct timeval tv;
+	uint32_t rnd;
+
+	if (delay_s > 0 && r->src->spread > 0 &&
+	    getrandom(&rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd)
+		delay_s += (int64_t)(rnd % (uint32_t)(r->src->spread + 1));
+	tv.tv_sec = (time_t)delay_s;
+	tv.tv_usec = 0;
 
 	atomic_store(&r->next_due, (long long)(time(NULL) + delay_s));
 	evtimer_add(r->timer, &tv);
@@ -660,6 +745,7 @@ refresh_start(const struct config *cf, const struct catalog *cat, struct store *
 	pthread_mutex_init(&r->mu, NULL);
 	r->naggs = cf->nbrands * cat->naggs;
 	r->aggs = xcalloc(r->naggs, sizeof *r->aggs);
+	r->seen = xcalloc(r->naggs ? r->naggs : 1, sizeof *r->seen);
 	for (size_t i = 0; i < r->naggs; i++) {
 		r->aggs[i].brand = cf->brands[i / cat->naggs].id;
 		r->aggs[i].aggregate = cat->aggs[i % cat->naggs].name;
@@ -744,11 +830,17 @@ refresh_running(struct refresher *r)
 void
 refresh_stop(struct refresher *r)
 {
+	struct refresh_status st;
+
 	if (r == NULL)
 		return;
 	atomic_store(&r->stopping, 1);
 	event_active(r->stop, EV_TIMEOUT, 0);
 	pthread_join(r->thread, NULL);
+	/* its counters carry on in the process's (a reload must not reset them) */
+	refresh_status(r, &st);
+	metrics_refresh_retire(&st);
+	refresh_status_free(&st);
 	event_free(r->timer);
 	event_free(r->wake);
 	event_free(r->stop);
@@ -773,6 +865,10 @@ refresh_stop(struct refresher *r)
 		free(r->guard_counts[i].aggregate);
 	}
 	free(r->guard_counts);
+	for (size_t i = 0; i < r->naggs; i++)
+		seen_clear(&r->seen[i]);
+	free(r->seen);
+	free(r->fresh_error);
 	free(r->last_error);
 	free(r->req_brand);
 	free(r->req_agg);
@@ -818,6 +914,8 @@ refresh_status(struct refresher *r, struct refresh_status *out)
 	out->source = xstrdup(r->src->name);
 	out->statements = atomic_load(&r->src->statements);
 	out->retries = atomic_load(&r->src->retries);
+	out->freshness_failures = r->fresh_failures;
+	out->freshness_error = dup_or_null(r->fresh_error);
 	out->lease_owner = xstrdup(r->owner);
 	out->lease_held = r->lease_mine;
 	out->lease_holder = dup_or_null(r->lease_mine ? r->owner : r->lease_holder);
@@ -858,6 +956,7 @@ refresh_status_free(struct refresh_status *st)
 	}
 	free(st->guard_counts);
 	free(st->last_error);
+	free(st->freshness_error);
 	free(st->source);
 	free(st->lease_owner);
 	free(st->lease_holder);

@@ -1,10 +1,10 @@
 /*
  * sf_cycle.c — the Snowflake source: pulls the aggregates from their dynamic tables over
  * the SQL API v2 (statements: sf_stmt.c, results: sf_result.c), on the refresh thread's
- * event loop, never blocking. Per cycle and brand one cheap statement reads the tables'
- * refresh history; only tables refreshed since the last publish are pulled, with
- * byte-identical SQL from cycle to cycle (so Snowflake's result cache can answer) and at
- * most max_statements in flight. It only fills struct pull. Its constructor keeps the
+ * event loop, never blocking. Per cycle one SHOW DYNAMIC TABLES (cloud services, no
+ * warehouse) reads every table's data timestamp; only tables whose data moved since
+ * the last pull are pulled, with byte-identical SQL from cycle to cycle and instance to
+ * instance (so Snowflake's result cache can answer) and at most max_statements in flight. It only fills struct pull. Its constructor keeps the
  * name main.c knows sources by, source_<kind>_new.
  */
 #include <ctype.h>
@@ -15,12 +15,12 @@
 
 #include "snowflake.h"
 
+/* the columns of SHOW DYNAMIC TABLES read, found by name among the others */
 static const struct column fresh_cols[] = {
 	{ "name", COL_STRING, NULL, NULL, NULL, NULL },
-	{ "state", COL_STRING, NULL, NULL, NULL, NULL },
-	{ "refresh_action", COL_STRING, NULL, NULL, NULL, NULL },
+	{ "schema_name", COL_STRING, NULL, NULL, NULL, NULL },
 	{ "data_timestamp", COL_STRING, NULL, NULL, NULL, NULL },
-	{ "state_message", COL_STRING, NULL, NULL, NULL, NULL },
+	{ "scheduling_state", COL_STRING, NULL, NULL, NULL, NULL },
 };
 
 static char *
@@ -74,33 +74,42 @@ sf_cycle_pull_sql(struct sf_source *s, const struct brand *b, const struct aggre
 	return buf_steal(&q, NULL);
 }
 
+/*
+ * The freshness statement: SHOW runs in the cloud services layer, not on the warehouse,
+ * so a quiet cycle costs no warehouse time at all (DYNAMIC_TABLE_REFRESH_HISTORY is a
+ * table function: it needs a running warehouse, and covers only the past day unless
+ * given DATA_TIMESTAMP_START). One per cycle for every brand: its text never changes.
+ */
 static char *
-sf_cycle_freshness_sql(struct sf_source *s, const struct brand *b)
+sf_cycle_freshness_sql(struct sf_source *s)
 {
-	char *schema = sf_cycle_schema(b), *db = sf_cycle_upper(s->sc->database);
-	char *q = xasprintf("SELECT NAME, STATE, REFRESH_ACTION, DATA_TIMESTAMP, "
-	    "STATE_MESSAGE FROM TABLE(%s.INFORMATION_SCHEMA.DYNAMIC_TABLE_REFRESH_HISTORY("
-	    "NAME_PREFIX => '%s.%s.', RESULT_LIMIT => 10000)) "
-	    "WHERE STATE IN ('SUCCEEDED', 'FAILED', 'UPSTREAM_FAILED') "
-	    "ORDER BY NAME, REFRESH_END_TIME", db, db, schema);
+	char *db = sf_cycle_upper(s->sc->database);
+	char *q = xasprintf("SHOW DYNAMIC TABLES LIKE 'DT_BRAND_%%' IN DATABASE %s", db);
 
-	free(schema);
 	free(db);
 	return q;
 }
 
+static const char *
+sf_cycle_text(const struct table *t, size_t r, size_t c)
+{
+	const struct cell *cl = table_cell(t, r, c);
+
+	return cl->kind == CELL_TEXT ? table_text(t, cl) : NULL;
+}
+
+/* The pull reading dynamic table schema.name, or NULL. */
 static struct pull *
-sf_cycle_pull_of(struct sf_source *s, size_t brand, const char *dt_name)
+sf_cycle_pull_of(struct sf_source *s, const char *schema, const char *dt_name)
 {
 	for (size_t i = 0; i < s->npulls; i++) {
 		struct pull *p = &s->pulls[i];
-		char *name;
-		if (p->brand != &s->cf->brands[brand])
-			continue;
-		char *id = sf_cycle_upper(p->brand->id);
-		name = xasprintf("DT_BRAND_%s_%s", id, p->agg->relation);
+		char *sch = sf_cycle_schema(p->brand), *id = sf_cycle_upper(p->brand->id);
+		char *name = xasprintf("DT_BRAND_%s_%s", id, p->agg->relation);
+		int match = strcasecmp(sch, schema) == 0 && strcasecmp(name, dt_name) == 0;
+
+		free(sch);
 		free(id);
-		int match = strcasecmp(name, dt_name) == 0;
 		free(name);
 		if (match)
 			return p;
@@ -109,9 +118,10 @@ sf_cycle_pull_of(struct sf_source *s, size_t brand, const char *dt_name)
 }
 
 /*
- * The freshness answer for a brand: a pull whose table has not refreshed since the
- * last publish is settled as unchanged; the others get their data timestamp and stay
- * pending. A table whose latest refresh failed is reported, its last good data kept.
+ * The freshness answer: a pull whose table's data timestamp is the one last pulled is
+ * settled as unchanged; the others get their data timestamp and stay pending. A
+ * suspended table (Snowflake suspends one whose refreshes keep failing) is reported,
+ * its last good data kept.
  */
 static void
 sf_cycle_freshness_apply(struct sf_source *s, struct sf_stmt *st)
@@ -119,39 +129,30 @@ sf_cycle_freshness_apply(struct sf_source *s, struct sf_stmt *st)
 	const struct table *t = &st->table;
 
 	for (size_t r = 0; r < t->nrows; r++) {
-		const struct cell *c = table_cell(t, r, 0);
-		const char *name = c->kind == CELL_TEXT ? table_text(t, c) : "";
-		const char *state = table_cell(t, r, 1)->kind == CELL_TEXT ?
-		    table_text(t, table_cell(t, r, 1)) : "";
-		const struct cell *ac = table_cell(t, r, 2), *tc = table_cell(t, r, 3),
-		    *mc = table_cell(t, r, 4);
-		struct pull *p = sf_cycle_pull_of(s, st->brand, name);
+		const char *name = sf_cycle_text(t, r, 0), *schema = sf_cycle_text(t, r, 1);
+		const char *ts = sf_cycle_text(t, r, 2), *state = sf_cycle_text(t, r, 3);
+		struct pull *p;
 
-		if (p == NULL || !p->wanted)
+		if (name == NULL || schema == NULL ||
+		    (p = sf_cycle_pull_of(s, schema, name)) == NULL || !p->wanted)
 			continue;
-		/* rows come oldest first: later ones overwrite */
-		p->source_failed = strcmp(state, "SUCCEEDED") != 0;
-		if (strcmp(state, "SUCCEEDED") == 0) {
-			free(p->error);
-			p->error = NULL;
-			/* a NO_DATA refresh too: the table is current as of its timestamp */
-			if (tc->kind == CELL_TEXT)
-				p->data_time = manifest_data_time(table_text(t, tc));
-			if (tc->kind == CELL_TEXT && !(ac->kind == CELL_TEXT &&
-			    strcmp(table_text(t, ac), "NO_DATA") == 0)) {
-				free(p->data_ts);
-				p->data_ts = xstrdup(table_text(t, tc));
-			}
-		} else {
-			free(p->error);
-			p->error = xasprintf("dynamic table refresh %s: %s", state,
-			    mc->kind == CELL_TEXT ? table_text(t, mc) : "");
+		free(p->error);
+		p->error = NULL;
+		/* a suspended table's refreshes stopped: the "every DT SUCCEEDED" guard fails */
+		p->source_failed = state != NULL && strcasecmp(state, "SUSPENDED") == 0;
+		if (ts != NULL) {
+			free(p->data_ts);
+			p->data_ts = xstrdup(ts);
+			/* the table is current as of its data timestamp (a NO_DATA refresh too) */
+			p->data_time = manifest_data_time(ts);
 		}
+		if (state != NULL && strcasecmp(state, "SUSPENDED") == 0)
+			p->error = xasprintf("dynamic table %s.%s is SUSPENDED: its refreshes "
+			    "stopped; data as of %s", schema, name, ts ? ts : "unknown");
 	}
 	for (size_t i = 0; i < s->npulls; i++) {
 		struct pull *p = &s->pulls[i];
-		if (p->brand != &s->cf->brands[st->brand] || !p->wanted ||
-		    p->state != PULL_PENDING)
+		if (!p->wanted || p->state != PULL_PENDING)
 			continue;
 		if (p->data_ts != NULL && p->prev_data_ts != NULL &&
 		    strcmp(p->data_ts, p->prev_data_ts) == 0) {
@@ -183,8 +184,15 @@ sf_cycle_finish(struct sf_stmt *st, int ok, char *error)
 		if (ok)
 			sf_cycle_freshness_apply(s, st);
 		else {
-			/* Without the history every table of the brand is pulled. */
+			/*
+			 * Without it every table of the brand is pulled: costly and silent
+			 * unless shown, so status and metrics carry it (a missing MONITOR
+			 * grant looks exactly like this).
+			 */
 			log_warn("snowflake: %s: %s; pulling every table", st->tag, error);
+			s->src->freshness_failures++;
+			free(s->src->freshness_error);
+			s->src->freshness_error = xasprintf("%s: %s", st->tag, error);
 			free(error);
 		}
 		s->fresh_pending--;
@@ -255,16 +263,16 @@ sf_cycle_pull(struct source *src, struct pull *p, size_t n, void (*done)(void *)
 	s->done_arg = arg;
 	s->queued_next = 0;
 	s->fresh_pending = 0;
-	/* one freshness statement per brand with anything wanted */
-	for (size_t b = 0; b < s->cf->nbrands; b++) {
-		int any = 0;
-		for (size_t i = 0; i < n; i++)
-			any |= p[i].wanted && p[i].brand == &s->cf->brands[b];
-		if (!any)
-			continue;
-		struct sf_stmt *st = sf_stmt_new(s, SF_STMT_FRESHNESS, b);
-		st->sql = sf_cycle_freshness_sql(s, &s->cf->brands[b]);
-		st->tag = xasprintf("tpcd:%s:freshness", s->cf->brands[b].id);
+	free(src->freshness_error);	/* this cycle's checks decide it anew */
+	src->freshness_error = NULL;
+	/* one freshness statement for every brand, when anything is wanted */
+	int any = 0;
+	for (size_t i = 0; i < n; i++)
+		any |= p[i].wanted;
+	if (any && s->cf->nbrands > 0) {
+		struct sf_stmt *st = sf_stmt_new(s, SF_STMT_FRESHNESS, 0);
+		st->sql = sf_cycle_freshness_sql(s);
+		st->tag = xstrdup("tpcd:freshness");
 		st->want = fresh_cols;
 		st->ncols = sizeof fresh_cols / sizeof fresh_cols[0];
 		table_init(&st->table, st->ncols);
@@ -324,6 +332,7 @@ sf_cycle_free(struct source *src)
 		explicit_bzero(s->token, strlen(s->token));
 	free(s->token);
 	free(s);
+	free(src->freshness_error);
 	free(src);
 }
 
@@ -354,6 +363,8 @@ source_snowflake_new(const struct config *cf, const struct catalog *cat,
 	src->cancel = sf_cycle_cancel;
 	src->free = sf_cycle_free;
 	src->impl = s;
+	/* replicas share one warehouse: a tenth of the interval, at most a minute, apart */
+	src->spread = cf->refresh_interval / 10 < 60 ? cf->refresh_interval / 10 : 60;
 	s->src = src;
 	return src;
 }

@@ -25,7 +25,8 @@ struct sf_part {
 	int		 done;
 };
 
-static int
+/* Decodes the rows of data into t, typed by st's columns (sf_result_meta first). */
+int
 sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
 {
 	size_t i;
@@ -38,13 +39,13 @@ sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
 	json_array_foreach(data, i, row) {
 		struct cell *c;
 
-		if (!json_is_array(row) || json_array_size(row) != st->ncols) {
+		if (!json_is_array(row) || json_array_size(row) != st->rcols) {
 			*cause = xasprintf("row %zu has the wrong number of cells", i);
 			return -1;
 		}
 		c = table_add_row(t);
 		for (size_t k = 0; k < st->ncols; k++) {
-			json_t *v = json_array_get(row, k);
+			json_t *v = json_array_get(row, st->colmap ? st->colmap[k] : k);
 			const char *sv;
 			if (json_is_null(v))
 				continue;
@@ -60,8 +61,44 @@ sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
 	return 0;
 }
 
-/* Reads resultSetMetaData: column types (checked against the catalogue), partitions. */
+/*
+ * The freshness answer is a SHOW command's: many columns, more in each release (the
+ * behaviour change bundles add some), so the columns wanted are found by name.
+ */
 static int
+sf_result_meta_by_name(struct sf_stmt *st, json_t *meta, json_t *rt, json_t *pi,
+    char **cause)
+{
+	st->cols = xcalloc(st->ncols, sizeof *st->cols);
+	st->colmap = xcalloc(st->ncols, sizeof *st->colmap);
+	for (size_t k = 0; k < st->ncols; k++) {
+		size_t i;
+		json_t *col;
+		int found = 0;
+		json_array_foreach(rt, i, col) {
+			const char *name = json_string_value(json_object_get(col, "name"));
+			const char *type = json_string_value(json_object_get(col, "type"));
+			if (name == NULL || type == NULL || strcasecmp(name, st->want[k].name) != 0)
+				continue;
+			st->colmap[k] = i;
+			st->cols[k].type = sf_type_parse(type);
+			st->cols[k].scale = (int)json_integer_value(json_object_get(col, "scale"));
+			found = 1;
+			break;
+		}
+		if (!found) {
+			*cause = xasprintf("result has no column '%s'", st->want[k].name);
+			return -1;
+		}
+	}
+	st->rcols = json_array_size(rt);
+	st->num_rows = (uint64_t)json_integer_value(json_object_get(meta, "numRows"));
+	st->nparts = json_is_array(pi) && json_array_size(pi) > 1 ? json_array_size(pi) : 1;
+	return 0;
+}
+
+/* Reads resultSetMetaData: column types (checked against the catalogue), partitions. */
+int
 sf_result_meta(struct sf_stmt *st, json_t *meta, char **cause)
 {
 	json_t *rt = json_object_get(meta, "rowType"), *pi = json_object_get(meta,
@@ -72,6 +109,8 @@ sf_result_meta(struct sf_stmt *st, json_t *meta, char **cause)
 		*cause = xstrdup("result without rowType/numRows");
 		return -1;
 	}
+	if (st->kind == SF_STMT_FRESHNESS)
+		return sf_result_meta_by_name(st, meta, rt, pi, cause);
 	if (json_array_size(rt) != st->ncols) {
 		*cause = xasprintf("result has %zu columns, expected %zu", json_array_size(rt),
 		    st->ncols);
@@ -89,6 +128,7 @@ sf_result_meta(struct sf_stmt *st, json_t *meta, char **cause)
 		st->cols[i].type = sf_type_parse(type);
 		st->cols[i].scale = (int)json_integer_value(json_object_get(col, "scale"));
 	}
+	st->rcols = st->ncols;
 	st->num_rows = (uint64_t)json_integer_value(json_object_get(meta, "numRows"));
 	st->nparts = json_is_array(pi) && json_array_size(pi) > 1 ? json_array_size(pi) : 1;
 	return 0;

@@ -1,6 +1,6 @@
 /*
  * sf_stmt.c — one Snowflake statement over the SQL API v2: sends it with a UUID requestId
- * (re-sent with retry=true), polls a 202 by its handle, retries transient failures with
+ * and retry=true from the first attempt (so any re-send runs it at most once), polls a 202 by its handle, retries transient failures with
  * decorrelated jitter within the statement's deadline, renews credentials on a 401, and
  * sends the cancel requests of a shutdown. Hands a 200 to sf_result.c and every outcome to
  * sf_cycle_finish; never touches a pull itself.
@@ -90,6 +90,7 @@ sf_stmt_free(struct sf_stmt *st)
 	sf_result_free(st);
 	table_free(&st->table);
 	free(st->cols);
+	free(st->colmap);
 	free(st->sql);
 	free(st->tag);
 	free(st->handle);
@@ -274,6 +275,7 @@ sf_stmt_cb(struct up_req *req, struct up_resp *resp, void *arg)
 		if (st->auth_retries++ < 2) {
 			log_warn("snowflake: %s: %s; renewing credentials", st->tag, e);
 			free(e);
+			st->s->src->retries++;	/* a re-send like any other */
 			sf_stmt_send(st);
 		} else
 			sf_stmt_fail(st, e);
@@ -327,9 +329,14 @@ sf_stmt_send(struct sf_stmt *st)
 		body = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(b);
 		free(schema);
-		url = xasprintf("%s/api/v2/statements?requestId=%s%s", s->sc->url,
-		    st->request_id, st->attempt > 0 || st->auth_retries > 0 ?
-		    "&retry=true" : "");
+		/*
+		 * retry=true on the first send too: libcurl re-sends a POST by itself when a
+		 * reused connection dies before the answer, with this very URL. Snowflake
+		 * executes a known requestId again unless retry=true is set; with it, a
+		 * new requestId runs once and any re-send gets the first run's result.
+		 */
+		url = xasprintf("%s/api/v2/statements?requestId=%s&retry=true", s->sc->url,
+		    st->request_id);
 		s->src->statements++;
 	}
 	authz = xasprintf("Authorization: Bearer %s", tok);

@@ -76,6 +76,26 @@ parse_int64(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+/*
+ * A FIXED value of any scale as an integer, when it is one: "1500.00" from a NUMBER(38,2)
+ * money column is 1500. A non-zero fraction cannot go into an int64 column exactly and
+ * is refused, never rounded.
+ */
+static int
+parse_scaled_int64(const char *s, size_t len, int64_t *out)
+{
+	const char *dot = memchr(s, '.', len);
+
+	if (dot == NULL)
+		return parse_int64(s, len, out);
+	for (const char *p = dot + 1; p < s + len; p++)
+		if (*p != '0')
+			return -1;
+	if (dot == s || (dot == s + 1 && (*s == '-' || *s == '+')))
+		return -1;
+	return parse_int64(s, (size_t)(dot - s), out);
+}
+
 static int
 parse_double(const char *s, size_t len, double *out)
 {
@@ -95,6 +115,14 @@ parse_double(const char *s, size_t len, double *out)
 }
 
 /*
+ * Snowflake's dates and timestamps lie in the years 1 to 9999. Anything outside is refused
+ * before any arithmetic: a day count times 86400, or a flooring second, could otherwise
+ * overflow int64, and gmtime_r fails (leaving its struct tm unset) past its year range.
+ */
+#define SF_EPOCH_MIN	(-62135596800LL)	/* 0001-01-01T00:00:00Z */
+#define SF_EPOCH_MAX	253402300799LL		/* 9999-12-31T23:59:59Z */
+
+/*
  * Seconds since the epoch with an optional fraction, as "-?S(.F)?" → whole seconds
  * (floored) and the fraction digits (for a negative value, the complement).
  */
@@ -108,7 +136,7 @@ parse_epoch(const char *s, size_t len, int64_t *sec, char frac[10])
 
 	while (dot < len && s[dot] != '.')
 		dot++;
-	if (parse_int64(s, dot, &whole) != 0)
+	if (parse_int64(s, dot, &whole) != 0 || whole < SF_EPOCH_MIN || whole > SF_EPOCH_MAX)
 		return -1;
 	for (size_t i = dot + 1, n = 0; i < len; i++, n++) {
 		if (!isdigit((unsigned char)s[i]) || n >= 9)
@@ -156,7 +184,8 @@ to_text(const struct sf_col *c, const char *s, size_t len, struct table *t,
 
 	switch (c->type) {
 	case SF_DATE: {
-		if (parse_int64(s, len, &v) != 0)
+		if (parse_int64(s, len, &v) != 0 || v < SF_EPOCH_MIN / 86400 ||
+		    v > SF_EPOCH_MAX / 86400)
 			goto bad;
 		time_t tt = (time_t)(v * 86400);
 		struct tm tm;
@@ -223,7 +252,13 @@ sf_decode(const struct sf_col *c, const char *s, size_t len, enum col_type want,
 {
 	switch (want) {
 	case COL_INT64:
-		if ((c->type == SF_FIXED && c->scale == 0) || c->type == SF_TEXT) {
+		if (c->type == SF_FIXED && c->scale > 0) {	/* e.g. money in NUMBER(38,2) */
+			if (parse_scaled_int64(s, len, &cell->v.i) != 0)
+				break;
+			cell->kind = CELL_INT;
+			return 0;
+		}
+		if (c->type == SF_FIXED || c->type == SF_TEXT) {
 			if (parse_int64(s, len, &cell->v.i) != 0)
 				break;
 			cell->kind = CELL_INT;

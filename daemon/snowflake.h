@@ -2,7 +2,8 @@
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
  * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
  * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
- * and fetches partitions. Only those three include it; elsewhere it is a struct source.
+ * and fetches partitions. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
+ * for the decoding); elsewhere it is a struct source.
  */
 #ifndef SNOWFLAKE_H
 #define SNOWFLAKE_H
@@ -36,6 +37,8 @@ struct sf_stmt {
 	struct sf_col	*cols;
 	size_t		 ncols;
 	const struct column *want;	/* catalogue columns (or the freshness ones) */
+	size_t		*colmap;	/* by name: want[k] is result column colmap[k] */
+	size_t		 rcols;		/* columns in the result (ncols unless by name) */
 	uint64_t	 num_rows;
 	struct table	 table;		/* partition 0, then all */
 	struct sf_part	*parts;		/* 1..nparts-1 */
@@ -89,6 +92,9 @@ char	*sf_stmt_error(long status, const struct buf *body);
 int	 sf_stmt_retryable(long status);
 
 /* sf_result.c: a statement's result: metadata, rows, partitions 1..N */
+int	 sf_result_meta(struct sf_stmt *, struct json_t *meta, char **cause);
+int	 sf_result_rows(struct sf_stmt *, struct json_t *data, struct table *,
+	    char **cause);
 void	 sf_result_read(struct sf_stmt *, struct json_t *);
 void	 sf_result_free(struct sf_stmt *);
 

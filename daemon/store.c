@@ -172,6 +172,13 @@ store_counters(struct store *st, struct store_counters *c)
 
 static const char *const colour_names[2] = { "blue", "green" };
 
+/*
+ * The on-disk format (meta "format"): what this file and auth_session.c lay out. A store
+ * of another format is refused at open, not misread; a store without the key (made
+ * before it existed) is format 1.
+ */
+#define STORE_FORMAT	1
+
 struct store_pub {
 	struct store	*st;
 	MDB_txn		*txn;
@@ -245,6 +252,32 @@ active_colour(struct store *st, MDB_txn *txn)
 	return colour_index(&v);
 }
 
+/* Refuses a store of another format; stamps a new (or pre-format) one. In txn (rw). */
+static int
+store_check_format(struct store *st, MDB_txn *txn, const char *dir, char **cause)
+{
+	char want[16];
+	MDB_val v;
+	int rc;
+
+	snprintf(want, sizeof want, "%d", STORE_FORMAT);
+	if ((rc = meta_get(txn, st->meta, "format", &v)) == MDB_NOTFOUND)
+		rc = meta_put(txn, st->meta, "format", want, strlen(want));
+	else if (rc == 0 && (v.mv_size != strlen(want) || memcmp(v.mv_data, want,
+	    v.mv_size) != 0)) {
+		*cause = xasprintf("LMDB store %s has format %.*s; this tpcd %s reads format %s "
+		    "only: run the tpcd that wrote it, or restore a backup of format %s",
+		    dir, (int)(v.mv_size < 16 ? v.mv_size : 16), (const char *)v.mv_data,
+		    TPCD_VERSION, want, want);
+		return -1;
+	}
+	if (rc != 0) {
+		*cause = xasprintf("LMDB store %s: format: %s", dir, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_open(struct store **out, const char *dir, size_t map_size_mb, int max_readers,
     char **cause)
@@ -278,6 +311,12 @@ store_open(struct store **out, const char *dir, size_t map_size_mb, int max_read
 	    (rc = mdb_dbi_open(txn, "green", MDB_CREATE, &st->colour[1])) != 0 ||
 	    (rc = mdb_dbi_open(txn, "sessions", MDB_CREATE, &st->sessions)) != 0)
 		goto fail;
+	if (store_check_format(st, txn, dir, cause) != 0) {
+		txn_abort(st, txn);
+		mdb_env_close(st->env);
+		free(st);
+		return -1;
+	}
 	if ((rc = txn_commit(st, txn)) != 0) {
 		txn = NULL;
 		goto fail;
@@ -292,6 +331,39 @@ fail:
 		mdb_env_close(st->env);
 	free(st);
 	return -1;
+}
+
+/*
+ * Writes a consistent, compacted copy of the whole store (both colours, meta, sessions
+ * and revocations) to fd, from one read transaction: serving and publishing go on.
+ */
+int
+store_backup(struct store *st, int fd, char **cause)
+{
+	int rc;
+
+	/* counted as an open transaction: a remap after a peer grew the map waits for it */
+	if (txn_enter(st) != 0) {
+		*cause = xstrdup("store backup: the store is being remapped; retry");
+		return -1;
+	}
+	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+	txn_leave(st);
+	if (rc != 0) {
+		*cause = xasprintf("store backup: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* The store's directory (LMDB's copy of the path given to store_open). */
+const char *
+store_dir(struct store *st)
+{
+	const char *p = NULL;
+
+	mdb_env_get_path(st->env, &p);
+	return p;
 }
 
 void

@@ -37,6 +37,7 @@ int64_t	mono_us(void);
 int64_t	mono_ms(void);
 int64_t	wall_ms(void);
 void	clock_iso8601(int64_t t, char out[32]);
+int	clock_parse_iso8601_ms(const char *, int64_t *ms);
 
 /* util.c: helpers without daemon state, linked by tpcctl too */
 enum { UTIL_PW_CONFIRM = 1 << 0, UTIL_PW_NONEMPTY = 1 << 1 };
@@ -104,10 +105,15 @@ struct snowflake_conf {
 };
 
 /* Access control as configured (auth: in tpcd.yaml and its users_file); see auth.c. */
+enum principal_role {
+	ROLE_USER = 0,		/* reads the brands listed */
+	ROLE_ADMIN = 1,		/* every brand, and the operations */
+	ROLE_MONITOR = 2	/* status, snapshots, metrics: what a monitoring host needs */
+};
 #define AUTH_NAME_MAX	64
 struct auth_principal_conf {
 	char		*name;		/* [A-Za-z0-9_.@-], 1..AUTH_NAME_MAX */
-	int		 admin;		/* role admin: every brand, and the operations */
+	int		 role;		/* ROLE_USER | ROLE_ADMIN | ROLE_MONITOR */
 	char		**brands;	/* brand ids it may read (role user) */
 	size_t		 nbrands;
 	char		*password_hash;	/* users: crypt(3), yescrypt "$y$..." */
@@ -159,7 +165,9 @@ struct config {
 	int		 log_keep;
 	int		 log_level;
 	/* HTTP limits */
-	int		 http_timeout;		/* seconds, per connection read/write */
+	int		 http_timeout;		/* seconds a connection may stall (idle, keep-alive) */
+	int		 http_header_timeout;	/* seconds for a whole request head */
+	int		 http_body_timeout;	/* seconds for a whole request body */
 	size_t		 http_max_header;
 	size_t		 http_max_body;
 	int		 http_max_connections;	/* per serving thread */
@@ -168,6 +176,16 @@ struct config {
 	size_t		 ncors_origins;
 	struct auth_conf auth;
 	struct audit_conf audit;
+	struct config_where *where;	/* where each path key was set, for tpcd -t */
+	size_t		 nwhere;
+};
+
+/* A path key as the file set it: tpcd -t checks it and reports it at FILE:LINE. */
+struct config_where {
+	const char	*key;		/* the table's name for it: "dir", "log_file" */
+	const char	*file;		/* the config's path or auth.users_file (cf owns) */
+	size_t		 line;
+	const char	*value;		/* the resolved path (cf owns) */
 };
 
 struct config	*config_load(const char *path, char **cause);
@@ -387,7 +405,7 @@ struct pull {
 	char			*prev_handle;
 	int64_t			 data_time;	/* unix seconds the data describes; 0: unknown */
 	int64_t			 prev_data_time;	/* of the live record (from the manifest) */
-	int			 source_failed;	/* the upstream's own refresh failed (a DT) */
+	int			 source_failed;	/* the upstream stopped refreshing (a SUSPENDED DT) */
 	int64_t			 duration_ms;
 	uint64_t		 rows;		/* set by refresh: of the record kept */
 	uint64_t		 generation;
@@ -406,9 +424,14 @@ struct source {
 	void		(*free)(struct source *);
 	void		*impl;
 	atomic_int	*stopping;	/* set from any thread: a synchronous pull stops early */
+	int		 spread;	/* seconds of random delay added to each schedule */
 	/* counters for status and metrics: the refresh thread adds, any thread reads */
 	_Atomic uint64_t statements;
 	_Atomic uint64_t retries;
+	/* the cheap check of what changed: failures since start, the last one's error
+	 * (refresh thread only; refresh.c copies it out under its lock) */
+	_Atomic uint64_t freshness_failures;
+	char		*freshness_error;	/* NULL: the last check succeeded */
 };
 
 /* source_sqlite.c */
@@ -479,8 +502,8 @@ enum metric_route {
 #define LATENCY_BUCKETS	14
 struct http_counters {
 	_Atomic uint64_t requests[ROUTE_COUNT][STATUS_SLOTS];
-	_Atomic uint64_t latency[LATENCY_BUCKETS];
-	_Atomic uint64_t latency_sum_us;
+	_Atomic uint64_t latency[ROUTE_COUNT][LATENCY_BUCKETS];
+	_Atomic uint64_t latency_sum_us[ROUTE_COUNT];
 	_Atomic uint64_t bytes_out;
 };
 void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
@@ -491,7 +514,30 @@ void	metrics_render_store(struct buf *, const struct store_counters *, int write
 	    int hash_queue);
 void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
 	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
-	    int64_t created_at);
+	    int64_t created_at, int pinned);
+
+/* users_init.c: tpcd --init-users FILE */
+int	users_init(const char *path, FILE *out, char **cause);
+
+/* preflight.c: tpcd -t's checks of the paths a configuration names */
+int	preflight_run(const struct config *, FILE *out);
+
+/* revlog.c: the append-only revocation log in state_dir (a restore cannot undo it) */
+int	revlog_open(const char *dir, char **cause);
+void	revlog_close(void);
+int	revlog_append(const char *kind, const unsigned char h[32], char **cause);
+int	revlog_each(int (*)(const char *, const unsigned char[32], void *), void *,
+	    char **cause);
+
+/* metrics_process.c: metrics of the process: survive reloads; build info, process_* */
+void	metrics_refresh_retire(const struct refresh_status *);
+void	metrics_refresh_observe(int64_t duration_ms);
+void	metrics_login(int ok, const char *reason);
+void	metrics_refresh_retired_agg(const char *brand, const char *agg, uint64_t *ok,
+	    uint64_t *fail);
+void	metrics_refresh_totals(const struct refresh_status *, uint64_t *runs, uint64_t *stmts,
+	    uint64_t *retries);
+void	metrics_process_render(struct buf *);
 
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
@@ -588,6 +634,8 @@ struct store_view;
 int	store_open(struct store **, const char *dir, size_t map_size_mb, int max_readers,
 	    char **cause);
 void	store_close(struct store *);
+int	store_backup(struct store *, int fd, char **cause);
+const char *store_dir(struct store *);
 void	store_thread_serving(void);	/* this thread only reads (checked) */
 struct store_counters {
 	uint64_t	 write_txns_background;
@@ -697,6 +745,8 @@ struct refresh_status {
 	char		*source;
 	uint64_t	 statements;
 	uint64_t	 retries;
+	uint64_t	 freshness_failures;	/* the source's freshness checks that failed */
+	char		*freshness_error;	/* of the last one; NULL: it succeeded */
 	char		*lease_owner;	/* this process */
 	int		 lease_held;
 	char		*lease_holder;	/* NULL: nobody known */
@@ -720,6 +770,7 @@ struct principal {
 	enum principal_kind	 kind;
 	char			 name[AUTH_NAME_MAX + 1];	/* user or token name */
 	int			 admin;
+	int			 monitor;	/* role monitor: status, snapshots, metrics */
 	const unsigned char	*brands;	/* [config brand index]: may read; NULL none */
 	char			 session_id[SESSION_ID_LEN + 1];
 	unsigned char		 key[32];	/* SHA-256 of the presented secret */
@@ -735,7 +786,8 @@ enum auth_login {
 	AUTH_LOGIN_REFUSED = -1,	/* unknown user or wrong password (res->reason) */
 	AUTH_LOGIN_STORE_ERROR = -2	/* the password was right; the session not stored */
 };
-struct auth *auth_new(const struct config *, struct store *, char **cause);
+struct auth *auth_new(const struct config *, struct store *, struct auth_throttle *,
+	    char **cause);
 void	auth_free(struct auth *);
 struct auth_throttle *auth_get_throttle(struct auth *);
 int	auth_cookie_secure(const struct auth *);
@@ -744,6 +796,7 @@ int	auth_proxy_trusted(const struct auth *, const char *addr);
 enum auth_result auth_check(struct auth *, struct store_view *, const char *secret,
 	    size_t len, int64_t now, struct principal *);
 int	principal_may_read(const struct principal *, size_t brand_index);
+const char *auth_role_name(int);
 int	auth_principal_refresh(struct auth *, struct principal *);
 enum auth_login auth_login(struct auth *, const char *user, const char *password,
 	    const char *addr, int64_t now, struct principal *, struct auth_login_result *);
@@ -776,6 +829,7 @@ int	auth_session_create(struct store *, struct auth_session *, char **token,
 int	auth_session_get(struct store_view *, const unsigned char key[32],
 	    struct auth_session *);
 int	auth_session_delete(struct store *, const unsigned char key[32]);
+int	auth_session_replay(struct store *, char **cause);
 void	auth_session_purge(struct store *, int64_t now);
 void	auth_session_cap(struct store *, const char *user, int max);
 struct json_t *auth_session_list(struct store *, int64_t now);
@@ -786,12 +840,16 @@ int	auth_session_token_revoke(struct store *, const unsigned char sha256[32],
 	    const char *name, const char *by, int64_t now, char **cause);
 
 /* auth_throttle.c: the login throttle; now_ms is mono_ms() */
-struct auth_throttle *auth_throttle_new(void);
+struct auth_throttle *auth_throttle_new(size_t nslots);
 void	auth_throttle_free(struct auth_throttle *);
 int64_t	auth_throttle_wait(struct auth_throttle *, const char *user, const char *addr,
 	    int64_t now_ms);
 void	auth_throttle_result(struct auth_throttle *, const char *user, const char *addr,
 	    int ok, int64_t now_ms);
+size_t	auth_throttle_used(struct auth_throttle *, int64_t now_ms, size_t *nslots);
+
+/* siphash.c: SipHash-2-4, a keyed hash for tables an attacker fills */
+uint64_t siphash24(const unsigned char key[16], const void *, size_t);
 
 /* auth_password.c: password hashes, reading a password, random secrets */
 char	*auth_password_random(const char *prefix, size_t nbytes);
@@ -812,6 +870,7 @@ struct audit_access {
 void	audit_access(const struct audit_access *);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
+char	*audit_cut(char *out, size_t size, const char *in);
 
 /* worker.c: background job pools (the store writer, the password hashers) */
 struct worker_pool;

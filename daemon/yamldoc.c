@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,14 +21,21 @@ ydoc_load(struct ydoc *d, const char *path, char **cause)
 
 	memset(d, 0, sizeof *d);
 	if ((f = fopen(path, "rb")) == NULL) {
-		*cause = xasprintf("%s:0: cannot open: %s", path, strerror(errno));
+		*cause = xasprintf("%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!yaml_parser_initialize(&parser))
 		fatal("yaml_parser_initialize");
 	yaml_parser_set_input_file(&parser, f);
 	ok = yaml_parser_load(&parser, &d->doc);
-	if (!ok) {
+	if (!ok && parser.context != NULL &&
+	    parser.context_mark.line != parser.problem_mark.line) {
+		/* e.g. an unclosed quote: the line it opens on, not where the file ends */
+		*cause = xasprintf("%s:%zu: %s that starts here: %s at line %zu", path,
+		    parser.context_mark.line + 1, parser.context + (strncmp(parser.context,
+		    "while ", 6) == 0 ? 6 : 0), parser.problem ? parser.problem : "syntax error",
+		    parser.problem_mark.line + 1);
+	} else if (!ok) {
 		*cause = xasprintf("%s:%zu: %s%s%s", path, parser.problem_mark.line + 1,
 		    parser.problem ? parser.problem : "syntax error",
 		    parser.context ? " " : "", parser.context ? parser.context : "");
@@ -92,6 +100,52 @@ ydoc_error(struct ydoc *d, const yaml_node_t *n, char **cause, const char *fmt, 
 	*cause = xasprintf("%s:%zu: %s", d->path, n ? ydoc_line(n) : 0, msg);
 	free(msg);
 	return -1;
+}
+
+/* Edit distance between a and b (short keys: a small table on the stack). */
+static size_t
+ydoc_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* "unknown key", with the nearest expected key when it is a likely typo of it. */
+static int
+ydoc_unknown_key(struct ydoc *d, const yaml_node_t *k, const char *name, const char *what,
+    const struct ykey_spec *specs, size_t nspecs, char **cause)
+{
+	size_t best = SIZE_MAX, bi = 0;
+
+	for (size_t i = 0; i < nspecs; i++) {
+		size_t dist = ydoc_distance(name, specs[i].name);
+		if (dist < best) {
+			best = dist;
+			bi = i;
+		}
+	}
+	if (nspecs > 0 && best <= (strlen(specs[bi].name) >= 4 ? 2 : 1))
+		return ydoc_error(d, k, cause, "unknown key '%s' in %s; did you mean '%s'?", name,
+		    what, specs[bi].name);
+	return ydoc_error(d, k, cause, "unknown key '%s' in %s", name, what);
 }
 
 static const char *const kind_names[] = {
@@ -163,7 +217,7 @@ ydoc_map_walk(struct ydoc *d, yaml_node_t *m, const char *what,
 			if (strcmp(specs[i].name, name) == 0)
 				break;
 		if (i == nspecs)
-			return ydoc_error(d, k, cause, "unknown key '%s' in %s", name, what);
+			return ydoc_unknown_key(d, k, name, what, specs, nspecs, cause);
 		if (seen[i]++)
 			return ydoc_error(d, k, cause, "duplicate key '%s' in %s", name, what);
 		if (!ydoc_kind_ok(v, specs[i].kind))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: the cmocka unit tests of the normal and the sanitizer build, then the
-# black-box integration tests against the sanitizer build of the real daemon. Ends with
-# one line "N passed, N failed"; exits non-zero when anything failed.
+# Runs every test: the cmocka unit tests of the normal and the sanitizer build, the fuzz
+# corpora replayed under the sanitizers (tests/fuzz/README.md), then the black-box
+# integration tests against the sanitizer build of the real daemon. Ends with one line
+# "N passed, N failed"; exits non-zero when anything failed.
 set -u
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -29,6 +30,32 @@ count_cmocka() {	# $1 = binary; counts its PASSED/FAILED lines
 
 for b in build/tests/test_* build/asan/tests/test_*; do
 	[ -x "$b" ] && count_cmocka "$b"
+done
+
+# One pass or failure per fuzz target: every input of its corpus, once, under ASan/UBSan.
+replay_corpus() {	# $1 = replay binary, $2 = corpus directory
+	local out rc
+	out=$(ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$1" "$2" 2>&1); rc=$?
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "fuzz $(echo "$out" | tail -1)"
+	else
+		echo "$out" | tail -30
+		failed=$((failed + 1)); failures+=("$1")
+		echo "fuzz replay $1: FAILED (exit $rc)"
+	fi
+}
+
+for t in tests/fuzz/fuzz_*.c; do
+	[ -f "$t" ] || continue
+	t=$(basename "$t" .c); t=${t#fuzz_}
+	if [ -x "build/asan/fuzz/replay_$t" ]; then
+		replay_corpus "build/asan/fuzz/replay_$t" "tests/fuzz/corpus/$t"
+	else
+		echo "fuzz replay $t: build/asan/fuzz/replay_$t missing (make asan)"
+		failed=$((failed + 1)); failures+=("replay_$t")
+	fi
 done
 
 export TPCD_BIN=${TPCD_BIN:-build/asan/tpcd}

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """make bench: tpcd against Debian's nginx serving the very same bytes, plus restart time,
-memory with 10 000 idle keep-alive connections and refresh ingest from fakesnow.
+memory with 10 000 idle keep-alive connections, a healthy client among 3 000 slow ones and
+refresh ingest from fakesnow.
 
 Everything runs in one temporary directory: the demo data, a bench catalogue (the real
 one plus a large `daily_product_sales`), tpcd on a free loopback port with an API token,
@@ -12,8 +13,9 @@ status is 0 whatever the numbers, non-zero only when something broke. Every proc
 the temporary directory are cleaned up on exit, Ctrl-C included.
 
     tests/bench/bench.py [-d SECONDS] [-r ROUNDS]
-                         [--only serve,restart,idle,never_waits,ingest]
-                         [--cells small-plain-64,...] [--idle N] [--ingest-rows N]
+                         [--only serve,restart,idle,slow,never_waits,ingest]
+                         [--cells small-plain-64,...] [--idle N] [--slow-head N]
+                         [--slow-body N] [--slow-seconds N] [--ingest-rows N]
                          [--never-waits-rows N] [--keep]
 """
 
@@ -415,6 +417,7 @@ class Tpcd:
                       "      role: admin"]
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
+        os.chmod(self.config, 0o600)	# inline tokens: private, as tpcd requires
 
     def check(self):
         self.write()
@@ -888,6 +891,87 @@ def idle(t, ngx, info):
             "opened": median(opened), "nrss0": nrss0, "nrss1": nrss1, "n": n}
 
 
+# -------------------------------------------------------------------------- slow clients
+
+def slow_open(port, body):
+    """One attacker: a head that never ends, or a 64 KB login body that never comes."""
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    return {"sock": s, "body": body, "sent": 0, "head": False}
+
+
+def slow_tick(c):
+    """Sends this client's next byte; False once the server has cut it."""
+    s = c["sock"]
+    try:
+        if c["body"] and not c["head"]:
+            s.send(b"POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                   b"\r\nContent-Length: 65536\r\n\r\n")
+            c["head"] = True
+        elif c["sent"] == 0 and not c["body"]:
+            s.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        else:
+            s.send(b"a")
+        c["sent"] += 1
+        if s.recv(4096, socket.MSG_DONTWAIT) == b"":
+            return False
+    except BlockingIOError:
+        pass
+    except OSError:
+        return False
+    return True
+
+
+def slow(t, info):
+    """2 000 slow-head and 1 000 slow-body clients (one byte a second each, re-opened when
+    cut) against the default deadlines, while one healthy client GETs the small body."""
+    path = info["small"]["path"]
+    n_head, n_body, secs = ARGS.slow_head, ARGS.slow_body, ARGS.slow_seconds
+    log0 = sum(1 for _ in open(t.log, errors="replace"))
+    rss0 = rss_mb(t.pids)
+    clients = [slow_open(t.port, False) for _ in range(n_head)] + \
+        [slow_open(t.port, True) for _ in range(n_body)]
+    lat, failed, cut, rss = [], 0, 0, rss0
+    end = time.monotonic() + secs
+    next_tick = 0.0
+    conn = None
+    while time.monotonic() < end:
+        if time.monotonic() >= next_tick:	# every attacker sends one byte a second
+            for i, c in enumerate(clients):
+                if not slow_tick(c):
+                    cut += 1
+                    c["sock"].close()
+                    clients[i] = slow_open(t.port, c["body"])
+            next_tick = time.monotonic() + 1.0
+            rss = max(rss, rss_mb(t.pids))
+        t0 = time.monotonic()
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=10)
+            conn.request("GET", path, headers={"Authorization": "Bearer " + TOKEN})
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200:
+                failed += 1
+            lat.append((time.monotonic() - t0) * 1000)
+        except (OSError, http.client.HTTPException):
+            failed += 1
+            conn = None
+        time.sleep(0.02)
+    for c in clients:
+        c["sock"].close()
+    lines = sum(1 for _ in open(t.log, errors="replace")) - log0
+    lat.sort()
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
+    return {"n": len(lat), "failed": failed, "p50": p(0.5), "p99": p(0.99),
+            "max": lat[-1] if lat else float("nan"), "rss0": rss0, "rss": rss, "cut": cut,
+            "lines": lines, "n_head": n_head, "n_body": n_body, "secs": secs}
+
+
 # -------------------------------------------------------------------------- ingest
 
 def build_fakesnow_db(path, rows_wanted):
@@ -1197,7 +1281,7 @@ def run():
     only = set(ARGS.only)
     broken = []
     t = ngx = info = None
-    if only & {"serve", "restart", "idle"}:
+    if only & {"serve", "restart", "idle", "slow"}:
         t, ngx, info = setup_serving(_work)
         out("setup: %d serving threads, nginx %d workers (sendfile, gzip_static, "
             "open_file_cache); nofile %d" % (THREADS, ARGS.threads, nofile))
@@ -1245,6 +1329,17 @@ def run():
                        "< 10 %%  %s" % ("{:,.0f}".format(b), "{:,.0f}".format(w), ARGS.rounds,
                                         onote, "drop" if drop >= 0 else "gain", abs(drop),
                                         verdict(drop < 10)))
+    if "slow" in only:
+        o = Others()
+        r = slow(t, info)
+        figures.append("%d slow-head + %d slow-body clients for %d s (one byte/s each, "
+                       "re-opened when cut; %d cuts): healthy GET of the small body %d answered, "
+                       "%d failed; p50 %s p99 %s max %s%s   target all answered, p99 <= 50 ms  %s"
+                       % (r["n_head"], r["n_body"], r["secs"], r["cut"], r["n"], r["failed"],
+                          fmt_ms(r["p50"]), fmt_ms(r["p99"]), fmt_ms(r["max"]), others_note(o),
+                          verdict(r["failed"] == 0 and r["p99"] <= 50)))
+        figures.append("   tpcd RSS %.1f -> %.1f MB at most; %d log lines meanwhile" % (
+            r["rss0"], r["rss"], r["lines"]))
     if t and t.stop() != 0:
         broken.append("tpcd did not exit 0 on SIGTERM:\n" + t.tail())
     if ngx:
@@ -1313,10 +1408,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-d", "--duration", type=int, default=5, help="seconds per wrk run")
     ap.add_argument("-r", "--rounds", type=int, default=3, help="A/B rounds per cell")
-    ap.add_argument("--only", default="serve,restart,idle,never_waits,ingest")
+    ap.add_argument("--only", default="serve,restart,idle,slow,never_waits,ingest")
     ap.add_argument("--never-waits-rows", type=int, default=1000000)
     ap.add_argument("--cells", default="", help="e.g. small-plain-64,large-gzip-256")
     ap.add_argument("--idle", type=int, default=10000, help="idle connections")
+    ap.add_argument("--slow-head", type=int, default=2000, help="slow-head clients")
+    ap.add_argument("--slow-body", type=int, default=1000, help="slow-body clients")
+    ap.add_argument("--slow-seconds", type=int, default=20, help="of slow clients")
     ap.add_argument("--ingest-rows", type=int, default=1000000)
     ap.add_argument("--partition-rows", type=int, default=100000)
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")

@@ -163,19 +163,60 @@ opt_string(json_t *body, const char *key, int *bad)
 	return json_string_value(v);
 }
 
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Runs a statement as a warehouse would, unless the result cache answers it (a text
+ * with bindings is never cached here: the values are not part of the text). The
+ * warehouse time is the execution's own, in microseconds, also per query tag.
+ */
+static int
+run_billed(const char *sql, json_t *bindings, const char *ctx, const char *database,
+    const char *schema, const char *tag, int nulls_as_text, json_t **row_type, json_t **rows,
+    struct sql_error *err)
+{
+	long long t0, us;
+	int rc;
+
+	if (bindings == NULL && billing_cached(ctx, database, schema, sql, row_type, rows))
+		return 0;
+	t0 = now_us();
+	rc = exec_statement(FS.db, sql, bindings, database, schema, nulls_as_text, row_type,
+	    rows, err);
+	us = now_us() - t0;
+	if (us < 1)
+		us = 1;
+	if (tag != NULL)
+		counter_key_add("warehouse_us_by_tag", tag, us);
+	if (rc != 0)
+		billing_failed(us);
+	else
+		billing_ran(ctx, database, schema, bindings ? "" : sql, bindings ? NULL : *row_type,
+		    bindings ? NULL : *rows, us);
+	return rc;
+}
+
 static void
 post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	const char *rid = evhttp_find_header(q, "requestId"), *stmt_text, *database, *schema;
+	const char *role, *tagname = NULL;
 	const unsigned char *raw;
 	json_t *body, *params, *tag, *timeout, *bindings, *row_type = NULL, *rows = NULL;
 	struct fault *f = NULL;
 	struct stmt *st;
 	struct sql_error err;
-	char *sql = NULL, handle[FS_UUID_LEN + 1];
-	int retry = query_flag(q, "retry"), bad = 0, polls;
+	char *sql = NULL, *show = NULL, handle[FS_UUID_LEN + 1], ctx[512];
+	int retry = query_flag(q, "retry"), bad = 0, bad_show = 0, polls, nulls_as_text;
 
 	if (retry)
 		counter_inc("retries");
@@ -194,7 +235,7 @@ post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 	database = opt_string(body, "database", &bad);
 	schema = opt_string(body, "schema", &bad);
 	opt_string(body, "warehouse", &bad);
-	opt_string(body, "role", &bad);
+	role = opt_string(body, "role", &bad);
 	params = json_object_get(body, "parameters");
 	timeout = json_object_get(body, "timeout");
 	bindings = json_object_get(body, "bindings");
@@ -217,8 +258,10 @@ post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 	if (rid)
 		counter_key("by_request_id", rid);
 	tag = json_object_get(params, "QUERY_TAG");
-	if (json_is_string(tag))
-		counter_key("query_tags", json_string_value(tag));
+	if (json_is_string(tag)) {
+		tagname = json_string_value(tag);
+		counter_key("query_tags", tagname);
+	}
 	if (json_is_integer(json_object_get(params, "MULTI_STATEMENT_COUNT")) &&
 	    json_integer_value(json_object_get(params, "MULTI_STATEMENT_COUNT")) != 1) {
 		json_decref(body);
@@ -249,16 +292,41 @@ post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 		goto out;
 	}
 	counter_inc("statements");
-	sql = sql_rewrite(FS.db, stmt_text, schema);
+	nulls_as_text = evhttp_find_header(q, "nullable") && !query_flag(q, "nullable");
+	/* what decides a result besides its text: the role and the reply's format */
+	snprintf(ctx, sizeof ctx, "%s%s", role ? role : "", nulls_as_text ? " nullable=false" : "");
+	show = billing_show_sql(stmt_text, database, &bad_show);
+	sql = show ? NULL : sql_rewrite(FS.db, stmt_text, schema);
 	memset(&err, 0, sizeof(err));
-	if (sql == NULL) {
+	if (bad_show) {
+		err.code = "001003";
+		err.sql_state = "42000";
+		snprintf(err.message, sizeof(err.message), "SQL compilation error: syntax error "
+		    "in SHOW DYNAMIC TABLES (fakesnow knows [LIKE '<p>'] [IN ACCOUNT | DATABASE d "
+		    "| SCHEMA [d.]s])");
+		store_set_error(st, &err);
+	} else if (show != NULL) {		/* cloud services: no warehouse */
+		if (exec_statement(FS.db, show, NULL, database, schema, nulls_as_text, &row_type,
+		    &rows, &err) != 0)
+			store_set_error(st, &err);
+		else {
+			billing_show_names(row_type);
+			if (store_set_result(st, row_type, rows, FS.cfg.partition_rows) != 0) {
+				err.code = "000603";
+				err.sql_state = "XX000";
+				snprintf(err.message, sizeof(err.message),
+				    "fakesnow: cannot encode the result");
+				store_set_error(st, &err);
+			}
+		}
+	} else if (sql == NULL) {
 		err.code = "000603";
 		err.sql_state = "XX000";
 		snprintf(err.message, sizeof(err.message), "fakesnow: cannot rewrite the statement");
 		store_set_error(st, &err);
-	} else if (exec_statement(FS.db, sql, json_is_object(bindings) ? bindings : NULL, database,
-	    schema, evhttp_find_header(q, "nullable") && !query_flag(q, "nullable"),
-	    &row_type, &rows, &err) != 0) {
+	} else if (run_billed(sql, json_is_object(bindings) && json_object_size(bindings) ?
+	    bindings : NULL, ctx, database, schema, tagname, nulls_as_text, &row_type, &rows,
+	    &err) != 0) {
 		store_set_error(st, &err);
 	} else if (store_set_result(st, row_type, rows, FS.cfg.partition_rows) != 0) {
 		err.code = "000603";
@@ -281,6 +349,7 @@ post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 	reply_current(req, st, 0, f);
 out:
 	free(sql);
+	free(show);
 	fault_free(f);
 	json_decref(body);
 }

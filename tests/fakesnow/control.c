@@ -18,10 +18,19 @@ static json_t *counters;
 static json_t *
 fresh_counters(void)
 {
-	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:{}, s:{}, s:[], s:[]}",
+	json_t *c = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:{}, s:{}, s:[], s:[]}",
 	    "statements", 0, "requests", 0, "polls", 0, "partitions", 0, "cancels", 0,
 	    "retries", 0, "dedups", 0, "auth_failures", 0, "faults_fired", 0,
 	    "by_request_id", "query_tags", "statements_text", "user_agents");
+
+	/* the bill (billing.c) */
+	json_object_set_new(c, "warehouse_statements", json_integer(0));
+	json_object_set_new(c, "warehouse_us", json_integer(0));
+	json_object_set_new(c, "result_cache_hits", json_integer(0));
+	json_object_set_new(c, "cloud_services_statements", json_integer(0));
+	json_object_set_new(c, "statements_by_kind", json_object());
+	json_object_set_new(c, "warehouse_us_by_tag", json_object());
+	return c;
 }
 
 void
@@ -44,6 +53,28 @@ counter_inc(const char *name)
 	json_t *v = json_object_get(counters, name);
 
 	json_object_set_new(counters, name, json_integer(json_integer_value(v) + 1));
+}
+
+void
+counter_add(const char *name, long long n)
+{
+	json_t *v = json_object_get(counters, name);
+
+	json_object_set_new(counters, name, json_integer(json_integer_value(v) + n));
+}
+
+/* Adds n to map[key]. */
+void
+counter_key_add(const char *map, const char *key, long long n)
+{
+	json_t *m = json_object_get(counters, map), *v;
+
+	if (m == NULL || key == NULL)
+		return;
+	v = json_object_get(m, key);
+	if (v == NULL && json_object_size(m) >= MAX_KEYS)
+		return;
+	json_object_set_new(m, key, json_integer(json_integer_value(v) + n));
 }
 
 void

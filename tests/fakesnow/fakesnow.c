@@ -153,6 +153,7 @@ out:
 		event_free(sigint);
 	http_stop();
 	store_free_all();
+	billing_free();
 	faults_clear();
 	counters_free();
 	if (FS.base)

@@ -158,9 +158,21 @@ void	counters_init(void);
 void	counters_free(void);
 void	counter_inc(const char *name);
 void	counter_key(const char *map, const char *key);
+void	counter_add(const char *name, long long n);
+void	counter_key_add(const char *map, const char *key, long long n);
 void	counter_statement_text(const char *text);
 void	counter_user_agent(const char *ua);
 void	control_handle(struct evhttp_request *req, const char *path);
+
+/* billing.c: the result cache, warehouse time, SHOW DYNAMIC TABLES */
+int	billing_cached(const char *role, const char *database, const char *schema,
+	    const char *sql, json_t **row_type, json_t **rows);
+void	billing_ran(const char *role, const char *database, const char *schema,
+	    const char *sql, json_t *row_type, json_t *rows, long long elapsed_us);
+void	billing_failed(long long elapsed_us);
+void	billing_free(void);
+char	*billing_show_sql(const char *stmt, const char *database, int *bad);
+void	billing_show_names(json_t *row_type);
 
 /* api.c */
 void	api_handle(struct evhttp_request *req, const char *path, const char *query);

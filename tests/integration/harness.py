@@ -170,8 +170,10 @@ def write_config(path, port, state_dir, source_dir, brands, catalog=CATALOG,
     for bid, schema in brands:
         lines += ["  - id: %s" % bid, "    name: Brand %s" % bid.upper(),
                   "    schema: %s" % schema]
-    with open(path, "w") as f:
+    # inline tokens make the config as private as a users file (tpcd refuses it otherwise)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write("\n".join(lines) + "\n" + auth + extra)
+    os.chmod(path, 0o600)
 
 
 class Tpcd:

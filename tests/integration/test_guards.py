@@ -3,7 +3,7 @@ that fails one is held in the inactive colour, not published; it can be inspecte
 (/v1/status, /v1/snapshots, ?colour=, tpcctl snapshots and diff), published anyway
 (POST /v1/publish {"force":true}, tpcctl publish --force) or discarded; the failed checks
 are named in status, metrics and the log. Each kind of guard is provoked once: a shrunken
-table, a negative count, a broken cross-aggregate total, a missing brand, a FAILED
+table, a negative count, a broken cross-aggregate total, a missing brand, a SUSPENDED
 dynamic table; and guards: warn publishes with the failures reported."""
 
 import json
@@ -233,14 +233,15 @@ def test_snowflake_cross_total_and_failed_dynamic_table():
         eq(t.post("/v1/discard").status, 200)
         w.fs.touch("a", "mau_users", T0 + 200, change="UPDATE {T} SET ORDERS = ORDERS - 1 "
                    "WHERE MONTH = (SELECT min(MONTH) FROM {T})")
-        # a table whose last refresh FAILED; another one changed, so there is a candidate
+        # a table whose last refresh FAILED (SHOW DYNAMIC TABLES: SUSPENDED); another one
+        # changed, so there is a candidate
         w.fs.touch("b", "hourly_sales", T0 + 300, state="FAILED", message="warehouse gone")
         w.fs.touch("b", "age_group_analysis", T0 + 300,
                    change="UPDATE {T} SET BUYERS = BUYERS + 1 WHERE rowid = 1")
         st = t.refresh_and_wait()
-        eq(failed_checks(st), {("source_state", "hourly_sales")}, "only the FAILED table")
+        eq(failed_checks(st), {("source_state", "hourly_sales")}, "only the SUSPENDED table")
         msg = st["held"]["failed"][0]["message"]
-        check("FAILED" in msg and "warehouse gone" in msg, msg)
+        check("SUSPENDED" in msg and "HOURLY_SALES" in msg, msg)
         # it refreshes again, successfully: the next candidate passes
         w.fs.touch("b", "hourly_sales", T0 + 400)
         st = t.refresh_and_wait()

@@ -176,35 +176,5 @@ def test_slow_client_keeps_a_whole_body_across_publishes():
         check(fresh["rows"] != json.loads(whole)["rows"], "the store moved on meanwhile")
 
 
-@test
-def test_connection_cap_refuses_cleanly():
-    with Tpcd(workdir=demo_copy(), threads=1,
-              extra="http:\n  max_connections: 3\n").start() as t:
-        path = "/v1/brands/a/aggregates/mau_users"
-        conns = [http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
-                 for _ in range(3)]
-        for c in conns:				# three keep-alive clients: served
-            eq(t.get(path, conn=c).status, 200)
-        extra = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
-        r = t.get(path, conn=extra)
-        eq(r.status, 503, "the fourth connection is refused")
-        eq(r.json()["error"]["code"], "too_many_connections")
-        eq(r.header("Connection"), "close")
-        extra.close()
-        for c in conns:				# the admitted ones keep working
-            eq(t.get(path, conn=c).status, 200)
-        conns.pop().close()			# one leaves: room for a new one
-
-        def admitted():
-            c = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
-            try:
-                return t.get(path, conn=c).status == 200
-            finally:
-                c.close()
-        wait_for(admitted, "a new connection to be admitted after one closed")
-        for c in conns:
-            c.close()
-
-
 if __name__ == "__main__":
     run_tests()

@@ -227,6 +227,8 @@ def test_live_responses_match_the_document():
         sid = call("GET", "/v1/sessions", status=200).json()["sessions"][0]["id"]
         call("DELETE", "/v1/sessions/ffffffffffff", status=404)
         call("DELETE", "/v1/sessions/" + sid, token=user, status=403)
+        call("GET", "/v1/backup", status=200)
+        call("GET", "/v1/backup", token=user, status=403)
         call("POST", "/v1/tokens/nosuch/revoke", status=404)
         call("POST", "/v1/tokens/spare/revoke", status=200)
         call("GET", "/v1/me", token=extra_tok, status=401)

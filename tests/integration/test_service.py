@@ -281,11 +281,19 @@ def parse_prometheus(text):
         samples[name + (m.group(2) or "")] = value
     for name, typ in types.items():
         if typ == "histogram":
-            buckets = [(k, v) for k, v in samples.items() if k.startswith(name + "_bucket")]
-            values = [v for _, v in buckets]
-            eq(values, sorted(values), "cumulative buckets of " + name)
-            check(buckets[-1][0].endswith('le="+Inf"}'), "last bucket +Inf")
-            eq(buckets[-1][1], samples[name + "_count"], name + " +Inf = count")
+            # one series per label set besides le (e.g. per route), each checked alone
+            series = {}
+            for k, v in samples.items():
+                if k.startswith(name + "_bucket"):
+                    labels = re.sub(r',?le="[^"]*"', "", k[len(name + "_bucket"):])
+                    series.setdefault(labels.replace("{,", "{"), []).append((k, v))
+            check(series, "buckets of " + name)
+            for labels, buckets in series.items():
+                values = [v for _, v in buckets]
+                eq(values, sorted(values), "cumulative buckets of %s%s" % (name, labels))
+                check(buckets[-1][0].endswith('le="+Inf"}'), "last bucket +Inf")
+                count = name + "_count" + ("" if labels == "{}" else labels)
+                eq(buckets[-1][1], samples[count], name + labels + " +Inf = count")
     return types, samples
 
 

@@ -297,7 +297,8 @@ def test_tpcctl_get_prints_the_same_numbers():
 
 @test
 def test_config_check_flag():
-    work = tempfile.mkdtemp(prefix="tpcd-test-")
+    # a good config is one whose paths exist too: tpcd -t checks the source directory
+    work = demo_source()
     try:
         t = Tpcd(workdir=work)
         t.port = 1

@@ -1,8 +1,8 @@
 /*
  * test_auth.c — access control in isolation: every new class of configuration error
  * (auth:, users files, audit:) as "FILE:LINE: message"; password hashing and login with
- * sessions in a real store; API token lookup and revocation; the login throttle; the
- * audit log's lines and rotation.
+ * sessions in a real store; API token lookup and revocation; the audit log's
+ * lines and rotation. The login throttle is test_throttle.c's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,7 +46,7 @@ setup(void **state)
 static void
 expect_error_in(const char *file, const char *text, int line, const char *msg)
 {
-	const char *path = fixture_write("t.yaml", text, 0644);
+	const char *path = fixture_write("t.yaml", text, 0600);
 	char *cause = NULL, *want, *where;
 	struct config *cf = config_load(path, &cause);
 
@@ -82,7 +82,7 @@ test_config_errors(void **state)
 {
 	(void)state;
 	expect_error(HEAD "auth:\n  users:\n    - name: x\n      password_hash: \"$y$j9T$abc\"\n"
-	    "      role: root\n", 18, "'role' must be user or admin, not 'root'");
+	    "      role: root\n", 18, "'role' must be user, admin or monitor, not 'root'");
 	expect_error(HEAD "auth:\n  users:\n    - name: x\n      password_hash: plain\n", 17,
 	    "'password_hash' is not a crypt(3) hash of a supported method (make one with "
 	    "tpcd --hash-password)");
@@ -150,6 +150,51 @@ test_users_file_errors(void **state)
 	free(msg);
 }
 
+/*
+ * Inline users and tokens make the configuration as private as a users file; a users
+ * file or store owned by another user, or a store others may write, is refused.
+ */
+static void
+test_file_hygiene(void **state)
+{
+	const char *cfg;
+	char *cause = NULL, *want, *st;
+	char *text = xasprintf(HEAD "auth:\n  tokens:\n    - name: t\n      sha256: %s\n"
+	    "      role: admin\n", TOK_A_SHA);
+
+	(void)state;
+	cfg = fixture_write("t.yaml", text, 0644);
+	assert_null(config_load(cfg, &cause));
+	want = xasprintf("%s:16: inline tokens: %s: permissions 644 let others read password "
+	    "hashes or others/group change them; chmod 600 it", cfg, cfg);
+	assert_string_equal(cause, want);
+	free(want);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(chmod(cfg, 0640), 0);		/* the group may read, as for a file */
+	config_free(config_load(cfg, &cause));
+	assert_null(cause);
+	free(text);
+	/* a users file owned by someone else (as root: chown to nobody) */
+	if (geteuid() == 0) {
+		const char *uf = fixture_write("users.yaml", "users: []\n", 0600);
+		assert_int_equal(chown(uf, 65534, 65534), 0);
+		want = xasprintf("'users_file': %s is owned by uid 65534, neither root nor the "
+		    "daemon's user (uid 0): its owner could let anyone in; chown it", uf);
+		expect_error(HEAD "auth:\n  users_file: users.yaml\n", 15, want);
+		free(want);
+	}
+	/* a store others may write */
+	st = fixture_path("st");
+	assert_int_equal(mkdir(st, 0700), 0);
+	assert_int_equal(chmod(st, 0777), 0);
+	free(st);
+	want = xasprintf("'state_dir': %s/st: permissions 777 let others change the store "
+	    "(sessions, the pin, what is served); chmod 700 it", fixture_dir());
+	expect_error(HEAD, 1, want);
+	free(want);
+}
+
 static struct config *
 load_good(const char *auth_block, int lifetime)
 {
@@ -158,7 +203,7 @@ load_good(const char *auth_block, int lifetime)
 
 	text = xasprintf(HEAD "auth:\n  session_lifetime: %d\n  users_file: users.yaml\n"
 	    "  trusted_proxies: [127.0.0.1, \"::1\"]\n%s", lifetime, auth_block);
-	cf = config_load(fixture_write("good.yaml", text, 0644), &cause);
+	cf = config_load(fixture_write("good.yaml", text, 0600), &cause);
 	free(text);
 	if (cf == NULL)
 		fail_msg("%s", cause);
@@ -193,10 +238,10 @@ test_login_sessions_tokens(void **state)
 	cf = load_good("  tokens:\n    - name: dash\n      sha256: " TOK_A_SHA "\n"
 	    "      brands: [a]\n", 60);
 	assert_int_equal((int)cf->auth.nusers, 2);
-	assert_true(cf->auth.users[1].admin);
+	assert_int_equal(cf->auth.users[1].role, ROLE_ADMIN);
 	sdir = fixture_path("store");
 	assert_int_equal(store_open(&st, sdir, 16, 64, &cause), 0);
-	a = auth_new(cf, st, &cause);
+	a = auth_new(cf, st, NULL, &cause);
 	assert_non_null(a);
 	rd = store_reader_new(st);
 	assert_true(auth_proxy_trusted(a, "127.0.0.1"));
@@ -255,89 +300,29 @@ test_login_sessions_tokens(void **state)
 	free(sdir);
 }
 
-/* A fixed monotonic "now" for the throttle: the test controls time. */
-#define T0	1000000
-
+/* Audit fields are cut on a UTF-8 character, and bytes that are not UTF-8 become '?'. */
 static void
-test_throttle(void **state)
+test_audit_cut(void **state)
 {
-	struct auth_throttle *t = auth_throttle_new();
+	char out[8], big[65], name[70];
+	json_t *js;
 
 	(void)state;
-	/* three free failures for a (user, address), then a 1 s, then 2 s door */
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
-		auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
-	}
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 1);
-	/* another address is not held back; nor is another user from that address */
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.2", T0), 0);
-	assert_int_equal(auth_throttle_wait(t, "alice", "10.0.0.1", T0), 0);
-	auth_throttle_result(t, "root", "10.0.0.1", 0, T0);
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 2);
-	/* a success clears the pair */
-	auth_throttle_result(t, "root", "10.0.0.1", 1, T0);
-	assert_int_equal(auth_throttle_wait(t, "root", "10.0.0.1", T0), 0);
-	/* one address trying many users is held back for all of them */
-	for (int i = 0; i < 10; i++) {
-		char u[16];
-		snprintf(u, sizeof u, "u%d", i);
-		auth_throttle_result(t, u, "10.0.0.9", 0, T0);
-	}
-	assert_true(auth_throttle_wait(t, "alice", "10.0.0.9", T0) >= 1);
-	/* the per-user rule across addresses is capped at a minute */
-	for (int i = 0; i < 40; i++) {
-		char ad[32];
-		snprintf(ad, sizeof ad, "10.1.%d.%d", i / 200, i % 200);
-		auth_throttle_result(t, "alice", ad, 0, T0);
-	}
-	assert_int_equal(auth_throttle_wait(t, "alice", "10.2.0.1", T0), 60);
-	auth_throttle_free(t);
-}
-
-/* The door closes for whole seconds, counted down by the clock, rounded up. */
-static void
-test_throttle_countdown(void **state)
-{
-	struct auth_throttle *t = auth_throttle_new();
-
-	(void)state;
-	for (int i = 0; i < 5; i++)
-		auth_throttle_result(t, "bob", "10.3.0.1", 0, T0);
-	/* the fifth failure is the third past the free ones: a 4 s door */
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0), 4);
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 2500), 2);
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 3999), 1);
-	assert_int_equal(auth_throttle_wait(t, "bob", "10.3.0.1", T0 + 4000), 0);
-	auth_throttle_free(t);
-}
-
-/* One failure is forgotten per 5 minutes of quiet; each rule's door has its cap. */
-static void
-test_throttle_decay_and_cap(void **state)
-{
-	struct auth_throttle *t = auth_throttle_new();
-	int64_t now = T0;
-
-	(void)state;
-	for (int i = 0; i < 3; i++)
-		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	/* ten quiet minutes forget two of the three: the next failure is only the second */
-	now += 10 * 60 * 1000;
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
-	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 0);
-	auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 1);
-	/* nine more (the pair's 12th): 512 s, cut to the pair rule's five minutes */
-	for (int i = 0; i < 9; i++)
-		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 5 * 60);
-	/* the address rule (10 free, 15 min cap) then dominates: capped too */
-	for (int i = 0; i < 30; i++)
-		auth_throttle_result(t, "carol", "10.4.0.1", 0, now);
-	assert_int_equal(auth_throttle_wait(t, "carol", "10.4.0.1", now), 15 * 60);
-	auth_throttle_free(t);
+	/* "abcde" then U+00E9 (2 bytes) then U+20AC (3 bytes): 7 bytes fit, the euro does not */
+	assert_string_equal(audit_cut(out, sizeof out, "abcde\xc3\xa9\xe2\x82\xac"),
+	    "abcde\xc3\xa9");
+	assert_string_equal(audit_cut(out, sizeof out, "abcdef\xc3\xa9"), "abcdef");
+	assert_string_equal(audit_cut(out, sizeof out, "a\xff\xc3.b"), "a??.b");
+	assert_string_equal(audit_cut(out, sizeof out, "\xed\xa0\x80"), "???");
+	assert_string_equal(audit_cut(out, sizeof out, NULL), "");
+	/* the login case: 63 ASCII bytes and a 2-byte letter across byte 64 */
+	memset(name, 'a', 63);
+	memcpy(name + 63, "\xc3\xa9", 3);
+	audit_cut(big, sizeof big, name);
+	assert_int_equal((int)strlen(big), 63);
+	js = json_string(big);		/* jansson takes only well-formed UTF-8 */
+	assert_non_null(js);
+	json_decref(js);
 }
 
 static void
@@ -386,10 +371,9 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		with_dir(test_config_errors),
 		with_dir(test_users_file_errors),
+		with_dir(test_file_hygiene),
 		with_dir(test_login_sessions_tokens),
-		cmocka_unit_test(test_throttle),
-		cmocka_unit_test(test_throttle_countdown),
-		cmocka_unit_test(test_throttle_decay_and_cap),
+		cmocka_unit_test(test_audit_cut),
 		with_dir(test_audit_rotation),
 	};
 

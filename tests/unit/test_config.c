@@ -21,7 +21,7 @@
 static const char *
 write_tmp(const char *name, const char *text)
 {
-	return fixture_write(name, text, 0644);
+	return fixture_write(name, text, 0600);
 }
 
 /* The cases' directory, holding the (empty) catalog every config names. */
@@ -117,6 +117,8 @@ test_defaults(void **state)
 	assert_int_equal(cf->log_keep, 5);
 	assert_int_equal(cf->log_level, LOG_INFO);
 	assert_int_equal(cf->http_timeout, 30);
+	assert_int_equal(cf->http_header_timeout, 10);
+	assert_int_equal(cf->http_body_timeout, 30);
 	assert_int_equal(cf->http_max_header, 8192);
 	assert_int_equal(cf->http_max_body, 65536);
 	assert_int_equal(cf->http_max_connections, 10000);
@@ -177,7 +179,9 @@ test_unknown_key(void **state)
 {
 	(void)state;
 	expect_error("state_dir: st\nlisten:\n  prot: 80\n" GOOD_TAIL, 3,
-	    "unknown key 'prot' in listen");
+	    "unknown key 'prot' in listen; did you mean 'port'?");
+	expect_error("state_dir: st\nlisten:\n  adress: ::1\n" GOOD_TAIL, 3,
+	    "unknown key 'adress' in listen; did you mean 'address'?");
 	expect_error("state_dir: st\nbogus: 1\n" GOOD_TAIL, 2,
 	    "unknown key 'bogus' in the configuration");
 	expect_error("state_dir: st\nsource:\n  type: sqlite\n  sqlite:\n    dir: src\n"
@@ -189,6 +193,16 @@ test_unknown_key(void **state)
 	    "unknown key 'path' in audit");
 	expect_error("state_dir: st\n1: 2\n" GOOD_TAIL, 2, "unknown key '1' in the "
 	    "configuration");
+}
+
+/* A host name is not an address (the bind would refuse it later, without a line). */
+static void
+test_listen_address(void **state)
+{
+	(void)state;
+	expect_error("state_dir: st\nlisten:\n  address: localhost\n" GOOD_TAIL, 3,
+	    "'address': 'localhost' is not an IPv4 or IPv6 address (a host name is not "
+	    "resolved: write 127.0.0.1 or ::1 for localhost)");
 }
 
 static void
@@ -291,6 +305,8 @@ test_ranges(void **state)
 	expect_range(NULL, "log_max_size_mb", 1, 1048576);
 	expect_range(NULL, "log_keep", 0, 1000);
 	expect_range("http", "timeout", 1, 3600);
+	expect_range("http", "header_timeout", 1, 3600);
+	expect_range("http", "body_timeout", 1, 3600);
 	expect_range("http", "max_header_size", 1024, 1048576);
 	expect_range("http", "max_body_size", 0, 16777216);
 	expect_range("http", "max_connections", 1, 1048576);
@@ -413,7 +429,7 @@ test_unreadable(void **state)
 	(void)state;
 	path = fixture_path("does-not-exist.yaml");
 	assert_null(config_load(path, &cause));
-	want = xasprintf("%s:0: cannot open: No such file or directory", path);
+	want = xasprintf("%s: cannot open: No such file or directory", path);
 	assert_string_equal(cause, want);
 	free(want);
 	free(cause);
@@ -433,9 +449,18 @@ test_syntax(void **state)
 	(void)state;
 	assert_null(config_load(path, &cause));
 	assert_non_null(cause);
-	/* libyaml's own words, but always behind FILE:LINE: */
-	char *prefix = xasprintf("%s:3: ", path);
+	/* libyaml's own words, but always behind FILE:LINE: where the problem starts */
+	char *prefix = xasprintf("%s:2: ", path);
 	assert_memory_equal(cause, prefix, strlen(prefix));
+	free(prefix);
+	free(cause);
+	/* an unclosed quote: its line, not the end of the file's */
+	path = write_tmp("t.yaml", "state_dir: st\nlisten:\n  address: \"127.0.0.1\n"
+	    "  port: 1\nlog_level: info\n");
+	assert_null(config_load(path, &cause));
+	prefix = xasprintf("%s:3: scanning a quoted scalar that starts here: found unexpected "
+	    "end of stream at line 6", path);
+	assert_string_equal(cause, prefix);
 	free(prefix);
 	free(cause);
 }
@@ -448,6 +473,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_listen_address),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_snowflake),

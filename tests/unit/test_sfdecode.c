@@ -84,7 +84,13 @@ test_fixed(void **state)
 	assert_int_equal(ok("fixed", 0, "42", COL_INT64).v.i, 42);
 	assert_int_equal(ok("fixed", 0, "-9223372036854775808", COL_INT64).v.i, INT64_MIN);
 	refused("fixed", 0, "9223372036854775808", COL_INT64);	/* does not fit */
-	refused("fixed", 2, "1.50", COL_INT64);			/* scaled */
+	/* money in a scaled NUMBER: exact integers decode, fractions are refused */
+	assert_int_equal(ok("fixed", 2, "1500.00", COL_INT64).v.i, 1500);
+	assert_int_equal(ok("fixed", 4, "-98765.0000", COL_INT64).v.i, -98765);
+	assert_int_equal(ok("fixed", 2, "0.00", COL_INT64).v.i, 0);
+	refused("fixed", 2, "1.50", COL_INT64);			/* not a whole number */
+	refused("fixed", 2, ".00", COL_INT64);
+	refused("fixed", 2, "9223372036854775808.00", COL_INT64);	/* does not fit */
 	/* 38 digits stay exact as text, never through a double */
 	text_is("fixed", 0, "12345678901234567890123456789012345678", COL_STRING,
 	    "12345678901234567890123456789012345678");
@@ -145,6 +151,12 @@ test_date_time(void **state)
 	text_is("time", 9, "3723.500000000", COL_STRING, "01:02:03.500000000");
 	text_is("time", 9, "0", COL_STRING, "00:00:00.000000000");
 	refused("time", 9, "86400", COL_STRING);
+	/* the years 1-9999 only (found by tests/fuzz: day * 86400 overflowed int64) */
+	text_is("date", 0, "2932896", COL_DATE, "9999-12-31");
+	refused("date", 0, "-719163", COL_DATE);
+	refused("date", 0, "2932897", COL_DATE);
+	refused("date", 0, "999999999999999", COL_STRING);
+	refused("date", 0, "-999999999999999", COL_DATE);
 }
 
 static void
@@ -168,6 +180,13 @@ test_timestamps(void **state)
 	text_is("timestamp_tz", 9, "0 1410", COL_STRING, "1969-12-31T23:30:00.000000000-00:30");
 	refused("timestamp_tz", 9, "1767225600.0", COL_STRING);	/* no offset */
 	refused("timestamp_tz", 9, "1767225600.0 9999", COL_STRING);
+	/* the years 1-9999 only (found by tests/fuzz: flooring and the offset overflowed) */
+	text_is("timestamp_ntz", 9, "253402300799.999999999", COL_STRING,
+	    "9999-12-31T23:59:59.999999999");
+	refused("timestamp_ntz", 9, "253402300800", COL_STRING);
+	refused("timestamp_ntz", 9, "-9223372036854775808.5", COL_STRING);
+	refused("timestamp_tz", 9, "9223372036854775807 2880", COL_STRING);
+	refused("time", 9, "-9223372036854775808.5", COL_STRING);
 }
 
 int

@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "tpcd.h"
 #include "fixture.h"
@@ -158,6 +160,47 @@ test_bad_manifest_refused(void **state)
 	store_close(st);
 }
 
+/* Sets meta "format" of the store in dir to value, behind the store's back. */
+static void
+set_format(const char *dir, const char *value)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	MDB_val k = { 6, "format" }, v = { strlen(value), (void *)(uintptr_t)value };
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* A new store is stamped with its format; one of another format is refused, clearly. */
+static void
+test_format_version(void **state)
+{
+	struct store *st;
+	char *cause = NULL, *want;
+
+	(void)state;
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);
+	store_close(st);
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), 0);	/* again */
+	store_close(st);
+	set_format(fixture_dir(), "9");
+	assert_int_equal(store_open(&st, fixture_dir(), 64, 126, &cause), -1);
+	want = xasprintf("LMDB store %s has format 9; this tpcd %s reads format 1 only: run "
+	    "the tpcd that wrote it, or restore a backup of format 1", fixture_dir(),
+	    TPCD_VERSION);
+	assert_string_equal(cause, want);
+	free(want);
+	free(cause);
+}
+
 /*
  * The thread contract: a write transaction begun on a thread marked serving is counted,
  * and in checking builds (-DTPCD_THREAD_CHECKS: make asan, make tsan) aborts. Run in a
@@ -206,6 +249,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		with_dir(test_blue_green),
 		with_dir(test_bad_manifest_refused),
+		with_dir(test_format_version),
 		with_dir(test_serving_thread_write_caught),
 	};
 

@@ -1,0 +1,72 @@
+/*
+ * fuzz_sfresult.c — a Snowflake SQL API result body (POST/GET /api/v2/statements: the JSON
+ * with resultSetMetaData and data) through the daemon's own reading of it: sf_result_meta
+ * and sf_result_rows, and sf_stmt_error for an error body, all through snowflake.h; the
+ * catalogue's column names are taken from the rowType (so decoding is reached) and their
+ * types from the first byte, two bits per column.
+ */
+#include <jansson.h>
+
+#include "fuzz.h"
+#include "snowflake.h"
+
+#define FUZZ_MAX_COLS	64
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct column want[FUZZ_MAX_COLS];
+	struct sf_stmt st;
+	struct buf body;
+	json_t *j, *meta, *rt;
+	char *cause = NULL, *e;
+	unsigned types;
+
+	if (size < 1)
+		return 0;
+	types = data[0];
+	data++;
+	size--;
+
+	/* any status but 200 turns the body into an error message */
+	body.data = size ? (char *)(uintptr_t)data : NULL;
+	body.len = size;
+	body.cap = size;
+	e = sf_stmt_error(422, &body);
+	free(e);
+
+	if ((j = json_loadb((const char *)data, size, 0, NULL)) == NULL)
+		return 0;
+	meta = json_object_get(j, "resultSetMetaData");
+	rt = json_object_get(meta, "rowType");
+	memset(&st, 0, sizeof st);
+	st.ncols = json_array_size(rt);
+	if (st.ncols > FUZZ_MAX_COLS) {
+		json_decref(j);
+		return 0;
+	}
+	for (size_t i = 0; i < st.ncols; i++) {
+		const char *n = json_string_value(json_object_get(json_array_get(rt, i), "name"));
+		memset(&want[i], 0, sizeof want[i]);
+		want[i].name = (char *)(uintptr_t)(n ? n : "?");
+		want[i].type = (enum col_type)((types >> (2 * (i % 4))) & 3);
+	}
+	st.want = want;
+	table_init(&st.table, st.ncols);
+	if (sf_result_meta(&st, meta, &cause) == 0 &&
+	    sf_result_rows(&st, json_object_get(j, "data"), &st.table, &cause) == 0) {
+		for (size_t r = 0; r < st.table.nrows; r++)
+			for (size_t c = 0; c < st.ncols; c++) {
+				const struct cell *cl = table_cell(&st.table, r, c);
+				if (cl->kind == CELL_TEXT)
+					(void)table_text(&st.table, cl);
+			}
+	} else if (cause == NULL)
+		abort();	/* a refusal always says why */
+	fuzz_note("sfresult", cause);
+	free(cause);
+	free(st.cols);
+	table_free(&st.table);
+	json_decref(j);
+	return 0;
+}
