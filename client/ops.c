@@ -1,7 +1,8 @@
 /*
  * ops.c — the operator's verbs on the daemon's snapshots: status, refresh (and waiting
- * for it), swap, rollback, pin, unpin, snapshots. Each is one or two API calls and a
- * rendering; the exit code comes back through struct err.
+ * for it), swap, rollback, pin, unpin, snapshots, and publish --force / discard of a
+ * candidate the publish guards held. Each is one or two API calls and a rendering; the
+ * exit code comes back through struct err.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -78,11 +79,35 @@ ops_status_results(json_t *aggs)
 	}
 }
 
+/* Staleness and a candidate the publish guards held, with its failed checks. */
+static void
+ops_status_guards(const json_t *root)
+{
+	const json_t *held = json_object_get(root, "held"), *f;
+	size_t i;
+
+	ops_status_kv("stale", json_object_get(root, "stale"), "-");
+	if (!json_is_object(held)) {
+		ops_status_kv("held", NULL, "no");
+		return;
+	}
+	ops_status_kv("held", json_object_get(held, "colour"), "?");
+	json_array_foreach(json_object_get(held, "failed"), i, f) {
+		const char *a = json_string_value(json_object_get(f, "aggregate"));
+		char *t = xasprintf("%s %s%s%s: %s",
+		    json_string_value(json_object_get(f, "check")),
+		    json_string_value(json_object_get(f, "brand")), a ? "/" : "", a ? a : "",
+		    json_string_value(json_object_get(f, "message")));
+		ops_status_kv("  failed", NULL, t);
+		free(t);
+	}
+}
+
 int
 ops_status(struct ctx *c, char **args, struct err *e)
 {
 	static const char *const keys[] = { "brand", "aggregate", "rows", "generation",
-	    "result", "error" };
+	    "result", "data_time", "staleness_s", "error" };
 	json_t *root;
 	struct grid g;
 	int rc = 0;
@@ -95,7 +120,7 @@ ops_status(struct ctx *c, char **args, struct err *e)
 		goto out;
 	}
 	ops_status_results(json_object_get(root, "aggregates"));
-	if ((rc = grid_from_objects(&g, json_object_get(root, "aggregates"), keys, keys, 6,
+	if ((rc = grid_from_objects(&g, json_object_get(root, "aggregates"), keys, keys, 8,
 	    e)) == -1)
 		goto out;
 	if (c->fmt == OUT_TABLE) {
@@ -111,6 +136,7 @@ ops_status(struct ctx *c, char **args, struct err *e)
 		ops_status_kv("pinned", NULL, json_is_true(json_object_get(root, "pinned")) ?
 		    "yes (refreshes publish nothing until tpcctl unpin)" : "no");
 		ops_last_refresh(json_object_get(root, "last_refresh"));
+		ops_status_guards(root);
 		putchar('\n');
 	}
 	render_grid(c, &g);
@@ -333,8 +359,9 @@ ops_colour_action(struct ctx *c, const char *path, const char *what, struct err 
 	else {
 		colour = body_json_text(json_object_get(root, "active"), &num);
 		gen = body_json_text(json_object_get(root, "generation"), &num);
-		printf("%s: %s is active (generation %s)\n", what, colour ? colour : "?",
-		    gen ? gen : "?");
+		printf("%s: %s is active (generation %s)%s\n", what, colour ? colour : "?",
+		    gen ? gen : "?", json_is_true(json_object_get(root, "pinned")) ?
+		    "; pinned: refreshes publish nothing until tpcctl unpin" : "");
 		free(colour);
 		free(gen);
 	}
@@ -422,8 +449,8 @@ ops_snapshots(struct ctx *c, char **args, struct err *e)
 		char *t = body_json_text(json_object_get(o, keys[0]), &num);
 
 		grid_add(&g, t, num);
-		grid_add(&g, xstrdup(json_is_true(json_object_get(o, "active")) ? "yes" : "no"),
-		    false);
+		grid_add(&g, xstrdup(json_is_true(json_object_get(o, "active")) ? "yes" :
+		    json_is_true(json_object_get(o, "held")) ? "held" : "no"), false);
 		for (size_t k = 1; k < 4; k++) {
 			t = body_json_text(json_object_get(o, keys[k]), &num);
 			grid_add(&g, t, num);
@@ -433,6 +460,54 @@ ops_snapshots(struct ctx *c, char **args, struct err *e)
 	}
 	render_grid(c, &g);
 	grid_free(&g);
+	json_decref(root);
+	return 0;
+}
+
+/* publish --force: the candidate the publish guards held goes live anyway. */
+int
+ops_publish(struct ctx *c, char **args, struct err *e)
+{
+	json_t *root;
+	bool num;
+	char *colour, *gen;
+
+	(void)args;
+	if (!c->force)
+		return fail(e, EXIT_USAGE, "publish needs --force: it makes a candidate that "
+		    "failed its publish guards live (tpcctl status names the failed checks)");
+	if (api_post_json(c, "/v1/publish", "{\"force\":true}", &root, e) == -1)
+		return -1;
+	if (c->fmt == OUT_JSON)
+		render_json(root);
+	else {
+		colour = body_json_text(json_object_get(root, "active"), &num);
+		gen = body_json_text(json_object_get(root, "generation"), &num);
+		printf("published by force: %s is active (generation %s); unpinned\n",
+		    colour ? colour : "?", gen ? gen : "?");
+		free(colour);
+		free(gen);
+	}
+	json_decref(root);
+	return 0;
+}
+
+/* discard: the candidate the publish guards held is dropped. */
+int
+ops_discard(struct ctx *c, char **args, struct err *e)
+{
+	json_t *root;
+	const char *colour;
+
+	(void)args;
+	if (api_post_json(c, "/v1/discard", NULL, &root, e) == -1)
+		return -1;
+	if (c->fmt == OUT_JSON)
+		render_json(root);
+	else {
+		colour = json_string_value(json_object_get(root, "discarded"));
+		printf("discarded the held candidate in %s\n", colour ? colour : "?");
+	}
 	json_decref(root);
 	return 0;
 }

@@ -84,7 +84,14 @@ static const struct verb {
 	  "Makes the other colour active, if it holds a complete snapshot (exit 1 if not).\n" },
 	{ "rollback", "", 0, 0, true, ops_rollback, 0, "",
 	  "Makes the other colour active, only if it holds an older snapshot (a lower\n"
-	  "generation; exit 1 otherwise).\n" },
+	  "generation; exit 1 otherwise). It pins: no refresh publishes until unpin or\n"
+	  "publish --force.\n" },
+	{ "publish", "", 0, 0, true, ops_publish, OPTF_FORCE, " --force",
+	  "Makes the candidate the publish guards held back live anyway (tpcctl status\n"
+	  "names its failed checks; tpcctl diff compares it with the live snapshot), and\n"
+	  "lifts a rollback's pin. Exit 1 when no candidate is held.\n" },
+	{ "discard", "", 0, 0, true, ops_discard, 0, "",
+	  "Drops the candidate the publish guards held back; the live snapshot stays.\n" },
 	{ "backup", "FILE", 1, 1, true, backup_verb, 0, "",
 	  "Writes a consistent, compacted copy of the daemon's store (both snapshots, the\n"
 	  "pin, sessions and revocations) to FILE, made while it serves (role admin). The\n"
@@ -155,7 +162,9 @@ static const char usage_text[] =
 	"  refresh [AGGREGATE]     start a refresh now (--brand B, --wait, --timeout S)\n"
 	"  snapshots               the snapshot of each colour\n"
 	"  swap                    make the other colour active\n"
-	"  rollback                make the other, older colour active\n"
+	"  rollback                make the other, older colour active (and pin)\n"
+	"  publish --force         make the candidate held by the guards live anyway\n"
+	"  discard                 drop the candidate held by the guards\n"
 	"  pin, unpin              stop / let refreshes publish\n"
 	"  diff [BRAND [AGGREGATE]]  rows added/removed/changed between the colours;\n"
 	"                          exit 0 same, 1 different, 2 trouble\n"
@@ -219,7 +228,7 @@ verb_help(struct ctx *c, char **args, struct err *e)
 	return 0;
 }
 
-enum { OPT_TOKEN_FILE = 256, OPT_BRAND, OPT_WAIT };
+enum { OPT_TOKEN_FILE = 256, OPT_BRAND, OPT_WAIT, OPT_FORCE };
 
 static const struct option long_opts[] = {
 	{ "server", required_argument, NULL, 's' },
@@ -227,6 +236,7 @@ static const struct option long_opts[] = {
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "brand", required_argument, NULL, OPT_BRAND },
 	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "warning", required_argument, NULL, 'w' },
 	{ "critical", required_argument, NULL, 'c' },
@@ -260,6 +270,7 @@ opt_name(unsigned f)
 	case OPTF_WAIT: return "--wait";
 	case OPTF_TIMEOUT: return "--timeout";
 	case OPTF_WARNING: return "--warning";
+	case OPTF_FORCE: return "--force";
 	default: return "--critical";
 	}
 }
@@ -304,6 +315,10 @@ parse_opts(int argc, char **argv, const char *optstr, const char **url, struct c
 		case OPT_WAIT:
 			c->wait = true;
 			c->opts |= OPTF_WAIT;
+			break;
+		case OPT_FORCE:
+			c->force = true;
+			c->opts |= OPTF_FORCE;
 			break;
 		case 't':
 			if (parse_seconds("--timeout", optarg, &c->timeout, e) == -1)

@@ -39,6 +39,7 @@ enum {
 	OPTF_TIMEOUT = 1 << 2,	/* -t, --timeout SECONDS */
 	OPTF_WARNING = 1 << 3,	/* -w, --warning SECONDS */
 	OPTF_CRITICAL = 1 << 4,	/* -c, --critical SECONDS */
+	OPTF_FORCE = 1 << 5,	/* --force */
 };
 
 /* The one error a verb hands back to main, which alone prints it. */
@@ -61,6 +62,7 @@ struct ctx {
 	long		 timeout;	/* --timeout; -1 when not given */
 	long		 warning;	/* --warning; -1 when not given */
 	long		 critical;	/* --critical; -1 when not given */
+	bool		 force;		/* --force */
 };
 
 /* tpcctl.c */
@@ -151,6 +153,8 @@ int	 ops_rollback(struct ctx *, char **, struct err *);
 int	 ops_pin(struct ctx *, char **, struct err *);
 int	 ops_unpin(struct ctx *, char **, struct err *);
 int	 ops_snapshots(struct ctx *, char **, struct err *);
+int	 ops_publish(struct ctx *, char **, struct err *);
+int	 ops_discard(struct ctx *, char **, struct err *);
 
 /* health.c */
 int	 health_run(struct ctx *, char **, struct err *);

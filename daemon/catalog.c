@@ -235,6 +235,48 @@ key_agg_snowflake(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char
 	return key_agg_file(d, v, k, &CTX(ctx)->agg->snowflake_sql, ctx, cause);
 }
 
+/* Seconds, with an optional unit: 90, 90s, 30m, 2h, 1d; 0 is no limit. */
+static int
+key_staleness(struct ydoc *d, yaml_node_t *v, const char *k, int64_t *out, char **cause)
+{
+	const char *s = ydoc_scalar(v);
+	char *end;
+	long n;
+
+	errno = 0;
+	n = s != NULL ? strtol(s, &end, 10) : -1;
+	if (s == NULL || end == s || errno != 0 || n < 0 || n > 366L * 86400)
+		goto bad;
+	if (*end == 'm')
+		n *= 60;
+	else if (*end == 'h')
+		n *= 3600;
+	else if (*end == 'd')
+		n *= 86400;
+	else if (*end != 's' && *end != '\0')
+		goto bad;
+	if (*end != '\0' && end[1] != '\0')
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	return ydoc_error(d, v, cause, "'%s' must be seconds (or N s, m, h, d), not '%s'", k,
+	    s ? s : "");
+}
+
+static int
+key_agg_staleness(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	return key_staleness(d, v, k, &CTX(ctx)->agg->max_staleness, cause);
+}
+
+static int
+key_agg_guards(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	(void)k;
+	return catalog_guards_parse(d, v, CTX(ctx)->cat, &CTX(ctx)->agg->guards, 0, cause);
+}
+
 static const struct ykey aggregate_keys[] = {
 	{ "name", YKEY_STRING, 1, key_agg_name },
 	{ "relation", YKEY_STRING, 1, key_agg_relation },
@@ -247,6 +289,8 @@ static const struct ykey aggregate_keys[] = {
 	{ "sqlite", YKEY_STRING, 1, key_agg_sqlite },
 	{ "snowflake", YKEY_STRING, 0, key_agg_snowflake },
 	{ "columns", YKEY_SEQ, 1, key_columns },
+	{ "max_staleness", YKEY_STRING, 0, key_agg_staleness },
+	{ "guards", YKEY_MAP, 0, key_agg_guards },
 };
 
 static int
@@ -262,6 +306,8 @@ key_aggregates(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **
 		a = CTX(ctx)->agg = &cat->aggs[cat->naggs++];
 		memset(a, 0, sizeof *a);
 		a->refresh = 1800;
+		a->max_staleness = -1;
+		catalog_guards_init(&a->guards);
 		if (ydoc_map(d, ydoc_node(d, *it), "aggregate", aggregate_keys,
 		    sizeof aggregate_keys / sizeof aggregate_keys[0], ctx, cause) != 0)
 			return -1;
@@ -301,8 +347,23 @@ key_params(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **caus
 	return 0;
 }
 
+static int
+key_max_staleness(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	return key_staleness(d, v, k, &CTX(ctx)->cat->max_staleness, cause);
+}
+
+static int
+key_guards(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
+{
+	(void)k;
+	return catalog_guards_parse(d, v, CTX(ctx)->cat, &CTX(ctx)->cat->guards, 1, cause);
+}
+
 static const struct ykey catalog_keys[] = {
 	{ "params", YKEY_MAP, 0, key_params },
+	{ "max_staleness", YKEY_STRING, 0, key_max_staleness },
+	{ "guards", YKEY_MAP, 0, key_guards },
 	{ "aggregates", YKEY_SEQ, 1, key_aggregates },
 };
 
@@ -319,6 +380,7 @@ catalog_load(const char *path, char **cause)
 		return NULL;
 	c.cat = xcalloc(1, sizeof *c.cat);
 	c.cat->path = xstrdup(path);
+	catalog_guards_init(&c.cat->guards);
 	tmp = xstrdup(path);
 	c.dir = xstrdup(dirname(tmp));
 	free(tmp);
@@ -326,6 +388,12 @@ catalog_load(const char *path, char **cause)
 	    sizeof catalog_keys / sizeof catalog_keys[0], &c, cause);
 	free(c.dir);
 	ydoc_free(&d);
+	if (rc == 0 && catalog_guards_resolve(c.cat, cause) != 0) {
+		char *why = *cause;
+		*cause = xasprintf("%s: %s", path, why);
+		free(why);
+		rc = -1;
+	}
 	if (rc != 0) {
 		catalog_free(c.cat);
 		return NULL;
@@ -353,6 +421,7 @@ aggregate_free(struct aggregate *a)
 	free(a->refresh_mode);
 	free(a->sqlite_sql);
 	free(a->snowflake_sql);
+	catalog_guards_free(&a->guards);
 }
 
 void
@@ -368,8 +437,32 @@ catalog_free(struct catalog *cat)
 	}
 	free(cat->aggs);
 	free(cat->params);
+	catalog_guards_free(&cat->guards);
+	for (size_t i = 0; i < cat->nnon_negative_units; i++)
+		free(cat->non_negative_units[i]);
+	for (size_t i = 0; i < cat->npercent_units; i++)
+		free(cat->percent_units[i]);
+	free(cat->non_negative_units);
+	free(cat->percent_units);
+	for (size_t i = 0; i < cat->nchecks; i++) {
+		free(cat->checks[i].name);
+		free(cat->checks[i].text);
+		for (int j = 0; j < 2; j++) {
+			free(cat->checks[i].side[j].column);
+			free(cat->checks[i].side[j].key);
+			free(cat->checks[i].side[j].aggregate);
+		}
+	}
+	free(cat->checks);
 	free(cat->path);
 	free(cat);
+}
+
+/* An aggregate's staleness limit in seconds (its own, else the catalogue's); 0: none. */
+int64_t
+catalog_max_staleness(const struct catalog *cat, const struct aggregate *a)
+{
+	return a->max_staleness >= 0 ? a->max_staleness : cat->max_staleness;
 }
 
 const struct aggregate *

@@ -672,6 +672,10 @@ static const struct config_choice config_log_levels[] = {
 	{ "info", LOG_INFO }, { "debug", LOG_DEBUG }, { NULL, 0 }
 };
 
+static const struct config_choice config_guard_modes[] = {
+	{ "enforce", 0 }, { "warn", 1 }, { NULL, 0 }
+};
+
 static const struct config_key config_top_keys[] = {
 	{ .name = "listen", .type = CONFIG_SECTION, .section = &config_listen },
 	{ .name = "state_dir", .type = CONFIG_PATH, .flags = CONFIG_REQUIRED,
@@ -685,6 +689,9 @@ static const struct config_key config_top_keys[] = {
 	  .text = "the aggregate catalogue" },
 	{ .name = "refresh_interval", .type = CONFIG_INT, .offset = CF(refresh_interval),
 	  .min = 1, .max = 7 * 86400, .dflt = 1800, .text = "seconds between refreshes" },
+	{ .name = "guards", .type = CONFIG_ENUM, .offset = CF(guards_warn),
+	  .choices = config_guard_modes, .dflt = 0,
+	  .text = "a candidate failing a publish guard: enforce (held) or warn (published)" },
 	{ .name = "refresh_lease_ttl", .type = CONFIG_INT, .offset = CF(refresh_lease_ttl),
 	  .min = 3, .max = 86400, .dflt = 60, .text = "seconds a refresh lease lasts" },
 	{ .name = "shutdown_timeout", .type = CONFIG_INT, .offset = CF(shutdown_timeout),

@@ -741,14 +741,17 @@ static int
 put_all(sqlite3 *db, struct gen *g, const char *brand_id, unsigned seed, char **cause)
 {
 	struct stmts s = { 0 };
-	char seedstr[16];
+	char seedstr[16], now[32];
 	int rc = -1;
 
 	snprintf(seedstr, sizeof seedstr, "%u", seed);
+	/* the data is declared current when made: tpcd measures its staleness from here */
+	clock_iso8601(time(NULL), now);
 	if (prepare_all(db, &s, cause) == 0 &&
 	    put_meta(db, &s, "as_of", AS_OF, cause) == 0 &&
 	    put_meta(db, &s, "seed", seedstr, cause) == 0 &&
 	    put_meta(db, &s, "brand", brand_id, cause) == 0 &&
+	    put_meta(db, &s, "data_time", now, cause) == 0 &&
 	    put_meta(db, &s, "coverage_start", COVERAGE_START, cause) == 0 &&
 	    put_stores(db, &s, g, cause) == 0 &&
 	    put_products(db, &s, g, cause) == 0 &&

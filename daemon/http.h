@@ -199,6 +199,17 @@ void	http_admin_rollback(struct http_req *);
 void	http_admin_pin(struct http_req *);
 void	http_admin_unpin(struct http_req *);
 void	http_admin_refresh(struct http_req *);
+void	http_admin_publish(struct http_req *);
+void	http_admin_discard(struct http_req *);
+
+/* http_staleness.c */
+struct evkeyvalq;
+int64_t	http_staleness_data_time(struct http_req *, struct store_view *);
+void	http_staleness_headers(struct http_req *, struct store_view *, struct evkeyvalq *);
+json_t	*http_staleness_list(struct http_req *, struct store_view *, int only_stale,
+	    size_t *nstale);
+void	http_staleness_readyz(struct http_req *);
+void	http_staleness_metrics(struct http_req *, struct store_view *, struct buf *);
 
 /* http_metrics.c */
 void	http_metrics(struct http_req *);

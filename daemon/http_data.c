@@ -3,7 +3,8 @@
  * or Accept, gzip from Accept-Encoding), answers 304 on a matching If-None-Match, and
  * hands the body to libevent by reference into LMDB's map. The read view stays open
  * until libevent has written the last byte and calls view_release_cb; a GET never
- * encodes or copies a body.
+ * encodes or copies a body. Every answer says how old its data is (http_staleness.c)
+ * and makes a browser revalidate rather than keep it (no-cache, ETag).
  */
 #include <string.h>
 #include <strings.h>
@@ -139,18 +140,18 @@ http_date(int64_t t, char out[40])
 	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/*
+ * no-cache: a browser keeps the body but asks every time, and a 304 answers cheaply;
+ * a max-age would let it show data a rollback or an on-demand refresh has replaced.
+ */
 static void
-add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct record_meta *m,
-    const char *etag)
+add_cache_headers(struct evkeyvalq *h, const struct record_meta *m, const char *etag)
 {
-	int64_t now = time(NULL), maxage = refresh_next_due(t->rt->rf) - now;
+	int64_t now = time(NULL);
 	char tmp[64];
 
-	if (maxage < 0)
-		maxage = 0;
 	evhttp_add_header(h, "ETag", etag);
-	snprintf(tmp, sizeof tmp, "private, max-age=%lld", (long long)maxage);
-	evhttp_add_header(h, "Cache-Control", tmp);
+	evhttp_add_header(h, "Cache-Control", "private, no-cache");
 	http_date(m->refreshed_at, tmp);
 	evhttp_add_header(h, "Last-Modified", tmp);
 	snprintf(tmp, sizeof tmp, "%lld",
@@ -165,13 +166,12 @@ add_cache_headers(struct http_thread *t, struct evkeyvalq *h, const struct recor
  * instance whose data is older, which a proxy retries on another instance.
  */
 static int
-data_behind(struct evkeyvalq *in, const struct record_meta *m)
+data_behind(struct evkeyvalq *in, int64_t data_time)
 {
 	const char *nb = evhttp_find_header(in, "X-Tpcd-Not-Before");
 	int64_t ms;
 
-	return nb != NULL && clock_parse_iso8601_ms(nb, &ms) == 0 &&
-	    m->refreshed_at < ms / 1000;
+	return nb != NULL && clock_parse_iso8601_ms(nb, &ms) == 0 && data_time < ms / 1000;
 }
 
 /* The router has checked that r->p may read r->brand and that r->agg exists. */
@@ -194,6 +194,7 @@ http_data(struct http_req *r)
 	size_t len, blen;
 	enum fmt f;
 	char tmp[32], colour[8] = "";
+	int64_t dt;
 
 	if (pick_format(req, &f, colour) != 0)
 		return;
@@ -227,7 +228,9 @@ http_data(struct http_req *r)
 		var = gz ? BODY_CSV_GZ : BODY_CSV;
 	else
 		var = gz ? BODY_JSON_GZ : BODY_JSON;
-	if (data_behind(in, &m)) {
+	/* the time the data describes (unknown, or a ?colour= read: when it was pulled) */
+	dt = colour[0] == '\0' ? http_staleness_data_time(r, v) : 0;
+	if (data_behind(in, dt > 0 ? dt : m.refreshed_at)) {
 		store_view_release(v);
 		evhttp_add_header(out, "Retry-After", "1");
 		http_reply_error(req, 503, "behind",
@@ -235,9 +238,9 @@ http_data(struct http_req *r)
 		return;
 	}
 	record_body(rec, len, var, &body, &blen, &etag);
-	add_cache_headers(t, out, &m, etag);
-	clock_iso8601(m.refreshed_at, tmp);
-	evhttp_add_header(out, "X-Tpcd-Data-Time", tmp);
+	add_cache_headers(out, &m, etag);
+	if (colour[0] == '\0')
+		http_staleness_headers(r, v, out);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(v));
 	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
 	evhttp_add_header(out, "X-Tpcd-Colour", colour[0] ? colour : store_view_colour(v));

@@ -1,7 +1,7 @@
 /*
  * http_info.c — the read-only answers that are not data bodies: health, the brands and
- * aggregates a principal may read, the operator's status (refresh state, live snapshot)
- * and both colours' manifests. The router has checked access before any of these runs;
+ * aggregates a principal may read, the operator's status (refresh state, live snapshot,
+ * staleness, a held candidate and its failed guards) and both colours' manifests. The router has checked access before any of these runs;
  * they only read (the store through the thread's read views, the refresher's state
  * through refresh_status), never change anything.
  */
@@ -141,6 +141,8 @@ status_refresh_json(const struct refresh_status *st, int pinned)
 		    "refreshes_failed", (json_int_t)a->fail_count);
 		json_object_set_new(e, "ok", a->ok_count + a->fail_count == 0 ? json_null() :
 		    json_boolean(a->ok));
+		json_object_set_new(e, "result", a->ok_count + a->fail_count == 0 ?
+		    json_null() : json_string(a->ok ? "ok" : "error"));
 		json_object_set_new(e, "error", a->error ? json_string(a->error) : json_null());
 		json_array_append_new(aggs, e);
 	}
@@ -159,13 +161,57 @@ status_refresh_json(const struct refresh_status *st, int pinned)
 	return o;
 }
 
+/* A manifest's guard failures as a JSON list. */
+static json_t *
+status_failures_json(const struct manifest *m)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < m->nfailures; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s}", "check",
+		    m->failures[i].check, "brand", m->failures[i].brand, "aggregate",
+		    m->failures[i].aggregate, "message", m->failures[i].message));
+	return list;
+}
+
+/* The candidate the guards held back, or null: what failed, and where to look. */
+static json_t *
+status_held_json(struct store_view *v)
+{
+	const char *held = store_view_held(v);
+	struct manifest m;
+	json_t *o;
+	char ts[32];
+
+	if (held == NULL || store_view_manifest(v, held, &m) != 0) {
+		if (held != NULL)
+			manifest_free(&m);
+		return json_null();
+	}
+	clock_iso8601(m.created_at, ts);
+	o = json_pack("{s:s, s:I, s:s, s:o}", "colour", held, "generation",
+	    (json_int_t)m.generation, "created_at", ts, "failed", status_failures_json(&m));
+	manifest_free(&m);
+	return o;
+}
+
 void
 http_info_status(struct http_req *r)
 {
-	struct store_view *v = store_view_begin(r->t->rd);
 	struct refresh_status st;
-	json_t *o, *snap = json_null();
-	const char *colour = v ? store_view_colour(v) : NULL;
+	struct store_view *v;
+	json_t *o, *snap = json_null(), *guards = json_null(), *created = json_null(), *stale;
+	const char *colour;
+	size_t nstale = 0;
+
+	/*
+	 * The refresher's state first, then the store: a client that sees refresh N done
+	 * then sees what refresh N published (the other order could show the count of a
+	 * cycle beside the snapshot from before its flip).
+	 */
+	refresh_status(r->t->rt->rf, &st);
+	v = store_view_begin(r->t->rd);
+	colour = v ? store_view_colour(v) : NULL;
 
 	if (colour != NULL) {
 		struct manifest m;
@@ -178,16 +224,39 @@ http_info_status(struct http_req *r)
 		    (json_int_t)store_view_generation(v), "created_at",
 		    have ? json_string(ts) : json_null(), "source",
 		    have ? json_string(m.source) : json_null());
+		if (have && m.guards != NULL)
+			guards = json_pack("{s:s, s:o}", "result", m.guards, "failed",
+			    status_failures_json(&m));
+		if (have)
+			created = json_string(ts);
 		manifest_free(&m);
 	}
 	/* the pin lives in the store: what it says now, whichever instance set it */
-	refresh_status(r->t->rt->rf, &st);
 	o = status_refresh_json(&st, v != NULL && store_view_pinned(v));
 	refresh_status_free(&st);
+	stale = http_staleness_list(r, v, 0, &nstale);
+	json_object_set_new(o, "held", v ? status_held_json(v) : json_null());
 	store_view_release(v);
+	/* each aggregate's data time and staleness beside its refresh state */
+	for (size_t i = 0; i < json_array_size(stale); i++) {
+		json_t *e = json_array_get(json_object_get(o, "aggregates"), i),
+		    *s = json_array_get(stale, i);
+		if (e == NULL)
+			break;
+		json_object_set(e, "data_time", json_object_get(s, "data_time"));
+		json_object_set(e, "staleness_s", json_object_get(s, "staleness_s"));
+		json_object_set(e, "max_staleness_s", json_object_get(s, "max_staleness_s"));
+		json_object_set(e, "stale", json_object_get(s, "stale"));
+	}
+	json_decref(stale);
+	json_object_set_new(o, "stale", json_integer((json_int_t)nstale));
+	json_object_set_new(o, "guards_mode", json_string(r->t->rt->cf->guards_warn ? "warn" :
+	    "enforce"));
+	json_object_set_new(o, "guards", guards);
 	json_object_set_new(o, "active", colour ? json_string(colour) : json_null());
 	json_object_set_new(o, "generation", colour ?
 	    json_incref(json_object_get(snap, "generation")) : json_integer(0));
+	json_object_set_new(o, "created_at", created);
 	json_object_set_new(o, "snapshot", snap);
 	json_object_set_new(o, "version", json_string(TPCD_VERSION));
 	http_reply_json(r->req, 200, "OK", o);
@@ -213,9 +282,11 @@ http_info_snapshots(struct http_req *r)
 		json_object_set_new(mj, "colour", json_string(colours[i]));
 		json_object_set_new(mj, "active", json_boolean(active != NULL &&
 		    strcmp(active, colours[i]) == 0));
+		json_object_set_new(mj, "held", json_boolean(store_view_held(v) != NULL &&
+		    strcmp(store_view_held(v), colours[i]) == 0));
 		json_array_append_new(list, mj);
 	}
-	http_reply_json(r->req, 200, "OK", json_pack("{s:s?, s:o}", "active", active,
-	    "snapshots", list));
+	http_reply_json(r->req, 200, "OK", json_pack("{s:s?, s:s?, s:o}", "active", active,
+	    "held", v ? store_view_held(v) : NULL, "snapshots", list));
 	store_view_release(v);
 }

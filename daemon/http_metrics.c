@@ -48,6 +48,7 @@ http_metrics(struct http_req *r)
 	struct store_counters sc;
 	uint64_t gen = 0;
 	int64_t created = 0;
+	int held = 0;
 	int pinned = 0;
 	struct evbuffer *eb;
 	struct buf o;
@@ -60,14 +61,26 @@ http_metrics(struct http_req *r)
 		manifest_free(&m);
 		gen = store_view_generation(v);
 	}
+	held = v != NULL && store_view_held(v) != NULL;
 	if (v != NULL)
 		pinned = store_view_pinned(v);
-	store_view_release(v);
 	for (int i = 0; i < n; i++)
 		th[i] = &s->th[i].counters;
 	refresh_status(r->t->rt->rf, &st);
 	buf_init(&o);
 	metrics_render(&o, th, n, open_connections(s->port), &st, gen, created, pinned);
+	http_staleness_metrics(r, v, &o);
+	store_view_release(v);
+	buf_adds(&o, "# HELP tpcd_snapshot_held 1 while a candidate snapshot is held back by "
+	    "its publish guards.\n# TYPE tpcd_snapshot_held gauge\n");
+	buf_printf(&o, "tpcd_snapshot_held %d\n", held);
+	buf_adds(&o, "# HELP tpcd_guard_failures_total Publish guard checks failed, by "
+	    "check.\n# TYPE tpcd_guard_failures_total counter\n");
+	for (size_t i = 0; i < st.nguard_counts; i++)
+		buf_printf(&o, "tpcd_guard_failures_total{brand=\"%s\",aggregate=\"%s\","
+		    "check=\"%s\"} %llu\n", st.guard_counts[i].brand,
+		    st.guard_counts[i].aggregate, st.guard_counts[i].check,
+		    (unsigned long long)st.guard_counts[i].count);
 	store_counters(s->st, &sc);
 	metrics_render_store(&o, &sc, worker_pending(s->writer), worker_pending(s->hashers));
 	refresh_status_free(&st);

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -69,17 +70,82 @@ manifest_json(const struct manifest *m)
 
 	for (size_t i = 0; i < m->nentries; i++) {
 		const struct manifest_entry *e = &m->entries[i];
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:s?, "
+		json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:s?, "
 		    "s:s?, s:s?}", "brand", e->brand, "aggregate", e->aggregate, "ok", e->ok,
 		    "rows", (json_int_t)e->rows, "generation", (json_int_t)e->generation,
 		    "duration_ms", (json_int_t)e->duration_ms, "error", e->error,
-		    "data_timestamp", e->data_ts, "statement_handle", e->handle));
+		    "data_timestamp", e->data_ts, "statement_handle", e->handle);
+		if (e->data_time > 0) {
+			clock_iso8601(e->data_time, ts);
+			json_object_set_new(o, "data_time", json_string(ts));
+			json_object_set_new(o, "data_time_unix", json_integer(e->data_time));
+		}
+		json_array_append_new(list, o);
 	}
 	clock_iso8601(m->created_at, ts);
-	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:o}", "generation",
+	json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:o}", "generation",
 	    (json_int_t)m->generation, "colour", m->colour, "created_at", ts,
 	    "created_at_unix", (json_int_t)m->created_at, "source", m->source, "duration_ms",
 	    (json_int_t)m->duration_ms, "aggregates", list);
+	if (m->guards != NULL) {
+		json_t *failed = json_array();
+		for (size_t i = 0; i < m->nfailures; i++) {
+			const struct guard_failure *f = &m->failures[i];
+			json_array_append_new(failed, json_pack("{s:s, s:s, s:s?, s:s}", "check",
+			    f->check, "brand", f->brand, "aggregate", f->aggregate, "message",
+			    f->message));
+		}
+		json_object_set_new(j, "guards", json_pack("{s:s, s:o}", "result", m->guards,
+		    "failed", failed));
+	}
+	return j;
+}
+
+/* Appends one failed guard; its strings are copied. */
+void
+manifest_add_failure(struct manifest *m, const struct guard_failure *f)
+{
+	struct guard_failure *n;
+
+	m->failures = xreallocarray(m->failures, m->nfailures + 1, sizeof *m->failures);
+	n = &m->failures[m->nfailures++];
+	n->check = xstrdup(f->check);
+	n->brand = xstrdup(f->brand);
+	n->aggregate = dup_or_null(f->aggregate);
+	n->message = xstrdup(f->message);
+}
+
+/*
+ * An ISO 8601 time ("2026-11-25T21:00:00[.fff][Z|+09:00]", or a space for the T; no
+ * zone is UTC) as unix seconds; 0 when it does not read.
+ */
+int64_t
+manifest_data_time(const char *iso)
+{
+	struct tm tm;
+	const char *p;
+	int64_t t;
+	int off = 0, n = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (iso == NULL || sscanf(iso, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return 0;
+	p = iso + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+			return 0;
+		off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != '\0')
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (int64_t)timegm(&tm);
+	return t - off;
 }
 
 /* The manifest as the compact JSON text the store keeps; caller frees. */
@@ -136,7 +202,38 @@ read_entry(struct manifest *m, json_t *o, size_t i, char **cause)
 	e.rows = (uint64_t)rows;
 	e.generation = (uint64_t)gen;
 	e.duration_ms = dur;
+	if (json_is_integer(json_object_get(o, "data_time_unix")))
+		e.data_time = json_integer_value(json_object_get(o, "data_time_unix"));
 	manifest_add(m, &e);		/* copies the strings out of o */
+	return 0;
+}
+
+/* The guards' verdict, when the manifest has one. */
+static int
+read_guards(struct manifest *m, json_t *g, char **cause)
+{
+	json_t *failed, *o;
+	const char *result;
+	size_t i;
+
+	if (g == NULL || json_is_null(g))
+		return 0;
+	if (json_unpack(g, "{s:s, s:o}", "result", &result, "failed", &failed) != 0 ||
+	    !json_is_array(failed)) {
+		*cause = xstrdup("manifest: guards: no result and failed list");
+		return -1;
+	}
+	m->guards = xstrdup(result);
+	json_array_foreach(failed, i, o) {
+		struct guard_failure f = { NULL, NULL, NULL, NULL };
+		if (json_unpack(o, "{s:s, s:s, s:s}", "check", &f.check, "brand", &f.brand,
+		    "message", &f.message) != 0 ||
+		    opt_string(o, "aggregate", &f.aggregate) != 0) {
+			*cause = xasprintf("manifest: guards: failure %zu malformed", i);
+			return -1;
+		}
+		manifest_add_failure(m, &f);
+	}
 	return 0;
 }
 
@@ -175,6 +272,8 @@ manifest_read(struct manifest *m, const char *text, size_t len, char **cause)
 	json_array_foreach(list, i, o)
 		if (read_entry(m, o, i, cause) != 0)
 			goto out;
+	if (read_guards(m, json_object_get(j, "guards"), cause) != 0)
+		goto out;
 	rc = 0;
 out:
 	json_decref(j);
@@ -194,6 +293,10 @@ manifest_free(struct manifest *m)
 		free(m->entries[i].data_ts);
 		free(m->entries[i].handle);
 	}
+	for (size_t i = 0; i < m->nfailures; i++)
+		guard_failure_free(&m->failures[i]);
+	free(m->failures);
+	free(m->guards);
 	free(m->entries);
 	free(m->colour);
 	free(m->source);

@@ -8,7 +8,9 @@
  *
  * Publishing rules: a failed aggregate keeps its last good record and shows its error;
  * an aggregate whose content did not change keeps its record byte for byte (same ETag);
- * a cycle that changes nothing publishes nothing; while pinned nothing is published.
+ * a cycle that changes nothing publishes nothing; while pinned nothing is published; a
+ * candidate failing a publish guard (guard.c) is held in the inactive colour, not
+ * published (guards: warn publishes it and reports the failures).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "tpcd.h"
 
@@ -69,6 +72,8 @@ struct refresher {
 	size_t			 naggs;
 	int			 lease_mine;
 	char			*lease_holder;	/* another process, when it holds the lease */
+	struct refresh_guard_count *guard_counts;
+	size_t			 nguard_counts;
 	uint64_t		 fresh_failures;	/* copied from the source */
 	char			*fresh_error;
 };
@@ -148,10 +153,23 @@ cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 				p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
 				p->prev_handle = dup_or_null(e ? e->handle : NULL);
 			}
+			p->prev_data_time = e ? e->data_time : 0;
 		}
 	}
 	r->live_gen = m.generation;
 	manifest_free(&m);
+}
+
+/*
+ * The time the kept record's data describes: what the source said of this pull when it
+ * worked (new content, or the same content confirmed), else the live record's.
+ */
+static int64_t
+pull_data_time(const struct pull *p)
+{
+	if (p->wanted && p->state != PULL_FAILED && p->data_time > p->prev_data_time)
+		return p->data_time;
+	return p->prev_data_time;
 }
 
 static void
@@ -196,9 +214,114 @@ manifest_add_pull(struct manifest *m, const struct pull *p)
 		.duration_ms = p->duration_ms, .error = p->error,
 		.data_ts = fresh ? p->data_ts : p->prev_data_ts,
 		.handle = fresh ? p->handle : p->prev_handle,
+		.data_time = pull_data_time(p),
 	};
 
 	manifest_add(m, &e);	/* copies */
+}
+
+/*
+ * A cycle that changed nothing may still have confirmed the live data as newer: its
+ * data times move on in the live manifest (no new snapshot, the same ETags).
+ */
+static void
+cycle_touch(struct refresher *r)
+{
+	struct manifest m;
+	char *cause = NULL;
+	int changed = 0;
+
+	live_manifest(r, &m);
+	for (size_t i = 0; i < r->npulls && m.colour != NULL; i++) {
+		struct pull *p = &r->pulls[i];
+		const struct manifest_entry *e = manifest_find(&m, p->brand->id, p->agg->name);
+		int64_t t = pull_data_time(p);
+
+		if (e != NULL && t > e->data_time) {
+			((struct manifest_entry *)(uintptr_t)e)->data_time = t;
+			changed = 1;
+		}
+	}
+	if (changed && store_manifest_update(r->st, &m, &cause) != 0) {
+		log_warn("refresh: %s", cause);
+		free(cause);
+	}
+	manifest_free(&m);
+}
+
+/* The candidate's records (the changed ones encoded, the rest the live ones) and the live. */
+struct guard_src {
+	struct refresher	*r;
+	struct store_view	*v;
+	const int		*keep;		/* per pull: 1 new (recs), 0 the live one, -1 none */
+	struct buf		*recs;
+};
+
+static int
+guard_get_cb(void *arg, int live, const char *brand, const char *agg, const void **rec,
+    size_t *len)
+{
+	struct guard_src *g = arg;
+	const struct brand *b = config_find_brand(g->r->cf, brand);
+	const struct aggregate *a = catalog_find(g->r->cat, agg);
+	size_t i;
+
+	if (b == NULL || a == NULL)
+		return -1;
+	i = (size_t)(b - g->r->cf->brands) * g->r->cat->naggs + (size_t)(a - g->r->cat->aggs);
+	if (!live && i < g->r->npulls && g->keep[i] != 0) {
+		if (g->keep[i] < 0)
+			return -1;
+		*rec = g->recs[i].data;
+		*len = g->recs[i].len;
+		return 0;
+	}
+	return store_view_get(g->v, brand, agg, rec, len);
+}
+
+/* Counts each failed guard (for /metrics) and logs it. */
+static void
+guard_count(struct refresher *r, const struct manifest *m)
+{
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < m->nfailures; i++) {
+		const struct guard_failure *f = &m->failures[i];
+		const char *agg = f->aggregate ? f->aggregate : "";
+		size_t j;
+
+		for (j = 0; j < r->nguard_counts; j++)
+			if (strcmp(r->guard_counts[j].check, f->check) == 0 &&
+			    strcmp(r->guard_counts[j].brand, f->brand) == 0 &&
+			    strcmp(r->guard_counts[j].aggregate, agg) == 0)
+				break;
+		if (j == r->nguard_counts) {
+			r->guard_counts = xreallocarray(r->guard_counts, j + 1,
+			    sizeof *r->guard_counts);
+			r->guard_counts[j].check = xstrdup(f->check);
+			r->guard_counts[j].brand = xstrdup(f->brand);
+			r->guard_counts[j].aggregate = xstrdup(agg);
+			r->guard_counts[j].count = 0;
+			r->nguard_counts++;
+		}
+		r->guard_counts[j].count++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (m->nfailures > 0) {
+		/* the audit trail: which snapshot was held (or published regardless), and why */
+		json_t *failed = json_array();
+		for (size_t i = 0; i < m->nfailures && i < 20; i++)
+			json_array_append_new(failed, json_sprintf("%s %s%s%s", m->failures[i].check,
+			    m->failures[i].brand, m->failures[i].aggregate ? "/" : "",
+			    m->failures[i].aggregate ? m->failures[i].aggregate : ""));
+		audit_write(json_pack("{s:s, s:I, s:s, s:s, s:I, s:o}", "event", "guards",
+		    "generation", (json_int_t)m->generation, "colour", m->colour, "result",
+		    m->guards, "failures", (json_int_t)m->nfailures, "failed", failed));
+	}
+	for (size_t i = 0; i < m->nfailures; i++)
+		log_warn("guard %s failed on %s%s%s (generation %llu, %s): %s",
+		    m->failures[i].check, m->failures[i].brand, m->failures[i].aggregate ?
+		    "/" : "", m->failures[i].aggregate ? m->failures[i].aggregate : "",
+		    (unsigned long long)m->generation, m->guards, m->failures[i].message);
 }
 
 /*
@@ -299,10 +422,11 @@ cycle_finish(struct refresher *r, int ok, int published, char *error)
  * Writes the snapshot: the changed records (encoded already), the unchanged ones copied
  * from the live colour, the manifest. One write transaction, no encoding inside it, so
  * the writer lock (shared with the writer pool and the other instance) is held briefly.
+ * A candidate held by its guards is written all the same, but not made active.
  */
 static int
 cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs,
-    struct manifest *m, char **cause)
+    struct manifest *m, int held, char **cause)
 {
 	struct store_pub *pub = NULL;
 	struct buf prev;
@@ -336,7 +460,7 @@ cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs
 		manifest_add_pull(m, p);
 	}
 	m->duration_ms = wall_ms() - r->started_ms;
-	rc = store_pub_commit(pub, m, cause);
+	rc = held ? store_pub_stage(pub, m, cause) : store_pub_commit(pub, m, cause);
 	pub = NULL;
 out:
 	store_pub_abort(pub);
@@ -358,7 +482,7 @@ cycle_publish(struct refresher *r)
 	char *cause = NULL;
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
 	uint64_t gen;
-	int pinned, published = 0;
+	int pinned, published = 0, held = 0;
 	int *same = xcalloc(r->npulls ? r->npulls : 1, sizeof *same);
 
 	memset(&m, 0, sizeof m);
@@ -384,21 +508,38 @@ cycle_publish(struct refresher *r)
 	manifest_init(&m, gen, store_view_colour(v) != NULL &&
 	    strcmp(store_view_colour(v), "blue") == 0 ? "green" : "blue",
 	    r->started_ms / 1000, r->src->name);
+	if (nlive > 0 && nchanged > 0 && !pinned) {
+		/* the guards, on the candidate's records, before anything is written */
+		struct guard_src gs = { r, v, keep, recs };
+
+		guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, &gs, &m);
+		held = m.nfailures > 0 && !r->cf->guards_warn;
+		m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
+	}
 	store_view_release(v);
 	if (nlive == 0) {
 		cause = xstrdup("every aggregate failed; nothing published");
 		goto out;
 	}
 	if (nchanged > 0 && !pinned) {
-		if (cycle_write(r, gen, keep, recs, &m, &cause) != 0)
+		if (cycle_write(r, gen, keep, recs, &m, held, &cause) != 0)
 			goto out;
-		published = 1;
-	}
+		guard_count(r, &m);	/* once the verdict is in the store */
+		published = !held;
+	} else if (nchanged == 0)
+		cycle_touch(r);
 	seen_update(r, published, same);
-	if (nfailed > 0)
+	if (held)
+		cause = xasprintf("candidate generation %llu held: %zu guard checks failed "
+		    "(first: %s on %s%s%s: %s); the live snapshot stays",
+		    (unsigned long long)m.generation, m.nfailures, m.failures[0].check,
+		    m.failures[0].brand, m.failures[0].aggregate ? "/" : "",
+		    m.failures[0].aggregate ? m.failures[0].aggregate : "",
+		    m.failures[0].message);
+	else if (nfailed > 0)
 		cause = xasprintf("%zu aggregates failed; their last good data is served",
 		    nfailed);
-	cycle_finish(r, nfailed == 0, published, cause);
+	cycle_finish(r, nfailed == 0 && !held, published, cause);
 	cause = NULL;
 out:
 	if (cause != NULL)
@@ -649,11 +790,20 @@ refresh_request(struct refresher *r, const char *brand, const char *agg)
 	uint64_t runs;
 
 	pthread_mutex_lock(&r->mu);
-	free(r->req_brand);
-	free(r->req_agg);
-	/* Two different requests waiting merge into one full refresh. */
-	r->req_brand = r->requested ? NULL : dup_or_null(brand);
-	r->req_agg = r->requested ? NULL : dup_or_null(agg);
+	/* Requests waiting together merge into the least refresh covering both. */
+	if (r->requested) {
+		if (r->req_brand != NULL && (brand == NULL || strcmp(brand, r->req_brand))) {
+			free(r->req_brand);
+			r->req_brand = NULL;
+		}
+		if (r->req_agg != NULL && (agg == NULL || strcmp(agg, r->req_agg))) {
+			free(r->req_agg);
+			r->req_agg = NULL;
+		}
+	} else {
+		r->req_brand = dup_or_null(brand);
+		r->req_agg = dup_or_null(agg);
+	}
 	r->requested = 1;
 	runs = r->runs;
 	pthread_mutex_unlock(&r->mu);
@@ -709,6 +859,12 @@ refresh_stop(struct refresher *r)
 		free(r->aggs[i].handle);
 	}
 	free(r->aggs);
+	for (size_t i = 0; i < r->nguard_counts; i++) {
+		free(r->guard_counts[i].check);
+		free(r->guard_counts[i].brand);
+		free(r->guard_counts[i].aggregate);
+	}
+	free(r->guard_counts);
 	for (size_t i = 0; i < r->naggs; i++)
 		seen_clear(&r->seen[i]);
 	free(r->seen);
@@ -767,6 +923,15 @@ refresh_status(struct refresher *r, struct refresh_status *out)
 	out->aggs = xcalloc(r->naggs ? r->naggs : 1, sizeof *out->aggs);
 	for (size_t i = 0; i < r->naggs; i++)
 		agg_copy(&out->aggs[i], &r->aggs[i]);
+	out->nguard_counts = r->nguard_counts;
+	out->guard_counts = xcalloc(r->nguard_counts ? r->nguard_counts : 1,
+	    sizeof *out->guard_counts);
+	for (size_t i = 0; i < r->nguard_counts; i++) {
+		out->guard_counts[i] = r->guard_counts[i];
+		out->guard_counts[i].check = xstrdup(r->guard_counts[i].check);
+		out->guard_counts[i].brand = xstrdup(r->guard_counts[i].brand);
+		out->guard_counts[i].aggregate = xstrdup(r->guard_counts[i].aggregate);
+	}
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -784,6 +949,12 @@ refresh_status_free(struct refresh_status *st)
 		free(st->aggs[i].handle);
 	}
 	free(st->aggs);
+	for (size_t i = 0; i < st->nguard_counts; i++) {
+		free(st->guard_counts[i].check);
+		free(st->guard_counts[i].brand);
+		free(st->guard_counts[i].aggregate);
+	}
+	free(st->guard_counts);
 	free(st->last_error);
 	free(st->freshness_error);
 	free(st->source);

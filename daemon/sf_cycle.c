@@ -138,9 +138,13 @@ sf_cycle_freshness_apply(struct sf_source *s, struct sf_stmt *st)
 			continue;
 		free(p->error);
 		p->error = NULL;
+		/* a suspended table's refreshes stopped: the "every DT SUCCEEDED" guard fails */
+		p->source_failed = state != NULL && strcasecmp(state, "SUSPENDED") == 0;
 		if (ts != NULL) {
 			free(p->data_ts);
 			p->data_ts = xstrdup(ts);
+			/* the table is current as of its data timestamp (a NO_DATA refresh too) */
+			p->data_time = manifest_data_time(ts);
 		}
 		if (state != NULL && strcasecmp(state, "SUSPENDED") == 0)
 			p->error = xasprintf("dynamic table %s.%s is SUSPENDED: its refreshes "

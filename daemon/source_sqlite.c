@@ -1,7 +1,8 @@
 /*
  * source_sqlite.c — the embedded source: runs an aggregate's SQLite query against a
  * brand's database file (<sqlite dir>/<schema>.db, opened read-only) and fills a table,
- * checking the result's shape and types against the catalogue. All of one brand's
+ * checking the result's shape and types against the catalogue, and reads the time the
+ * data describes (its declared data time) in the same transaction. All of one brand's
  * aggregates in a cycle run in one read transaction: one source state per snapshot. Runs
  * on the refresh thread only; it never touches the store or HTTP.
  */
@@ -182,6 +183,34 @@ sqlite_begin(const struct config *cf, const struct brand *b, sqlite3 **dbp, char
 	return 0;
 }
 
+/*
+ * The time the brand's data describes, as the source declares it, read in the brand's
+ * transaction: meta 'data_time' (ISO 8601; no zone is UTC), else its newest order (local
+ * Asia/Seoul wall-clock time, UTC+9). Unix seconds, or 0 when neither reads.
+ */
+static int64_t
+sqlite_data_time(sqlite3 *db)
+{
+	static const char *const q[2] = {
+		"SELECT value FROM meta WHERE key = 'data_time'",
+		"SELECT max(ordered_at) FROM orders",
+	};
+	int64_t t = 0;
+
+	for (int i = 0; i < 2 && t == 0; i++) {
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+			t = manifest_data_time((const char *)sqlite3_column_text(st, 0));
+			if (i == 1 && t != 0)
+				t -= 9 * 3600;
+		}
+		sqlite3_finalize(st);
+	}
+	return t;
+}
+
 /* Ends the read transaction (it wrote nothing, so nothing can fail that matters). */
 static void
 sqlite_end(sqlite3 *db, char *path)
@@ -253,6 +282,7 @@ sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void 
 		const struct brand *b = p[i].brand;
 		sqlite3 *db = NULL;
 		char *path = NULL, *err = NULL;
+		int64_t data_time = 0;
 		size_t end;
 
 		for (end = i; end < n && p[end].brand == b; end++)
@@ -265,14 +295,16 @@ sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void 
 				free(err);
 				return;		/* shutting down: done is not called */
 			}
-			if (db == NULL && err == NULL && path == NULL)
-				sqlite_begin(s->cf, b, &db, &path, &err);
+			if (db == NULL && err == NULL && path == NULL &&
+			    sqlite_begin(s->cf, b, &db, &path, &err) == 0)
+				data_time = sqlite_data_time(db);	/* the same state */
 			if (err != NULL) {	/* the brand's database cannot be read */
 				table_init(&p[j].table, p[j].agg->ncols);
 				p[j].error = xstrdup(err);
 				p[j].state = PULL_FAILED;
 				continue;
 			}
+			p[j].data_time = data_time;
 			sqlite_pull_timed(src, db, path, &p[j]);
 		}
 		sqlite_end(db, path);

@@ -563,29 +563,35 @@ store_forget(struct store *st, int colour)
 }
 
 /*
- * Writes the manifest, commits the new colour, validates it and makes it active.
- * Frees p whatever happens. On failure the active snapshot is untouched.
+ * Writes the manifest, commits the new colour and validates it; then makes it active, or
+ * (hold) records it as the held candidate: complete and inspectable, not live. Frees p
+ * whatever happens. On failure the active snapshot is untouched.
  */
-int
-store_pub_commit(struct store_pub *p, const struct manifest *m, char **cause)
+static int
+pub_finish(struct store_pub *p, const struct manifest *m, int hold, char **cause)
 {
 	struct store *st = p->st;
 	int target = p->target, rc;
 	uint64_t gen = p->generation;
 	char mkey[32], gkey[32], gval[32], *manifest_json = manifest_encode(m);
+	MDB_val hk = { 4, (void *)(uintptr_t)"held" };
 
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[target]);
 	snprintf(gkey, sizeof gkey, "generation.%s", colour_names[target]);
 	snprintf(gval, sizeof gval, "%" PRIu64, gen);
 	if ((rc = meta_put(p->txn, st->meta, mkey, manifest_json, strlen(manifest_json))) ||
 	    (rc = meta_put(p->txn, st->meta, gkey, gval, strlen(gval))) ||
-	    (rc = meta_put(p->txn, st->meta, "generation", gval, strlen(gval)))) {
-		if (rc == MDB_MAP_FULL)
-			atomic_fetch_add(&st->map_full, 1);
-		*cause = xasprintf("store: writing manifest: %s", mdb_strerror(rc));
-		free(manifest_json);
-		store_pub_abort(p);
-		return -1;
+	    (rc = meta_put(p->txn, st->meta, "generation", gval, strlen(gval))) ||
+	    (rc = hold ? meta_put(p->txn, st->meta, "held", colour_names[target],
+	    strlen(colour_names[target])) : mdb_del(p->txn, st->meta, &hk, NULL)) != 0) {
+		if (rc != MDB_NOTFOUND) {
+			if (rc == MDB_MAP_FULL)
+				atomic_fetch_add(&st->map_full, 1);
+			*cause = xasprintf("store: writing manifest: %s", mdb_strerror(rc));
+			free(manifest_json);
+			store_pub_abort(p);
+			return -1;
+		}
 	}
 	free(manifest_json);
 	rc = txn_commit(p->st, p->txn);
@@ -598,9 +604,24 @@ store_pub_commit(struct store_pub *p, const struct manifest *m, char **cause)
 	}
 	if (store_validate(st, target, gen, cause) != 0) {
 		store_forget(st, target);
+		if (hold)
+			meta_write(st, "held", NULL);
 		return -1;
 	}
-	return store_set_active(st, target, cause);
+	return hold ? 0 : store_set_active(st, target, cause);
+}
+
+int
+store_pub_commit(struct store_pub *p, const struct manifest *m, char **cause)
+{
+	return pub_finish(p, m, 0, cause);
+}
+
+/* Like store_pub_commit, but the new colour is held, not made active. */
+int
+store_pub_stage(struct store_pub *p, const struct manifest *m, char **cause)
+{
+	return pub_finish(p, m, 1, cause);
 }
 
 void
@@ -629,9 +650,15 @@ store_swap(struct store *st, char **cause)
 	other = active == 0 ? 1 : 0;
 	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[other]);
 	int have = active >= 0 && meta_get(txn, st->meta, mkey, &v) == 0;
+	int held = meta_get(txn, st->meta, "held", &v) == 0 && colour_index(&v) == other;
 	txn_abort(st, txn);
 	if (!have) {
 		*cause = xstrdup("no other snapshot to swap to");
+		return -1;
+	}
+	if (held) {
+		*cause = xasprintf("the %s colour holds a candidate held by the publish guards; "
+		    "publish it with force, or discard it", colour_names[other]);
 		return -1;
 	}
 	return store_set_active(st, other, cause);
@@ -1041,4 +1068,108 @@ store_view_pinned(struct store_view *v)
 	MDB_val val;
 
 	return meta_get(v->txn, v->rd->st->meta, "pinned", &val) == 0;
+}
+
+/* The colour holding a candidate the guards held back, or NULL. */
+const char *
+store_view_held(struct store_view *v)
+{
+	MDB_val val;
+	int c;
+
+	if (meta_get(v->txn, v->rd->st->meta, "held", &val) != 0 ||
+	    (c = colour_index(&val)) < 0 || c == v->colour)
+		return NULL;
+	return colour_names[c];
+}
+
+/*
+ * Ends the hold, in one write transaction: publish makes the held colour active, lifts
+ * the pin (a forced publish overrides a rollback's) and records in its manifest that it
+ * went live by force; otherwise its manifest goes, so nothing can make it active.
+ * 0, 1 when no candidate is held, or -1; *cause either way but 0.
+ */
+int
+store_held_release(struct store *st, int publish, char **cause)
+{
+	MDB_val v, hk = { 4, (void *)(uintptr_t)"held" };
+	MDB_val pk = { 6, (void *)(uintptr_t)"pinned" };
+	MDB_txn *txn;
+	struct manifest m;
+	char mkey[32], *text = NULL, *why = NULL;
+	int c, rc;
+
+	memset(&m, 0, sizeof m);
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		goto fail;
+	if (meta_get(txn, st->meta, "held", &v) != 0 || (c = colour_index(&v)) < 0 ||
+	    c == active_colour(st, txn)) {
+		txn_abort(st, txn);
+		*cause = xstrdup("no candidate is held");
+		return 1;
+	}
+	snprintf(mkey, sizeof mkey, "manifest.%s", colour_names[c]);
+	MDB_val mk = { strlen(mkey), mkey };
+	if (publish && meta_get(txn, st->meta, mkey, &v) == 0 &&
+	    manifest_read(&m, v.mv_data, v.mv_size, &why) == 0) {
+		free(m.guards);
+		m.guards = xstrdup("forced");
+		text = manifest_encode(&m);
+	}
+	free(why);
+	manifest_free(&m);
+	if ((rc = mdb_del(txn, st->meta, &hk, NULL)) != 0 ||
+	    (rc = publish ? meta_put(txn, st->meta, "active", colour_names[c],
+	    strlen(colour_names[c])) : mdb_del(txn, st->meta, &mk, NULL)) != 0 ||
+	    (text != NULL && (rc = meta_put(txn, st->meta, mkey, text, strlen(text))) != 0) ||
+	    (publish && (rc = mdb_del(txn, st->meta, &pk, NULL)) != 0 && rc != MDB_NOTFOUND)) {
+		txn_abort(st, txn);
+		goto fail;
+	}
+	if ((rc = txn_commit(st, txn)) != 0)
+		goto fail;
+	free(text);
+	return 0;
+fail:
+	free(text);
+	*cause = xasprintf("store: %s: %s", publish ? "publish" : "discard", mdb_strerror(rc));
+	return -1;
+}
+
+/*
+ * Rewrites the live colour's manifest (a refresh that found the data unchanged but
+ * newer: its data times move on). Only while m's colour and generation are still the
+ * active ones; 0, or -1 and *cause.
+ */
+int
+store_manifest_update(struct store *st, const struct manifest *m, char **cause)
+{
+	MDB_txn *txn;
+	uint64_t gen;
+	char mkey[32], gkey[32], *text;
+	int rc, active;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		goto fail;
+	active = active_colour(st, txn);
+	snprintf(gkey, sizeof gkey, "generation.%s", m->colour);
+	if (active < 0 || strcmp(colour_names[active], m->colour) != 0 ||
+	    meta_get_u64(txn, st->meta, gkey, &gen) != 0 || gen != m->generation) {
+		txn_abort(st, txn);
+		return 0;	/* another publish or a swap came first: nothing to update */
+	}
+	snprintf(mkey, sizeof mkey, "manifest.%s", m->colour);
+	text = manifest_encode(m);
+	rc = meta_put(txn, st->meta, mkey, text, strlen(text));
+	free(text);
+	if (rc != 0) {
+		txn_abort(st, txn);
+		goto fail;
+	}
+	if ((rc = txn_commit(st, txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	*cause = xasprintf("store: updating the manifest: %s", mdb_strerror(rc));
+	return -1;
 }

@@ -171,6 +171,7 @@ struct config {
 	size_t		 http_max_header;
 	size_t		 http_max_body;
 	int		 http_max_connections;	/* per serving thread */
+	int		 guards_warn;		/* guards: warn (publish and report) or enforce */
 	char		**cors_origins;		/* http.cors_origins: scheme://host[:port] */
 	size_t		 ncors_origins;
 	struct auth_conf auth;
@@ -276,6 +277,40 @@ struct param {
 	char	*value;		/* as written in YAML; bound as integer when it parses as one */
 };
 
+/*
+ * Publish guards (guard.c evaluates them). Per aggregate, with the catalogue's guards:
+ * as defaults; -1 (or NULL lists) where the aggregate does not override.
+ */
+struct guard_total {
+	char		*column;
+	double		 max_change;	/* percent of the live colour's total */
+};
+struct agg_guards {
+	long		 min_rows;		/* -1: inherit */
+	double		 max_row_change;	/* percent; < 0: inherit; 0: no limit */
+	struct guard_total *totals;		/* max_total_change */
+	size_t		 ntotals;
+	char		**non_negative;		/* columns, beside those of non_negative_units */
+	size_t		 nnon_negative;
+	char		**nullable;		/* dimension columns that may hold NULL */
+	size_t		 nnullable;
+};
+/* One side of a cross-aggregate check: fn(column) [by key | by month(key)] in aggregate */
+enum guard_fn { GUARD_SUM, GUARD_COUNT, GUARD_LAST };
+struct guard_side {
+	enum guard_fn	 fn;
+	char		*column;	/* NULL for count(*) */
+	char		*key;		/* NULL: one total */
+	int		 key_month;	/* key is month(col): its first 7 characters */
+	char		*aggregate;
+};
+struct guard_check {
+	char		*name;
+	char		*text;		/* as declared, for messages */
+	struct guard_side side[2];
+	int		 common_keys;	/* keys: common: compare where both sides have the key */
+};
+
 struct aggregate {
 	char		*name;
 	char		*relation;
@@ -289,6 +324,8 @@ struct aggregate {
 	char		*snowflake_sql;	/* template contents */
 	struct column	*cols;
 	size_t		 ncols;
+	int64_t		 max_staleness;	/* seconds; -1: the catalogue's; 0: no limit */
+	struct agg_guards guards;
 };
 
 struct catalog {
@@ -297,12 +334,30 @@ struct catalog {
 	size_t		 nparams;
 	struct aggregate *aggs;
 	size_t		 naggs;
+	int64_t		 max_staleness;	/* seconds, the default; 0: no limit */
+	struct agg_guards guards;	/* the defaults */
+	char		**non_negative_units;	/* measures in these units are >= 0 */
+	size_t		 nnon_negative_units;
+	char		**percent_units;	/* measures in these units are in [0, 100] */
+	size_t		 npercent_units;
+	struct guard_check *checks;	/* per brand, across its aggregates */
+	size_t		 nchecks;
 };
 
 struct catalog	*catalog_load(const char *path, char **cause);
 void		 catalog_free(struct catalog *);
 const struct aggregate *catalog_find(const struct catalog *, const char *name);
 const char	*col_type_name(enum col_type);
+int64_t		 catalog_max_staleness(const struct catalog *, const struct aggregate *);
+
+/* catalog_guards.c: the guards: declarations of the catalogue and its aggregates */
+struct ydoc;
+struct yaml_node_s;
+void	catalog_guards_init(struct agg_guards *);
+int	catalog_guards_parse(struct ydoc *, struct yaml_node_s *, struct catalog *,
+	    struct agg_guards *, int top, char **cause);
+int	catalog_guards_resolve(struct catalog *, char **cause);
+void	catalog_guards_free(struct agg_guards *);
 
 /* table.c: a result set held in memory; strings live in one arena */
 enum cell_kind { CELL_NULL, CELL_INT, CELL_DOUBLE, CELL_TEXT };
@@ -348,6 +403,9 @@ struct pull {
 	char			*data_ts;	/* lineage of what was pulled */
 	char			*handle;	/* the upstream statement behind it */
 	char			*prev_handle;
+	int64_t			 data_time;	/* unix seconds the data describes; 0: unknown */
+	int64_t			 prev_data_time;	/* of the live record (from the manifest) */
+	int			 source_failed;	/* the upstream stopped refreshing (a SUSPENDED DT) */
 	int64_t			 duration_ms;
 	uint64_t		 rows;		/* set by refresh: of the record kept */
 	uint64_t		 generation;
@@ -525,6 +583,14 @@ struct manifest_entry {
 	char		*error;		/* NULL: none */
 	char		*data_ts;	/* lineage of the record kept; NULL: unknown */
 	char		*handle;	/* the upstream statement behind it; NULL: none */
+	int64_t		 data_time;	/* unix seconds its data describes; 0: unknown */
+};
+/* One failed publish guard: which check, on what, and why. */
+struct guard_failure {
+	char		*check;		/* min_rows, max_row_change, ..., or a check's name */
+	char		*brand;
+	char		*aggregate;	/* NULL: the brand as a whole */
+	char		*message;
 };
 struct manifest {
 	uint64_t		 generation;
@@ -535,6 +601,9 @@ struct manifest {
 	struct manifest_entry	*entries;
 	size_t			 nentries;
 	size_t			 cap;
+	char			*guards;	/* passed | held | warned | forced; NULL: unknown */
+	struct guard_failure	*failures;	/* of the guards, when they ran */
+	size_t			 nfailures;
 };
 void	manifest_init(struct manifest *, uint64_t generation, const char *colour,
 	    int64_t created_at, const char *source);
@@ -545,6 +614,18 @@ struct json_t *manifest_json(const struct manifest *);
 char	*manifest_encode(const struct manifest *);	/* caller frees */
 int	manifest_read(struct manifest *, const char *text, size_t len, char **cause);
 void	manifest_free(struct manifest *);
+void	manifest_add_failure(struct manifest *, const struct guard_failure *);
+int64_t	manifest_data_time(const char *iso);
+
+/* guard.c: publish guards, evaluated on a candidate snapshot before it goes live */
+/* Reads one record of the candidate (live 0) or the live snapshot (live 1); 0 or -1. */
+typedef int (*guard_get_fn)(void *arg, int live, const char *brand, const char *agg,
+	    const void **rec, size_t *len);
+int	guard_parse_check(const struct catalog *, struct guard_check *, const char *text,
+	    char **cause);
+void	guard_run(const struct config *, const struct catalog *, const struct pull *,
+	    size_t npulls, guard_get_fn, void *arg, struct manifest *out);
+void	guard_failure_free(struct guard_failure *);
 
 /* store.c: LMDB, blue/green snapshots */
 struct store;
@@ -573,6 +654,10 @@ int	store_pub_prev(struct store_pub *, const char *brand, const char *agg,
 int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 	    const void *rec, size_t len, char **cause);
 int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
+int	store_pub_stage(struct store_pub *, const struct manifest *, char **cause);
+const char *store_view_held(struct store_view *);	/* the held colour, or NULL */
+int	store_held_release(struct store *, int publish, char **cause);
+int	store_manifest_update(struct store *, const struct manifest *, char **cause);
 void	store_pub_abort(struct store_pub *);
 int	store_swap(struct store *, char **cause);
 enum store_lease {
@@ -639,6 +724,13 @@ struct refresh_agg {
 	uint64_t	 ok_count;	/* monotonic while the refresher runs */
 	uint64_t	 fail_count;
 };
+/* Publish guards that failed so far, counted per check, brand and aggregate. */
+struct refresh_guard_count {
+	char		*check;
+	char		*brand;
+	char		*aggregate;	/* "" for the brand as a whole */
+	uint64_t	 count;
+};
 /* The refresh state at one instant, copied under the refresher's lock; all owned. */
 struct refresh_status {
 	int		 refreshing;
@@ -660,6 +752,8 @@ struct refresh_status {
 	char		*lease_holder;	/* NULL: nobody known */
 	struct refresh_agg *aggs;	/* brand-major, in config and catalog order */
 	size_t		 naggs;
+	struct refresh_guard_count *guard_counts;
+	size_t		 nguard_counts;
 };
 void	refresh_status(struct refresher *, struct refresh_status *);
 void	refresh_status_free(struct refresh_status *);

@@ -4,7 +4,9 @@
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,          -- 'as_of' (YYYY-MM-DD: the day the analyses are "run"), 'seed', 'brand',
                                    -- 'coverage_start' (YYYY-MM-DD: the first day whose orders
-                                   -- are all in the data; absent: the first order's day)
+                                   -- are all in the data; absent: the first order's day),
+                                   -- 'data_time' (ISO 8601, UTC unless a zone is given: the
+                                   -- time the data describes; absent: the newest order)
   value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS members (

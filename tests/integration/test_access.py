@@ -142,9 +142,9 @@ PATHS = [
     "/v1/brands/a/aggregates/mau_users?brand=b",
     # operations and administration
     "/v1/status", "/v1/snapshots", "/v1/refresh", "/v1/swap", "/v1/rollback", "/v1/pin",
-    "/v1/unpin", "/v1/sessions",
+    "/v1/unpin", "/v1/publish", "/v1/discard", "/v1/sessions",
     "/v1/sessions/ffffffffffff", "/v1/tokens", "/v1/tokens/nosuch/revoke", "/v1/login",
-    "/v1", "/v1/", "/v1/nope", "/healthz", "/_stcore/health", "/metrics", "/",
+    "/v1", "/v1/", "/v1/nope", "/healthz", "/readyz", "/_stcore/health", "/metrics", "/",
 ]
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE")
 SEG_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -164,6 +164,8 @@ ROUTES = [
     (("v1", "rollback"), ("POST",), True, None, None, 409),
     (("v1", "pin"), ("POST",), True, None, None, 200),
     (("v1", "unpin"), ("POST",), True, None, None, 200),
+    (("v1", "publish"), ("POST",), True, None, None, 409),	# no candidate held
+    (("v1", "discard"), ("POST",), True, None, None, 409),
     (("v1", "sessions"), GET, True, None, None, 200),
     (("v1", "sessions", "*"), ("DELETE",), True, None, None, 404),	# no such session
     (("v1", "tokens"), GET, True, None, None, 200),
@@ -185,7 +187,7 @@ def expected(principal, method, full):
     """The access policy (README "Access control"), restated independently."""
     path, _, query = full.partition("?")
     if not (path == "/v1" or path.startswith("/v1/")):
-        if path in ("/healthz", "/_stcore/health"):
+        if path in ("/healthz", "/readyz", "/_stcore/health"):
             return 200 if method in GET else 405
         if path == "/metrics":		# open on the loopback, where the test runs
             return 200 if method in GET else 405

@@ -200,6 +200,28 @@ def test_live_responses_match_the_document():
         call("POST", "/v1/rollback", status=200)
         call("POST", "/v1/swap", status=200)
         call("GET", "/v1/status", status=200)
+        call("GET", "/readyz", token=None, status=200)
+
+        # publish guards: a candidate that lost most months of orders is held
+        call("POST", "/v1/unpin", status=200)		# the rollback pinned
+        call("POST", "/v1/discard", status=409)
+
+        def shrink_and_refresh(before):
+            c = sqlite3.connect(os.path.join(t.source_dir, "brand_a.db"))
+            c.execute("DELETE FROM order_lines WHERE order_id IN (SELECT order_id FROM "
+                      "orders WHERE ordered_at < ?)", (before,))
+            c.execute("DELETE FROM orders WHERE ordered_at < ?", (before,))
+            c.commit()
+            c.close()
+            check(t.refresh_and_wait()["held"] is not None, "a held candidate")
+        shrink_and_refresh("2025-10-01")
+        call("GET", "/v1/status", status=200)
+        call("GET", "/v1/snapshots", status=200)
+        call("POST", "/v1/publish", headers=js, body="{}", status=409)
+        call("POST", "/v1/publish", headers=js, body='{"force":true}', status=200)
+        shrink_and_refresh("2025-12-01")
+        call("POST", "/v1/discard", status=200)
+        call("POST", "/v1/refresh", headers=js, body='{"aggregate":"nope"}', status=404)
 
         # sessions and tokens
         sid = call("GET", "/v1/sessions", status=200).json()["sessions"][0]["id"]

@@ -155,7 +155,8 @@ def test_every_fault():
             before = w.sf.get("/v1/brands/a/aggregates/mau_users").body
             ts += 60
             w.fs.reset()
-            w.fs.touch("a", "mau_users", ts, change="UPDATE {T} SET ORDERS = ORDERS + 1")
+            # MAU, not ORDERS: orders must still add up across aggregates (publish guards)
+            w.fs.touch("a", "mau_users", ts, change="UPDATE {T} SET MAU = MAU + 1")
             f = dict(fault)
             f.setdefault("count", 1)
             f["match"] = "DT_BRAND_A_MAU_USERS"

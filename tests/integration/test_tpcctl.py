@@ -258,7 +258,8 @@ def test_status_shows_the_pin_and_each_result():
         check("pinned        no" in lines, out.stdout)
         head = lines.index(next(l for l in lines if l.startswith("brand ")))
         cols = lines[head].split()
-        eq(cols, ["brand", "aggregate", "rows", "generation", "result", "error"])
+        eq(cols, ["brand", "aggregate", "rows", "generation", "result", "data_time",
+                  "staleness_s", "error"])
         rows = [l.split() for l in lines[head + 2:]]
         eq(len(rows), len(t.status()["aggregates"]))
         check(all(r[4] == "ok" for r in rows), "every result ok: %s" % out.stdout)
@@ -268,7 +269,8 @@ def test_status_shows_the_pin_and_each_result():
               out.stdout)
         eq(ctl(url, "unpin").returncode, 0)
         out = ctl(url, "-o", "csv", "status")
-        eq(out.stdout.splitlines()[0], "brand,aggregate,rows,generation,result,error")
+        eq(out.stdout.splitlines()[0],
+           "brand,aggregate,rows,generation,result,data_time,staleness_s,error")
         check(all(l.split(",")[4] == "ok" for l in out.stdout.splitlines()[1:]),
               out.stdout)
 
