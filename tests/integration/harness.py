@@ -146,6 +146,40 @@ def demo_workdir(brands=(("a", "brand_a"), ("b", "brand_b")), seed=1):
     return work
 
 
+_BIG_CATALOG = """
+params: {}
+aggregates:
+  - name: order_lines
+    relation: ORDER_LINES
+    title_en: Every order line
+    title_ko: 모든 주문 라인
+    description: The raw order lines, as a large body for serving tests.
+    sqlite: lines.sql
+    columns:
+      - {name: copy, type: int64, role: dimension, unit: none}
+      - {name: order_id, type: int64, role: dimension, unit: none}
+      - {name: line_no, type: int64, role: dimension, unit: none}
+      - {name: product_id, type: int64, role: dimension, unit: none}
+      - {name: qty, type: int64, role: measure, unit: count}
+      - {name: unit_price, type: int64, role: measure, unit: KRW}
+"""
+
+
+def big_catalog(work, copies):
+    """A catalogue in work/catalog with one aggregate: every order line of the demo source,
+    repeated copies times, for tests that need a large body. Returns its path."""
+    catdir = os.path.join(work, "catalog")
+    os.mkdir(catdir)
+    with open(os.path.join(catdir, "aggregates.yaml"), "w") as f:
+        f.write(_BIG_CATALOG)
+    union = " UNION ALL ".join("SELECT %d%s" % (i, " AS copy" if i == 1 else "")
+                               for i in range(1, copies + 1))
+    with open(os.path.join(catdir, "lines.sql"), "w") as f:
+        f.write("SELECT k.copy, order_id, line_no, product_id, qty, unit_price "
+                "FROM order_lines, (%s) k ORDER BY k.copy, order_id, line_no" % union)
+    return os.path.join(catdir, "aggregates.yaml")
+
+
 def write_config(path, port, state_dir, source_dir, brands, catalog=CATALOG,
                  refresh_interval=3600, threads=2, extra="", source=None, auth=ADMIN_AUTH):
     """source: a YAML block replacing the default sqlite source (e.g. snowflake).

@@ -91,23 +91,6 @@ def test_etag_changes_exactly_when_content_changes():
         check(any("(renamed)" in str(r) for r in body["rows"]), "new content served")
 
 
-BIG_CATALOG = """
-params: {}
-aggregates:
-  - name: order_lines
-    relation: ORDER_LINES
-    title_en: Every order line
-    title_ko: 모든 주문 라인
-    description: The raw order lines, as a large body for serving tests.
-    sqlite: lines.sql
-    columns:
-      - {name: copy, type: int64, role: dimension, unit: none}
-      - {name: order_id, type: int64, role: dimension, unit: none}
-      - {name: line_no, type: int64, role: dimension, unit: none}
-      - {name: product_id, type: int64, role: dimension, unit: none}
-      - {name: qty, type: int64, role: measure, unit: count}
-      - {name: unit_price, type: int64, role: measure, unit: KRW}
-"""
 
 
 def slow_get(port, path, token):
@@ -127,16 +110,9 @@ def slow_get(port, path, token):
 @test
 def test_slow_client_keeps_a_whole_body_across_publishes():
     work = demo_copy()
-    catdir = os.path.join(work, "catalog")
-    os.mkdir(catdir)
-    with open(os.path.join(catdir, "aggregates.yaml"), "w") as f:
-        f.write(BIG_CATALOG)
-    with open(os.path.join(catdir, "lines.sql"), "w") as f:
-        # three copies: a body well past the kernel's socket buffers (tcp_wmem max 4 MiB)
-        f.write("SELECT k.copy, order_id, line_no, product_id, qty, unit_price "
-                "FROM order_lines, (SELECT 1 AS copy UNION ALL SELECT 2 UNION ALL SELECT 3) k"
-                " ORDER BY k.copy, order_id, line_no")
-    with Tpcd(workdir=work, catalog=os.path.join(catdir, "aggregates.yaml"),
+    # three copies: a body well past the kernel's socket buffers (tcp_wmem max 4 MiB)
+    catalog = harness.big_catalog(work, 3)
+    with Tpcd(workdir=work, catalog=catalog,
               extra="http:\n  timeout: 300\n").start() as t:
         path = "/v1/brands/a/aggregates/order_lines"
         whole = t.get(path).body

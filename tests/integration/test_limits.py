@@ -365,38 +365,14 @@ def test_one_daemon_per_address():
         t.close()
 
 
-BIG_CATALOG = """
-params: {}
-aggregates:
-  - name: order_lines
-    relation: ORDER_LINES
-    title_en: Every order line
-    title_ko: 모든 주문 라인
-    description: The raw order lines, as a large body.
-    sqlite: lines.sql
-    columns:
-      - {name: copy, type: int64, role: dimension, unit: none}
-      - {name: order_id, type: int64, role: dimension, unit: none}
-      - {name: line_no, type: int64, role: dimension, unit: none}
-      - {name: product_id, type: int64, role: dimension, unit: none}
-      - {name: qty, type: int64, role: measure, unit: count}
-      - {name: unit_price, type: int64, role: measure, unit: KRW}
-"""
 
 
 @test
 def test_resets_mid_body_then_sigterm_exits_at_once():
     work = demo_copy()
-    catdir = os.path.join(work, "catalog")
-    os.mkdir(catdir)
-    with open(os.path.join(catdir, "aggregates.yaml"), "w") as f:
-        f.write(BIG_CATALOG)
-    with open(os.path.join(catdir, "lines.sql"), "w") as f:
-        f.write("SELECT k.copy, order_id, line_no, product_id, qty, unit_price "
-                "FROM order_lines, (SELECT 1 AS copy UNION ALL SELECT 2) k"
-                " ORDER BY k.copy, order_id, line_no")
+    catalog = harness.big_catalog(work, 2)
     t = Tpcd(workdir=work, brands=ONE_BRAND, threads=1,
-             catalog=os.path.join(catdir, "aggregates.yaml"),
+             catalog=catalog,
              extra="shutdown_timeout: 60\nhttp:\n  timeout: 120\n")
     t.start()
     try:
