@@ -1,9 +1,10 @@
 /*
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
- * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
- * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
- * and fetches partitions. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
- * for the decoding); elsewhere it is a struct source.
+ * each of its four files offers the others. sf_cycle.c runs the refresh cycle,
+ * sf_point.c keeps every brand at one point in time, sf_stmt.c sends, polls, retries and
+ * cancels statements, sf_result.c decodes results and fetches partitions. Only those
+ * include it (and tests/fuzz/fuzz_sfresult.c, for the decoding); elsewhere it is a
+ * struct source.
  */
 #ifndef SNOWFLAKE_H
 #define SNOWFLAKE_H
