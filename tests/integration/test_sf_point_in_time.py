@@ -5,14 +5,19 @@ refresh: its cross-aggregate totals agree. The table is read again AT(TIMESTAMP 
 cycle's point in time); the manifest records that point. A later cycle publishes the
 new state, again consistent. Without Time Travel data the brand keeps its last snapshot
 whole. Pulls run one at a time (max_statements: 1) so the order of reads is known, and
-guards: warn lets a split snapshot be published, so that it would be seen here."""
+guards: warn lets a split snapshot be published, so that it would be seen here. And the
+fake's own Time Travel, spoken to directly: versions, both timestamp forms, 000707."""
 
+import json
 import os
 import shutil
 import sqlite3
 import tempfile
+import time
+import urllib.error
+import urllib.request
 
-from harness import Tpcd, check, eq, make_demo, run_tests, test, wait_for
+from harness import DEADLINE, Tpcd, check, eq, make_demo, run_tests, test
 from sfworld import CAT, T0, Fakesnow, agg_status, dt_name, snowflake_source
 
 # pulls of brand a, in catalogue order: mau_users, region_sales, hourly_sales,
@@ -222,6 +227,90 @@ def test_no_time_travel_keeps_the_brand_whole():
         eq(newer[month]["region orders"], before[month]["region orders"] + 1, "the order")
     finally:
         w.close()
+
+
+def sql(fs, statement):
+    """One statement straight to the fake (OAuth token): (HTTP status, body)."""
+    req = urllib.request.Request(
+        fs.url + "/api/v2/statements", method="POST",
+        data=json.dumps({"statement": statement, "database": "TPCD",
+                         "warehouse": "W"}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json",
+                 "User-Agent": "test/1", "Authorization": "Bearer sesame",
+                 "X-Snowflake-Authorization-Token-Type": "OAUTH"})
+    try:
+        with urllib.request.urlopen(req, timeout=DEADLINE) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def show_ts(fs):
+    status, body = sql(fs, "SHOW DYNAMIC TABLES LIKE 'DT_NEW' IN DATABASE TPCD")
+    eq(status, 200)
+    names = [c["name"] for c in body["resultSetMetaData"]["rowType"]]
+    return body["data"][0][names.index("data_timestamp")]
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + ".%03d +0000" % (
+        int(t * 1000) % 1000)
+
+
+@test
+def test_fake_time_travel():
+    """The fake itself: AT reads the version committed then, in both forms tpcd and
+    people write; before creation and beyond retention are Snowflake's 000707."""
+    work = tempfile.mkdtemp(prefix="tpcd-sftt-")
+    source_dir = os.path.join(work, "source")
+    make_demo(source_dir)
+    fs = Fakesnow(work, source_dir, args=("--token", "sesame"))
+    try:
+        # a dynamic table created ten seconds ago (its first refresh committed then)
+        created = time.time() - 10
+        db = sqlite3.connect(fs.db)
+        db.execute("CREATE TABLE ANALYSIS_BRAND_A__DT_NEW (N INTEGER)")
+        db.execute("INSERT INTO ANALYSIS_BRAND_A__DT_NEW VALUES (1)")
+        db.execute("INSERT INTO FAKESNOW_REFRESH_HISTORY VALUES ('DT_NEW', 'ANALYSIS_BRAND_A', "
+                   "'TPCD', 'TPCD.ANALYSIS_BRAND_A.DT_NEW', 'SUCCEEDED', '', 'FULL', ?, ?, ?)",
+                   (created - 1, created - 1, created))
+        db.commit()
+        db.close()
+        table = "TPCD.ANALYSIS_BRAND_A.DT_NEW"
+        shown = show_ts(fs)
+        check(shown, "SHOW lists the new table")
+        before = time.time()
+        fs.refresh_later("a", "mau_users", T0 + 60)	# another table: no effect here
+        fs.call("POST", "/_fake/refreshes", {"table": "ANALYSIS_BRAND_A.DT_NEW",
+                                              "data_timestamp": before,
+                                              "change": "UPDATE {T} SET N = 2"})
+        after = time.time() + 0.001
+        eq(fs.counters()["dt_refreshes"], 2)
+
+        def n_at(clause):
+            status, body = sql(fs, "SELECT N FROM %s %s" % (table, clause))
+            return status, body["data"][0][0] if status == 200 else body
+
+        eq(n_at(""), (200, "2"), "now: the new version")
+        eq(n_at("AT(TIMESTAMP => '%s'::TIMESTAMP_LTZ)" % iso(before)), (200, "1"),
+           "the version committed before the refresh")
+        eq(n_at("AT(TIMESTAMP => TO_TIMESTAMP_LTZ(%d, 3))" % int(after * 1000)), (200, "2"),
+           "the version after it")
+        eq(n_at("AT(TIMESTAMP => TO_TIMESTAMP_LTZ(%d))" % int(before)), (200, "1"),
+           "seconds, by magnitude")
+        for when in (created - 5, time.time() - 2 * 86400):	# before creation, retention
+            status, body = sql(fs, "SELECT N FROM %s AT(TIMESTAMP => TO_TIMESTAMP_LTZ(%d, 3))"
+                               % (table, int(when * 1000)))
+            eq((status, body["code"], body["sqlState"]), (422, "000707", "02000"))
+            eq(body["message"], "Time travel data is not available for table DT_NEW. The "
+               "requested time is either beyond the allowed time travel period or before "
+               "the object creation time.")
+        status, body = sql(fs, "SELECT N FROM %s AT(OFFSET => -60)" % table)
+        eq((status, body["code"]), (422, "001003"), "a form the fake does not read")
+        eq(show_ts(fs) != shown, True, "SHOW reports the new data timestamp")
+    finally:
+        fs.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
