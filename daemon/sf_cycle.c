@@ -44,10 +44,10 @@ sf_cycle_schema(const struct brand *b)
 	return s;
 }
 
-/* The pull SQL: stable text, so Snowflake's result cache can answer repeats for free. */
 /*
- * at_ms > 0 reads the table as it was at that instant (Time Travel); the text then
- * names the instant, so only replicas reading the same instant share the cached result.
+ * The pull SQL: stable text, so Snowflake's result cache can answer repeats for free.
+ * at_ms > 0 reads the table as committed at that instant (Time Travel, sf_point.c); the
+ * text then names the instant, so only readers of the same instant share the result.
  */
 static char *
 sf_cycle_pull_sql(struct sf_source *s, const struct brand *b, const struct aggregate *a,
@@ -197,8 +197,7 @@ sf_cycle_finish(struct sf_stmt *st, int ok, char *error)
 		if (ok) {
 			sf_cycle_freshness_apply(s, st);
 			s->point_ms = st->created_on_ms;	/* the brands' point in time */
-		}
-		else {
+		} else {
 			/*
 			 * Without it every table of the brand is pulled: costly and silent
 			 * unless shown, so status and metrics carry it (a missing MONITOR
