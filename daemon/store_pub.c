@@ -1,9 +1,10 @@
 /*
  * store_pub.c — the publish side of the store: a new snapshot written into the inactive
  * colour (store_pub_*), read back and validated against its manifest, then made active
- * or held; swap/rollback, ending a hold, the pin, and rewriting the live manifest. Write
- * transactions only, never on a serving thread. It reads records only to validate them
- * (record_parse); it keeps no reader state (store_view.c) and no sessions.
+ * or held; swap/rollback, ending a hold, the pin, and rewriting the live manifest. Every
+ * function here writes (or checks what it wrote), so none runs on a serving thread. It
+ * parses records only to validate them (record_parse); it keeps no reader state
+ * (store_view.c) and no sessions.
  */
 #include <inttypes.h>
 #include <stdatomic.h>

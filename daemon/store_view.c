@@ -3,7 +3,7 @@
  * transactions (store_reader_*) and the views they open on the active snapshot
  * (store_view_*): records, manifests, sessions, the pin and the held colour, pointing
  * into the map until released. Read transactions only: serving threads call this file,
- * so nothing here writes, waits for a remap, or allocates per lookup.
+ * so nothing here writes or waits (a pending remap refuses the view instead).
  */
 #include <inttypes.h>
 #include <stdatomic.h>
