@@ -5,7 +5,8 @@
  * refresh → store → access → http → process; each stage's banner names its files, each
  * group the file that defines it. Structs that only one file needs stay in that file;
  * the store's and the refresh thread's files share theirs in store_priv.h and
- * refresh_priv.h, the http_*.c files in http.h.
+ * refresh_priv.h, the http_*.c files in http.h. It is longer than any .c on purpose
+ * (tmux.h's model): one concern, the daemon's whole interface, read top to bottom.
  */
 #ifndef TPCD_H
 #define TPCD_H
