@@ -19,15 +19,14 @@ member_month AS (
   SELECT substr(o.ordered_at, 1, 7) AS month, o.member_id,
          COUNT(*) AS orders, coalesce(SUM(r.revenue), 0) AS revenue
   FROM orders o
-  CROSS JOIN cov
   LEFT JOIN order_revenue r ON r.order_id = o.order_id
-  WHERE substr(o.ordered_at, 1, 7) || '-01' >= cov.c
   GROUP BY month, o.member_id
 ),
 buckets AS (
   SELECT month, min(orders, :heavy_min_orders) AS frequency,
          COUNT(*) AS members, SUM(orders) AS orders, SUM(revenue) AS revenue
-  FROM member_month
+  FROM member_month, cov
+  WHERE month || '-01' >= cov.c             -- per member and month: far fewer rows
   GROUP BY month, frequency
 ),
 totals AS (

@@ -32,8 +32,9 @@ active AS (
     AND o.ordered_at < date(asof.d, '+1 day')
 ),
 -- EXISTS stops at a member's first matching line, cheaper than collecting every
--- product each active member ever bought.
-bought AS (
+-- product each active member ever bought; MATERIALIZED so that each runs once per
+-- member although flags reads the result four times.
+bought AS MATERIALIZED (
   SELECT a.member_id,
          EXISTS (SELECT 1 FROM orders o
                  JOIN order_lines l ON l.order_id = o.order_id

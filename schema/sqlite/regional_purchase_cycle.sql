@@ -16,10 +16,11 @@ cov(c) AS (
   SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
                   (SELECT substr(min(ordered_at), 1, 10) FROM orders))
 ),
+-- 'YYYY-MM-DD HH:MM:SS' >= 'YYYY-MM-DD' as text: on or after that day, no substr needed
 covered AS (
   SELECT member_id, ordered_at, order_id, julianday(substr(ordered_at, 1, 10)) AS day
   FROM orders
-  WHERE substr(ordered_at, 1, 10) >= (SELECT c FROM cov)
+  WHERE ordered_at >= (SELECT c FROM cov)
 ),
 sequenced AS (
   SELECT member_id, day,
@@ -79,7 +80,7 @@ member_medians AS (
 buyers AS (
   SELECT m.region, COUNT(*) AS buyers, SUM(c.covered_orders >= 2) AS repeat_buyers
   FROM (SELECT member_id,
-               SUM(substr(ordered_at, 1, 10) >= (SELECT c FROM cov)) AS covered_orders
+               SUM(ordered_at >= (SELECT c FROM cov)) AS covered_orders
         FROM orders GROUP BY member_id) c
   JOIN members m ON m.member_id = c.member_id
   GROUP BY m.region

@@ -17,8 +17,8 @@ cov(c) AS (
                   (SELECT substr(min(ordered_at), 1, 10) FROM orders))
 ),
 months(month) AS (
-  SELECT DISTINCT substr(ordered_at, 1, 7) FROM orders, cov
-  WHERE substr(ordered_at, 1, 7) || '-01' >= cov.c
+  SELECT month FROM (SELECT DISTINCT substr(ordered_at, 1, 7) AS month FROM orders), cov
+  WHERE month || '-01' >= cov.c
 ),
 member_month AS (
   SELECT member_id, substr(ordered_at, 1, 7) AS month, COUNT(*) AS n
