@@ -50,9 +50,8 @@ flags AS (
   SELECT b.member_id,
          b.any_new OR j.covered OR launch.new_covered                 AS known_new,
          b.any_signature OR j.covered OR launch.signature_covered     AS known_signature,
-         (b.any_new OR j.covered OR launch.new_covered) AND NOT b.any_new AS never_new,
-         (b.any_signature OR j.covered OR launch.signature_covered) AND NOT b.any_signature
-                                                                      AS never_signature
+         NOT b.any_new AND (j.covered OR launch.new_covered)           AS never_new,
+         NOT b.any_signature AND (j.covered OR launch.signature_covered) AS never_signature
   FROM bought b
   JOIN (SELECT m.member_id, substr(m.joined_at, 1, 10) >= cov.c AS covered
         FROM members m, cov) j ON j.member_id = b.member_id
