@@ -267,10 +267,11 @@ run:
 	@echo
 	exec $(B)/tpcd -c etc/tpcd.yaml
 
+# Each phase prints its wall time ("phase X: Ns") for whoever reads a slow CI log.
 test:
-	@$(MAKE) -s deps-test
-	@$(MAKE) -s all
-	@$(MAKE) -s asan
+	@t=$$(date +%s); $(MAKE) -s deps-test && echo "phase deps: $$(($$(date +%s) - t))s"
+	@t=$$(date +%s); $(MAKE) -s all && echo "phase build: $$(($$(date +%s) - t))s"
+	@t=$$(date +%s); $(MAKE) -s asan && echo "phase asan build: $$(($$(date +%s) - t))s"
 	@PYTHON=$(PYTHON) bash tests/run.sh
 
 # tpcd against Debian's nginx serving the same bytes, restart time, idle connections,

@@ -28,9 +28,11 @@ count_cmocka() {	# $1 = binary; counts its PASSED/FAILED lines
 	echo "unit $name: $p passed, $f failed"
 }
 
+t0=$SECONDS
 for b in build/tests/test_* build/asan/tests/test_*; do
 	[ -x "$b" ] && count_cmocka "$b"
 done
+echo "phase unit: $((SECONDS - t0))s"
 
 # One pass or failure per fuzz target: every input of its corpus, once, under ASan/UBSan.
 replay_corpus() {	# $1 = replay binary, $2 = corpus directory
@@ -47,6 +49,7 @@ replay_corpus() {	# $1 = replay binary, $2 = corpus directory
 	fi
 }
 
+t0=$SECONDS
 for t in tests/fuzz/fuzz_*.c; do
 	[ -f "$t" ] || continue
 	t=$(basename "$t" .c); t=${t#fuzz_}
@@ -57,14 +60,17 @@ for t in tests/fuzz/fuzz_*.c; do
 		failed=$((failed + 1)); failures+=("replay_$t")
 	fi
 done
+echo "phase fuzz replay: $((SECONDS - t0))s"
 
 export TPCD_BIN=${TPCD_BIN:-build/asan/tpcd}
 export TPCCTL_BIN=${TPCCTL_BIN:-build/tpcctl}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TPCD_TEST_OUT=${TPCD_TEST_OUT:-$log}	# screenshots of the browser test
+t0=$SECONDS
 for t in tests/integration/test_*.py tests/golden/test_*.py tests/browser/test_*.py; do
 	[ -f "$t" ] || continue
+	t1=$SECONDS
 	out=$("$PYTHON" "$t" 2>&1); rc=$?
 	echo "$out" > "$log/$(basename "$t").log"
 	echo "$out" | grep -E '^(FAIL|ERROR)' | sed "s|^|  $t: |"
@@ -77,8 +83,9 @@ for t in tests/integration/test_*.py tests/golden/test_*.py tests/browser/test_*
 	fi
 	passed=$((passed + p)); failed=$((failed + f))
 	[ "$f" -eq 0 ] || failures+=("$t")
-	echo "integration $t: $p passed, $f failed"
+	echo "integration $t: $p passed, $f failed ($((SECONDS - t1))s)"
 done
+echo "phase integration: $((SECONDS - t0))s"
 
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]} (logs in $log)"
 echo "$passed passed, $failed failed"
