@@ -310,10 +310,10 @@ def _derived(r):
 
 def figures(r, onote):
     if "skipped" in r:
-        return ["refresh ingest %s (%s rows): NOT RUN: %s%s" % (
+        return ["refresh ingest [%s] (%s rows): NOT RUN: %s%s" % (
             r["cell"], "{:,}".format(r["rows_db"]), r["skipped"], onote)]
     rows, dur, cpu_rate, limit = _derived(r)
-    lines = ["refresh ingest %s from fakesnow: %s rows, %d gzip partitions of %s rows, "
+    lines = ["refresh ingest [%s] from fakesnow: %s rows, %d gzip partitions of %s rows, "
              "1 aggregate x 6 columns, pulled + encoded + published (source generated in "
              "%.1f s)%s" % (r["cell"], "{:,}".format(rows), r["parts"],
                             "{:,}".format(ARGS.partition_rows), r["gen"], onote),

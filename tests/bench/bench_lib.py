@@ -247,6 +247,8 @@ def fmt_ms(ms):
 
 
 def fmt_bytes(n):
+    if n >= 1 << 30:
+        return "%.1f GB" % (n / 1073741824.0)
     if n >= 1 << 20:
         return "%.1f MB" % (n / 1048576.0)
     if n >= 10 << 10:

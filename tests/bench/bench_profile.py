@@ -1,7 +1,7 @@
 """--profile: `perf record -g` of tpcd during one named serve cell and one ingest cell, each
 an extra run after the cell's measured ones (so the figures are not perturbed), and the top
-self-time symbols of each (perf report --no-children --sort symbol), printed after the final
-table: the closing note's flame-graph summary from one command. Records and reports only;
+self-time symbols of each (perf report --no-children --sort dso,symbol), printed after the
+final table: the closing note's flame-graph summary from one command. Records and reports only;
 the cells decide when (serve(), ingest()) and never depend on it succeeding."""
 
 import os
@@ -67,21 +67,35 @@ def _tail(log):
 
 
 def top_symbols(data):
-    """The TOP self-time symbols of a perf.data: perf report's lines `  12.34%  [.] name`."""
+    """The TOP self-time symbols of a perf.data, from perf report's `12.34%  dso  [.] name`
+    lines; addresses perf could not name (a stripped library's static functions) are summed
+    per library, so that one zlib loop is one entry and not fifty addresses."""
     r = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio",
-                        "--sort", "symbol", "-g", "none", "--percent-limit", "0.1"],
+                        "--sort", "dso,symbol", "-g", "none"],
                        capture_output=True, text=True, timeout=600)
-    lines = []
+    head, pct, order = [], {}, []
     for line in r.stdout.splitlines():
-        m = re.match(r"\s*([\d.]+)%\s+\[(.)\]\s+(.*\S)", line)
-        if m:
-            where = "kernel" if m.group(2) == "k" else "user"
-            lines.append("%6.2f %%  %-6s %s" % (float(m.group(1)), where, m.group(3)))
-        if len(lines) == TOP:
-            break
+        m = re.match(r"# Samples: (\S+)", line)
+        if m and not head:
+            head.append("(%s samples)" % m.group(1))
+        # perf may pad the empty callchain columns with ` -`
+        m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*?)(\s+-)*\s*$", line)
+        if not m:
+            continue
+        where = "kernel" if m.group(3) == "k" else "user"
+        sym = m.group(4)
+        if re.match(r"0x[0-9a-f]+$", sym):
+            sym = "(unnamed code in %s)" % os.path.basename(m.group(2))
+        key = (where, sym)
+        if key not in pct:
+            order.append(key)
+            pct[key] = 0.0
+        pct[key] += float(m.group(1))
+    top = sorted(order, key=lambda k: -pct[k])[:TOP]
+    lines = ["%6.2f %%  %-6s %s" % (pct[k], k[0], k[1]) for k in top]
     if not lines:
         lines.append("(no samples: %s)" % " ".join((r.stderr or r.stdout).split()[-30:]))
-    return lines
+    return head + lines
 
 
 def serve(t, cid, path, conns, gz, work):
@@ -138,7 +152,8 @@ def print_profiles():
         return
     out("")
     out("Profiles (--profile: perf record -g -F 999 of tpcd, perf report --no-children "
-        "--sort symbol; top %d self-time symbols)" % TOP)
+        "--sort dso,symbol; top %d self-time symbols, unnamed addresses summed per "
+        "library)" % TOP)
     named = set(ARGS.profile)
     done = set()
     for title, lines, why in _profiles:

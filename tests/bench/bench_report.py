@@ -15,7 +15,7 @@ _rows = []		# one dict per row, in the order the cells ran
 def add(cell, figure, tpcd, nginx="", ratio="", target="", result="", state=None):
     """One figure of one cell. state is the cell's Others (load and others' share); only the
     cell's first row shows it, so that a cell reads as one block."""
-    first = not _rows or _rows[-1]["cell"] != cell
+    first = not _rows or _rows[-1]["_cell"] != cell
     load = others = ""
     if state is not None and first:
         load = "%.1f" % state.load
