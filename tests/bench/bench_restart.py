@@ -17,8 +17,9 @@ def restart(t, info):
     times, stops = [], []
     for i in range(5):
         s0 = time.monotonic()
-        if t.stop() != 0:
-            raise RuntimeError("tpcd did not exit 0 on SIGTERM:\n" + t.tail())
+        rc = t.stop()
+        if rc != 0:
+            raise RuntimeError("tpcd did not exit 0 on SIGTERM (%s):\n%s" % (rc, t.tail()))
         stops.append((time.monotonic() - s0) * 1000)
         t0 = time.monotonic()
         t.start(wait=False)
