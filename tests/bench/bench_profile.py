@@ -108,7 +108,12 @@ def serve(t, cid, path, conns, gz, work):
     data = os.path.join(work, "perf-%s.data" % cid)
     log = data + ".log"
     p = spawn(_record_args(data) + ["-p", str(t.proc.pid)], "perf", log=log)
-    _wait_started(p, data)
+    try:
+        _wait_started(p, data)
+    except RuntimeError as e:		# a profile is extra: the bench goes on without it
+        stop(p, sig=signal.SIGINT)
+        _profiles.append((title, None, "%s: %s" % (e, _tail(log))))
+        return
     note("profiling %s: perf record -g -p %d" % (cid, t.proc.pid))
     wrk(t.port, path, conns, ARGS.duration, gz, t.pids)
     _finish(p, data, title, log)
@@ -124,11 +129,17 @@ def ingest(t, cell, rows, work):
         _profiles.append((title, None, why))
         return
     data = os.path.join(work, "perf-%s.data" % cell)
-    log = data + ".log"
+    log = t.log		# perf's own messages go where tpcd's do
     t.wrap = _record_args(data) + ["--"]
     t.start(wait=False)
     note("profiling %s: perf record -g of a fresh tpcd's first refresh" % cell)
-    t.wait_healthy(deadline=1800)
+    try:
+        t.wait_healthy(deadline=1800)
+    except RuntimeError as e:		# a profile is extra: the bench goes on without it
+        t.stop()
+        _profiles.append((title, None, "perf record -- tpcd: %s: %s" % (
+            str(e).splitlines()[0].rstrip(":"), _tail(t.log))))
+        return
     kids = children(t.proc.pid)		# perf's child is tpcd: stop it, perf then exits
     for k in kids:
         try:
