@@ -4,6 +4,8 @@ the machine other processes took during it), as one Markdown table ready to past
 README.md's Performance section and the closing note. Formats only: the cell modules
 measure and hand their rows over through add(); bench.py prints the table at the end."""
 
+import re
+
 from bench_lib import out
 
 COLUMNS = ("cell", "figure", "tpcd", "nginx", "ratio", "target", "result", "load before",
@@ -26,6 +28,16 @@ def add(cell, figure, tpcd, nginx="", ratio="", target="", result="", state=None
                   "load before": load, "others": others, "_cell": cell})
 
 
+def md(text):
+    """The README's typography: 0.65x -> 0.65×, 2 x 4 -> 2 × 4, 6.1ms -> 6.1 ms, us -> µs,
+    >= -> ≥, <= -> ≤, -> -> →; a | would end the cell."""
+    text = str(text).replace("|", "/").replace(">= ", "≥ ").replace("<= ", "≤ ")
+    text = text.replace("->", "→").replace("us/req", "µs/req").replace(" x ", " × ")
+    text = re.sub(r"(\d)x\b", "\\1×", text)
+    return re.sub(r"(\d)(ms|us)\b", lambda m: m.group(1) + " " +
+                  ("µs" if m.group(2) == "us" else "ms"), text)
+
+
 def print_table(summary):
     """The table, then the one-line summaries (serving cells passed, what was not run)."""
     if not _rows:
@@ -38,7 +50,7 @@ def print_table(summary):
     out("| " + " | ".join(COLUMNS) + " |")
     out("|" + "---|" * len(COLUMNS))
     for r in _rows:
-        out("| " + " | ".join(str(r[c]).replace("|", "/") for c in COLUMNS) + " |")
+        out("| " + " | ".join(md(r[c]) for c in COLUMNS) + " |")
     out("")
     for line in summary:
         out(line)
