@@ -19,7 +19,7 @@ DEB_TEST_PKGS = libcmocka-dev python3-msgpack python3-yaml curl groff-base nginx
 	valgrind prometheus chromium fonts-noto-cjk nodejs npm python3-jsonschema
 NPROC	:= $(shell nproc 2>/dev/null || echo 2)
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
-	jansson openssl zlib libcrypt
+	jansson openssl zlib libcrypt libdeflate
 
 WARN	= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wpointer-arith

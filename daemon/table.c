@@ -26,6 +26,14 @@ table_free(struct table *t)
 	t->nrows = t->cap = 0;
 }
 
+/* Empties t for the next batch of rows, keeping its memory. */
+void
+table_clear(struct table *t)
+{
+	t->nrows = 0;
+	buf_reset(&t->text);
+}
+
 /* Appends a row of NULL cells and returns its first cell. */
 struct cell *
 table_add_row(struct table *t)

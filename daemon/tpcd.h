@@ -381,6 +381,7 @@ struct table {
 };
 void	table_init(struct table *, size_t ncols);
 void	table_free(struct table *);
+void	table_clear(struct table *);
 struct cell *table_add_row(struct table *);
 void	table_set_text(struct table *, struct cell *, const char *, size_t);
 const struct cell *table_cell(const struct table *, size_t row, size_t col);
@@ -549,7 +550,14 @@ int	demo_accounts_write(const struct config *, FILE *out, int port, char **cause
 int	ddl_render(FILE *, const struct config *, const struct catalog *, const struct brand *,
 	    const char *warehouse, char **cause);
 
-/* encode.c: the bodies of one aggregate, built once at publish */
+/* encode.c: the bodies of one aggregate, built once at publish as its rows stream in */
+struct encoder;
+struct encoder *encode_begin(const struct brand *, const struct aggregate *,
+	    uint64_t generation, int64_t refreshed_at);
+void	encode_table(struct encoder *, const struct table *);
+uint64_t encode_rows(const struct encoder *);
+int	encode_finish(struct encoder *, struct buf *out, char **cause);
+void	encode_free(struct encoder *);
 int	encode_record(const struct brand *, const struct aggregate *, const struct table *,
 	    uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause);
 
