@@ -370,3 +370,32 @@ encode_record(const struct brand *br, const struct aggregate *a, const struct ta
 	encode_free(e);
 	return rc;
 }
+
+/*
+ * (Re)starts pull p's encoder, before its first row. Content-addressed: with the
+ * source's data timestamp, the record's generation and time are that timestamp's
+ * (milliseconds, seconds), so every instance that pulls the same data builds the same
+ * bytes and ETags, and a newer generation always means newer data. Without one, the
+ * candidate snapshot's, which refresh set before the pull.
+ */
+void
+encode_pull_begin(struct pull *p)
+{
+	uint64_t gen = p->snap_generation;
+	int64_t at = p->snap_at, dms;
+
+	if (clock_parse_iso8601_ms(p->data_ts, &dms) == 0 && dms > 0) {
+		gen = (uint64_t)dms;
+		at = dms / 1000;
+	}
+	encode_free(p->enc);
+	p->enc = encode_begin(p->brand, p->agg, gen, at);
+}
+
+/* Encodes the batch t into p's bodies and empties it for the next rows. */
+void
+encode_pull_rows(struct pull *p, struct table *t)
+{
+	encode_table(p->enc, t);
+	table_clear(t);
+}

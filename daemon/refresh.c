@@ -54,6 +54,7 @@ struct refresher {
 	size_t			 npulls;
 	int64_t			 started_ms;
 	uint64_t		 live_gen;	/* of the snapshot the cycle compares with */
+	uint64_t		 snap_gen;	/* the candidate's, as the pulls began */
 	struct refresh_seen	*seen;		/* like pulls: lineage not yet published */
 
 	pthread_mutex_t		 mu;		/* guards everything below */
@@ -101,7 +102,7 @@ static void
 pulls_free(struct pull *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		table_free(&p[i].table);
+		encode_free(p[i].enc);
 		free(p[i].error);
 		free(p[i].prev_data_ts);
 		free(p[i].data_ts);
@@ -111,15 +112,20 @@ pulls_free(struct pull *p, size_t n)
 	free(p);
 }
 
-/* The live snapshot's manifest into *m (empty when there is none): its lineage. */
+/*
+ * The live snapshot's manifest into *m (empty when there is none): its lineage; and,
+ * when next_gen is not NULL, the generation the next snapshot will have.
+ */
 static void
-live_manifest(struct refresher *r, struct manifest *m)
+live_manifest(struct refresher *r, struct manifest *m, uint64_t *next_gen)
 {
 	struct store_view *v = store_view_begin(r->rd);
 
 	memset(m, 0, sizeof *m);
 	if (v != NULL && store_view_colour(v) != NULL)
 		store_view_manifest(v, store_view_colour(v), m);
+	if (next_gen != NULL)
+		*next_gen = v != NULL ? store_view_next_generation(v) : 0;
 	store_view_release(v);
 }
 
@@ -130,7 +136,7 @@ cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 	struct manifest m;
 	size_t k = 0;
 
-	live_manifest(r, &m);
+	live_manifest(r, &m, &r->snap_gen);
 	r->npulls = r->cf->nbrands * r->cat->naggs;
 	r->pulls = xcalloc(r->npulls, sizeof *r->pulls);
 	for (size_t b = 0; b < r->cf->nbrands; b++) {
@@ -143,7 +149,9 @@ cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 			p->wanted = (brand == NULL || strcmp(brand, p->brand->id) == 0) &&
 			    (agg == NULL || strcmp(agg, p->agg->name) == 0);
 			p->state = p->wanted ? PULL_PENDING : PULL_UNCHANGED;
-			table_init(&p->table, p->agg->ncols);
+			/* rows stream into the encoder: the snapshot's identity is fixed now */
+			p->snap_generation = r->snap_gen;
+			p->snap_at = r->started_ms / 1000;
 			e = manifest_find(&m, p->brand->id, p->agg->name);
 			if (e != NULL && r->seen[k].data_ts != NULL &&
 			    r->seen[k].live_gen == m.generation) {
@@ -231,7 +239,7 @@ cycle_touch(struct refresher *r)
 	char *cause = NULL;
 	int changed = 0;
 
-	live_manifest(r, &m);
+	live_manifest(r, &m, NULL);
 	for (size_t i = 0; i < r->npulls && m.colour != NULL; i++) {
 		struct pull *p = &r->pulls[i];
 		const struct manifest_entry *e = manifest_find(&m, p->brand->id, p->agg->name);
@@ -325,35 +333,28 @@ guard_count(struct refresher *r, const struct manifest *m)
 }
 
 /*
- * Decides one pull's record: the new one (returns 1, in rec), the live one (0, in prev),
- * or none (-1: failed and never published). Updates its status entry.
+ * Decides one pull's record: the new one (returns 1, in rec), the live one (0), or none
+ * (-1: failed and never published). Updates its status entry.
  */
 static int
 settle_one(struct refresher *r, struct store_view *v, struct pull *p,
-    struct refresh_agg *s, uint64_t gen, struct buf *prev, struct buf *rec)
+    struct refresh_agg *s, struct buf *rec)
 {
 	struct record_meta pm = { 0 }, nm = { 0 };
-	int have_prev = store_view_prev(v, p->brand->id, p->agg->name, prev) == 0 &&
-	    record_parse(prev->data, prev->len, &pm) == 0;
+	const void *prev;
+	size_t prevlen;
+	/* the live record's header, read in place: a large one is not copied to compare */
+	int have_prev = store_view_get(v, p->brand->id, p->agg->name, &prev, &prevlen) == 0 &&
+	    record_parse(prev, prevlen, &pm) == 0;
 	char *cause = NULL;
 	int rc = have_prev ? 0 : -1;
 
 	if (p->state == PULL_DONE) {
-		uint64_t rgen = gen;
-		int64_t at = r->started_ms / 1000, dms;
-		/*
-		 * Content-addressed: with the source's data timestamp, the record's generation
-		 * and time are that timestamp's (milliseconds, seconds), so every instance
-		 * that pulls the same data builds the same bytes and ETags, and a newer
-		 * generation always means newer data. Without one, this snapshot's.
-		 */
-		if (clock_parse_iso8601_ms(p->data_ts, &dms) == 0 && dms > 0) {
-			rgen = (uint64_t)dms;
-			at = dms / 1000;
-		}
-		int erc = encode_record(p->brand, p->agg, &p->table, rgen, at, rec, &cause);
+		/* the bodies were encoded as the rows came (encode_pull_begin): seal them */
+		int erc = encode_finish(p->enc, rec, &cause);
 
-		table_free(&p->table);	/* encoded: let its memory go before the store write */
+		encode_free(p->enc);	/* what it held is in rec now, or gone */
+		p->enc = NULL;
 		if (erc != 0) {
 			p->state = PULL_FAILED;
 			free(p->error);
@@ -469,6 +470,22 @@ out:
 }
 
 /*
+ * Whether a record of this cycle carries the snapshot's generation (no data timestamp
+ * to take it from), which encode_pull_begin took as the pulls began.
+ */
+static int
+cycle_used_snap_gen(struct refresher *r)
+{
+	int64_t ms;
+
+	for (size_t i = 0; i < r->npulls; i++)
+		if (r->pulls[i].state == PULL_DONE &&
+		    (clock_parse_iso8601_ms(r->pulls[i].data_ts, &ms) != 0 || ms <= 0))
+			return 1;
+	return 0;
+}
+
+/*
  * All pulls are settled: encode what changed (no write transaction open: a cycle that
  * changes nothing opens none), then publish it in one short write (or not).
  */
@@ -476,7 +493,7 @@ static void
 cycle_publish(struct refresher *r)
 {
 	struct store_view *v = store_view_begin(r->rd);
-	struct buf prev, *recs = xcalloc(r->npulls ? r->npulls : 1, sizeof *recs);
+	struct buf *recs = xcalloc(r->npulls ? r->npulls : 1, sizeof *recs);
 	int *keep = xcalloc(r->npulls ? r->npulls : 1, sizeof *keep);
 	struct manifest m;
 	char *cause = NULL;
@@ -486,18 +503,22 @@ cycle_publish(struct refresher *r)
 	int *same = xcalloc(r->npulls ? r->npulls : 1, sizeof *same);
 
 	memset(&m, 0, sizeof m);
-	buf_init(&prev);
 	if (v == NULL) {
 		cause = xstrdup("store: cannot open a read view (reader table full?)");
 		goto out;
 	}
 	gen = store_view_next_generation(v);
+	if (gen != r->snap_gen && cycle_used_snap_gen(r)) {
+		cause = xstrdup("the store changed while pulling (another instance published); "
+		    "the next cycle retries");
+		goto out;
+	}
 	pinned = store_view_pinned(v);
 	for (size_t i = 0; i < r->npulls; i++) {
 		struct pull *p = &r->pulls[i];
 
 		buf_init(&recs[i]);
-		keep[i] = settle_one(r, v, p, &r->aggs[i], gen, &prev, &recs[i]);
+		keep[i] = settle_one(r, v, p, &r->aggs[i], &recs[i]);
 		if (keep[i] != 1)
 			buf_free(&recs[i]);
 		nfailed += p->wanted && p->state == PULL_FAILED;
@@ -550,7 +571,6 @@ out:
 	free(keep);
 	free(same);
 	manifest_free(&m);
-	buf_free(&prev);
 }
 
 static void cycle_start(struct refresher *);

@@ -2,7 +2,7 @@
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
  * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
  * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
- * and fetches partitions. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
+ * and fetches partitions, streaming a pull's rows into its encoder in order. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
  * for the decoding); elsewhere it is a struct source.
  */
 #ifndef SNOWFLAKE_H
@@ -40,12 +40,12 @@ struct sf_stmt {
 	size_t		*colmap;	/* by name: want[k] is result column colmap[k] */
 	size_t		 rcols;		/* columns in the result (ncols unless by name) */
 	uint64_t	 num_rows;
-	struct table	 table;		/* partition 0, then all */
+	uint64_t	 rows_seen;	/* decoded so far, every partition */
+	struct table	 table;		/* freshness: the rows; pull: a batch for the encoder */
 	struct sf_part	*parts;		/* 1..nparts-1 */
 	size_t		 nparts;
-	size_t		 next_part;
-	size_t		 parts_inflight;
-	size_t		 parts_done;
+	size_t		 next_part;	/* the next to fetch */
+	size_t		 next_encode;	/* the next to decode: partitions encode in order */
 	struct sf_stmt	*next;		/* in the source's list */
 };
 

@@ -398,7 +398,9 @@ struct pull {
 	const struct aggregate	*agg;
 	int			 wanted;	/* 0: not part of this cycle, keep the live one */
 	enum pull_state		 state;
-	struct table		 table;		/* PULL_DONE */
+	struct encoder		*enc;		/* PULL_DONE: the bodies, encoded as rows came */
+	uint64_t		 snap_generation;	/* set by refresh: the candidate's */
+	int64_t			 snap_at;	/* and its time: a record without data_ts */
 	char			*error;		/* PULL_FAILED; a warning with PULL_UNCHANGED */
 	char			*prev_data_ts;	/* lineage of the live record (from the manifest) */
 	char			*data_ts;	/* lineage of what was pulled */
@@ -560,6 +562,10 @@ int	encode_finish(struct encoder *, struct buf *out, char **cause);
 void	encode_free(struct encoder *);
 int	encode_record(const struct brand *, const struct aggregate *, const struct table *,
 	    uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause);
+#define ENCODE_BATCH_ROWS 256	/* rows a source decodes before handing them over */
+struct pull;
+void	encode_pull_begin(struct pull *);
+void	encode_pull_rows(struct pull *, struct table *);
 
 /* record.c: the record format: a header, then every body of one aggregate */
 enum body_variant {
