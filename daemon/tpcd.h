@@ -639,6 +639,9 @@ int	guard_parse_check(const struct catalog *, struct guard_check *, const char *
 	    char **cause);
 void	guard_run(const struct config *, const struct catalog *, const struct pull *,
 	    size_t npulls, guard_get_fn, void *arg, struct manifest *out);
+/* guard_rows.c: a record's rows, one at a time, for the guards */
+int	guard_rows(const void *rec, size_t len, size_t ncols,
+	    void (*fn)(void *, const struct table *), void *arg);
 void	guard_failure_free(struct guard_failure *);
 
 /* store.c: LMDB, blue/green snapshots */
