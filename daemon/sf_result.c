@@ -62,13 +62,20 @@ sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
 			    t, &c[k], cause) != 0)
 				return -1;
 		}
-		st->rows_seen++;
-		if (st->pull != NULL && t->nrows == ENCODE_BATCH_ROWS)
-			encode_pull_rows(st->pull, t);
+		sf_result_row(st, t);
 	}
 	if (st->pull != NULL)
 		encode_pull_rows(st->pull, t);
 	return 0;
+}
+
+/* A row of t is decoded: counted, and a full batch of a pull's goes to its encoder. */
+void
+sf_result_row(struct sf_stmt *st, struct table *t)
+{
+	st->rows_seen++;
+	if (st->pull != NULL && t->nrows == ENCODE_BATCH_ROWS)
+		encode_pull_rows(st->pull, t);
 }
 
 /*
@@ -175,16 +182,16 @@ static int sf_result_part_retry(struct sf_part *, const char *, const char *);
 static int
 sf_result_decode(struct sf_stmt *st, struct sf_part *p)
 {
-	json_t *j = json_loadb(p->body.data ? p->body.data : "", p->body.len, 0, NULL);
 	char *cause = NULL;
-	int rc;
+	int rc = sf_rows_scan(st, p->body.data ? p->body.data : "", p->body.len, &st->table,
+	    sf_result_row, &cause);
 
 	buf_free(&p->body);
 	p->arrived = 0;
-	if (j == NULL)
+	if (rc == SF_ROWS_MALFORMED)
 		return sf_result_part_retry(p, "malformed partition body", NULL) != 0 ? -1 : 1;
-	rc = sf_result_rows(st, json_object_get(j, "data"), &st->table, &cause);
-	json_decref(j);
+	if (rc == 0 && st->pull != NULL)
+		encode_pull_rows(st->pull, &st->table);
 	if (rc != 0) {
 		sf_stmt_fail(st, xasprintf("partition %zu: %s", p->idx, cause));
 		free(cause);

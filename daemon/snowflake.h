@@ -2,7 +2,8 @@
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
  * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
  * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
- * and fetches partitions, streaming a pull's rows into its encoder in order. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
+ * and fetches partitions (sf_rows.c reads a partition's rows), streaming a pull's rows
+ * into its encoder in order. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
  * for the decoding); elsewhere it is a struct source.
  */
 #ifndef SNOWFLAKE_H
@@ -97,5 +98,11 @@ int	 sf_result_rows(struct sf_stmt *, struct json_t *data, struct table *,
 	    char **cause);
 void	 sf_result_read(struct sf_stmt *, struct json_t *);
 void	 sf_result_free(struct sf_stmt *);
+void	 sf_result_row(struct sf_stmt *, struct table *);
+
+/* sf_rows.c: a partition body's rows, read without a JSON tree */
+#define SF_ROWS_MALFORMED (-2)
+int	 sf_rows_scan(struct sf_stmt *, const char *body, size_t len, struct table *,
+	    void (*row)(struct sf_stmt *, struct table *), char **cause);
 
 #endif

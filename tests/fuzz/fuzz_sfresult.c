@@ -1,7 +1,8 @@
 /*
  * fuzz_sfresult.c — a Snowflake SQL API result body (POST/GET /api/v2/statements: the JSON
  * with resultSetMetaData and data) through the daemon's own reading of it: sf_result_meta
- * and sf_result_rows, and sf_stmt_error for an error body, all through snowflake.h; the
+ * and sf_result_rows, and sf_stmt_error for an error body, all through snowflake.h, and
+ * the partition reader sf_rows_scan, which must agree with the tree exactly; the
  * catalogue's column names are taken from the rowType (so decoding is reached) and their
  * types from the first byte, two bits per column.
  */
@@ -12,6 +13,49 @@
 
 #define FUZZ_MAX_COLS	64
 
+static void
+fuzz_row(struct sf_stmt *st, struct table *t)
+{
+	(void)st; (void)t;
+}
+
+/*
+ * The partition reader (sf_rows_scan) on the same body must decode exactly what the tree
+ * did: the same rows, cells and texts, or the same refusal.
+ */
+static void
+fuzz_same_as_tree(struct sf_stmt *st, const char *body, size_t size, const char *tree_cause)
+{
+	struct table t;
+	char *cause = NULL;
+	int rc;
+
+	table_init(&t, st->ncols);
+	rc = sf_rows_scan(st, body, size, &t, fuzz_row, &cause);
+	if (rc == SF_ROWS_MALFORMED || (rc == 0) != (tree_cause == NULL) ||
+	    (cause && tree_cause && strcmp(cause, tree_cause) != 0))
+		abort();
+	if (rc == 0) {
+		if (t.nrows != st->table.nrows)
+			abort();
+		for (size_t r = 0; r < t.nrows; r++)
+			for (size_t c = 0; c < st->ncols; c++) {
+				const struct cell *a = table_cell(&t, r, c);
+				const struct cell *b = table_cell(&st->table, r, c);
+				if (a->kind != b->kind ||
+				    (a->kind == CELL_INT && a->v.i != b->v.i) ||
+				    (a->kind == CELL_DOUBLE && memcmp(&a->v.d, &b->v.d,
+				    sizeof a->v.d) != 0) ||
+				    (a->kind == CELL_TEXT && (a->v.t.len != b->v.t.len ||
+				    memcmp(table_text(&t, a), table_text(&st->table, b),
+				    a->v.t.len) != 0)))
+					abort();
+			}
+	}
+	free(cause);
+	table_free(&t);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j, *meta, *rt;
 	char *cause = NULL, *e;
 	unsigned types;
+	int meta_ok;
 
 	if (size < 1)
 		return 0;
@@ -35,8 +80,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e = sf_stmt_error(422, &body);
 	free(e);
 
-	if ((j = json_loadb((const char *)data, size, 0, NULL)) == NULL)
+	if ((j = json_loadb((const char *)data, size, 0, NULL)) == NULL) {
+		/* what jansson refuses, the partition reader refuses before decoding anything */
+		memset(&st, 0, sizeof st);
+		if (sf_rows_scan(&st, (const char *)data, size, NULL, NULL, &cause) !=
+		    SF_ROWS_MALFORMED)
+			abort();
 		return 0;
+	}
 	meta = json_object_get(j, "resultSetMetaData");
 	rt = json_object_get(meta, "rowType");
 	memset(&st, 0, sizeof st);
@@ -53,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	st.want = want;
 	table_init(&st.table, st.ncols);
-	if (sf_result_meta(&st, meta, &cause) == 0 &&
+	if ((meta_ok = sf_result_meta(&st, meta, &cause) == 0) &&
 	    sf_result_rows(&st, json_object_get(j, "data"), &st.table, &cause) == 0) {
 		for (size_t r = 0; r < st.table.nrows; r++)
 			for (size_t c = 0; c < st.ncols; c++) {
@@ -63,6 +114,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 	} else if (cause == NULL)
 		abort();	/* a refusal always says why */
+	if (meta_ok)
+		fuzz_same_as_tree(&st, (const char *)data, size, cause);
 	fuzz_note("sfresult", cause);
 	free(cause);
 	free(st.cols);
