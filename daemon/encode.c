@@ -224,53 +224,135 @@ encode_begin(const struct brand *br, const struct aggregate *a, uint64_t generat
 	return e;
 }
 
-/* One row into the three bodies; each number is formatted once for JSON and CSV. */
+/* The most a cell can take in the JSON (escaped) and CSV (quoted) bodies. */
+static size_t
+cell_room(const struct cell *cl)
+{
+	return cl->kind == CELL_TEXT ? 6 * cl->v.t.len + 2 : 32;
+}
+
+/* As buf_json_escape, at p (room reserved by the caller); returns the new end. */
+static char *
+json_text(char *p, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+			*p++ = (char)ch;
+			continue;
+		}
+		*p++ = '\\';
+		switch (ch) {
+		case '"':  *p++ = '"'; break;
+		case '\\': *p++ = '\\'; break;
+		case '\n': *p++ = 'n'; break;
+		case '\r': *p++ = 'r'; break;
+		case '\t': *p++ = 't'; break;
+		default:
+			memcpy(p, "u00", 3);
+			p[3] = hex[ch >> 4];
+			p[4] = hex[ch & 15];
+			p += 5;
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* As util_csv_field, at p (room reserved by the caller); returns the new end. */
+static char *
+csv_text(char *p, const char *s, size_t n)
+{
+	if (strcspn(s, ",\"\r\n") >= n) {
+		memcpy(p, s, n);
+		return p + n;
+	}
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
+	}
+	*p++ = '"';
+	return p;
+}
+
+/*
+ * One row into the three bodies; each number is formatted once for JSON and CSV. Room
+ * for the row's widest form is made once, then the JSON and CSV are written in place:
+ * a million rows are millions of cells, each too small for a call that checks room.
+ */
 static void
 encode_row(struct encoder *e, const struct table *t, size_t r)
 {
+	const struct cell *row = table_cell(t, r, 0);
 	struct buf *j = &e->rec, *c = &e->csv;
-	char num[32];
+	size_t room = 4 + t->ncols;
+	char num[32], *jp, *cp;
 	size_t n;
 
-	buf_add(j, e->rows ? ",[" : "[", e->rows ? 2 : 1);
+	for (size_t i = 0; i < t->ncols; i++)
+		room += cell_room(&row[i]);
+	buf_grow(j, room);
+	buf_grow(c, room);
+	jp = j->data + j->len;
+	cp = c->data + c->len;
+	if (e->rows)
+		*jp++ = ',';
+	*jp++ = '[';
 	msgpack_pack_array(&e->pk, t->ncols);
 	for (size_t i = 0; i < t->ncols; i++) {
-		const struct cell *cl = table_cell(t, r, i);
+		const struct cell *cl = &row[i];
 
 		if (i) {
-			buf_addc(j, ',');
-			buf_addc(c, ',');
+			*jp++ = ',';
+			*cp++ = ',';
 		}
 		switch (cl->kind) {
 		case CELL_NULL:
-			buf_add(j, "null", 4);
+			memcpy(jp, "null", 4);
+			jp += 4;
 			msgpack_pack_nil(&e->pk);
 			break;
 		case CELL_INT:
 			n = format_int(cl->v.i, num);
-			buf_add(j, num, n);
-			buf_add(c, num, n);
+			memcpy(jp, num, n);
+			memcpy(cp, num, n);
+			jp += n;
+			cp += n;
 			msgpack_pack_int64(&e->pk, cl->v.i);
 			break;
 		case CELL_DOUBLE:
 			if (isfinite(cl->v.d)) {
 				n = format_double(cl->v.d, num);
-				buf_add(j, num, n);
-				buf_add(c, num, n);
-			} else
-				buf_add(j, "null", 4);
+				memcpy(jp, num, n);
+				memcpy(cp, num, n);
+				jp += n;
+				cp += n;
+			} else {
+				memcpy(jp, "null", 4);
+				jp += 4;
+			}
 			msgpack_pack_double(&e->pk, cl->v.d);
 			break;
 		case CELL_TEXT:
-			buf_json_escape(j, table_text(t, cl), cl->v.t.len);
-			util_csv_field(c, table_text(t, cl), cl->v.t.len);
+			jp = json_text(jp, table_text(t, cl), cl->v.t.len);
+			cp = csv_text(cp, table_text(t, cl), cl->v.t.len);
 			msgpack_pack_str(&e->pk, cl->v.t.len);
 			msgpack_pack_str_body(&e->pk, table_text(t, cl), cl->v.t.len);
 			break;
 		}
 	}
-	buf_addc(j, ']');
-	buf_add(c, "\r\n", 2);
+	*jp++ = ']';
+	*cp++ = '\r';
+	*cp++ = '\n';
+	j->len = (size_t)(jp - j->data);
+	c->len = (size_t)(cp - c->data);
+	j->data[j->len] = '\0';
+	c->data[c->len] = '\0';
 	e->rows++;
 }
 
