@@ -7,10 +7,10 @@
  *
  * Streaming: a source hands rows over in small batches (a struct table it empties
  * again), each formatted once and appended to the bodies, so no whole result is held
- * as cells. The JSON body grows in the record's own buffer; msgpack's rows and the CSV
- * wait in their own until encode_finish appends them (msgpack's array length is known
- * only then). The bytes are those of the whole-table encoder before it
- * (tests/golden/reference, tests/unit/test_stream.c).
+ * as cells. Each body grows in its own buffer (msgpack's rows after room for its head
+ * and the array length, known only at the end); encode_finish_out hands the buffers to a
+ * record_out, which the store copies into place. The bytes are those of the whole-table
+ * encoder before it (tests/golden/reference, tests/unit/test_stream.c).
  *
  * JSON is written by a streaming writer rather than through jansson: jansson builds a
  * tree first, which for a million-row pull costs a node per cell. The writer is checked
@@ -35,41 +35,43 @@ struct encoder {
 	uint64_t		 generation;
 	int64_t			 refreshed_at;
 	uint64_t		 rows;
-	struct buf		 rec;		/* the record: header room, then JSON */
-	size_t			 json_start;
-	struct buf		 mp_head;	/* msgpack up to the rows array */
+	struct buf		 json;
+	/*
+	 * msgpack: room for its head and the rows array's header, then the rows; the head
+	 * goes in at the end, right before the header, once the row count sizes it
+	 */
+	struct buf		 mp_head;
 	size_t			 content_off;	/* in mp_head: where "columns" starts */
-	struct buf		 mp_rows;	/* msgpack of the rows, after the array header */
-	msgpack_packer		 pk;		/* writes to mp_rows once the head is built */
+	struct buf		 mp;
+	msgpack_packer		 pk;		/* appends the rows to mp */
 	struct buf		 csv;
 };
 
 /*
- * Appends the gzip of out's bytes [from, from + n) to out itself: room is reserved first,
- * so the input does not move while it is read. Measured on the refresh's bodies
+ * The gzip of in's n bytes into out (emptied first). Measured on the refresh's bodies
  * (profile-ingest notes): libdeflate at level 1 deflates 2x faster than zlib at level 1
- * and 8 % smaller, zlib's level 6 stays for bodies up to 1 MiB, where it costs little
- * and keeps the bytes (and ETags) every earlier release built.
+ * and 8 % smaller; zlib's level 6 stays for bodies up to 1 MiB, where it costs little and
+ * keeps the bytes (and ETags) every earlier release built.
  */
 static int
-gzip_append(struct buf *out, size_t from, size_t n)
+gzip_body(struct buf *out, const char *in, size_t n)
 {
 	struct libdeflate_compressor *c;
 	z_stream zs;
 	size_t bound, got;
 	int rc;
 
+	buf_reset(out);
 	if (n > ENCODE_GZ_SMALL) {
 		if ((c = libdeflate_alloc_compressor(1)) == NULL)
 			return -1;
 		bound = libdeflate_gzip_compress_bound(c, n);
 		buf_grow(out, bound);
-		got = libdeflate_gzip_compress(c, out->data + from, n, out->data + out->len,
-		    bound);
+		got = libdeflate_gzip_compress(c, in, n, out->data, bound);
 		libdeflate_free_compressor(c);
 		if (got == 0)
 			return -1;
-		out->len += got;
+		out->len = got;
 		out->data[out->len] = '\0';
 		return 0;
 	}
@@ -79,12 +81,12 @@ gzip_append(struct buf *out, size_t from, size_t n)
 		return -1;
 	bound = deflateBound(&zs, n);
 	buf_grow(out, bound);
-	zs.next_in = (Bytef *)(out->data + from);
+	zs.next_in = (Bytef *)(uintptr_t)in;
 	zs.avail_in = (uInt)n;
-	zs.next_out = (Bytef *)(out->data + out->len);
+	zs.next_out = (Bytef *)out->data;
 	zs.avail_out = (uInt)bound;
 	rc = deflate(&zs, Z_FINISH);
-	out->len += zs.total_out;
+	out->len = zs.total_out;
 	out->data[out->len] = '\0';
 	deflateEnd(&zs);
 	return rc == Z_STREAM_END ? 0 : -1;
@@ -211,16 +213,17 @@ encode_begin(const struct brand *br, const struct aggregate *a, uint64_t generat
 	e->a = a;
 	e->generation = generation;
 	e->refreshed_at = refreshed_at;
-	buf_init(&e->rec);
+	buf_init(&e->json);
 	buf_init(&e->mp_head);
-	buf_init(&e->mp_rows);
+	buf_init(&e->mp);
 	buf_init(&e->csv);
-	record_begin(&e->rec);
-	e->json_start = e->rec.len;
-	encode_json_head(&e->rec, br, a, generation, refreshed_at);
+	encode_json_head(&e->json, br, a, generation, refreshed_at);
 	encode_msgpack_head(&e->mp_head, br, a, generation, refreshed_at, &e->content_off);
+	buf_grow(&e->mp, e->mp_head.len + 5);
+	memset(e->mp.data, 0, e->mp_head.len + 5);
+	e->mp.len = e->mp_head.len + 5;
 	encode_csv_head(&e->csv, a);
-	msgpack_packer_init(&e->pk, &e->mp_rows, msgpack_buf_write);
+	msgpack_packer_init(&e->pk, &e->mp, msgpack_buf_write);
 	return e;
 }
 
@@ -289,7 +292,7 @@ static void
 encode_row(struct encoder *e, const struct table *t, size_t r)
 {
 	const struct cell *row = table_cell(t, r, 0);
-	struct buf *j = &e->rec, *c = &e->csv;
+	struct buf *j = &e->json, *c = &e->csv;
 	size_t room = 4 + t->ncols;
 	char num[32], *jp, *cp;
 	size_t n;
@@ -370,58 +373,73 @@ encode_rows(const struct encoder *e)
 	return e->rows;
 }
 
-/* Moves b's bytes to the end of out and frees b: the record takes the body's place. */
-static void
-encode_move(struct buf *out, struct buf *b)
+/*
+ * Ends the bodies and seals them into a record_out (the caller frees it), the bodies
+ * moved into it, not copied: the store copies them into place one by one. Returns it,
+ * or NULL and *cause.
+ */
+struct record_out *
+encode_finish_out(struct encoder *e, char **cause)
 {
-	buf_add(out, b->data ? b->data : "", b->len);
-	buf_free(b);
+	struct record_out *o = record_out_new();
+	msgpack_packer pk;
+	struct buf arr;
+	size_t lead;
+
+	buf_add(&e->json, "]}\n", 3);
+	/* the rows array's header, right before the rows; the head right before it */
+	buf_init(&arr);
+	msgpack_packer_init(&pk, &arr, msgpack_buf_write);
+	msgpack_pack_array(&pk, e->rows);
+	lead = 5 - arr.len;
+	memcpy(e->mp.data + lead, e->mp_head.data, e->mp_head.len);
+	memcpy(e->mp.data + lead + e->mp_head.len, arr.data, arr.len);
+	buf_free(&arr);
+	o->body[BODY_JSON] = e->json;
+	o->body[BODY_MSGPACK] = e->mp;
+	o->off[BODY_MSGPACK] = lead;
+	o->body[BODY_CSV] = e->csv;
+	buf_init(&e->json);
+	buf_init(&e->mp);
+	buf_init(&e->csv);
+	for (int v = 0; v < BODY_NVARIANTS; v++)
+		o->len[v] = o->body[v].len - o->off[v];
+	if (gzip_body(&o->body[BODY_JSON_GZ], o->body[BODY_JSON].data,
+	    o->len[BODY_JSON]) != 0 || gzip_body(&o->body[BODY_CSV_GZ],
+	    o->body[BODY_CSV].data, o->len[BODY_CSV]) != 0) {
+		*cause = xstrdup("gzip failed");
+		record_out_free(o);
+		return NULL;
+	}
+	o->len[BODY_JSON_GZ] = o->body[BODY_JSON_GZ].len;
+	o->len[BODY_CSV_GZ] = o->body[BODY_CSV_GZ].len;
+	/* The content hash covers msgpack's columns and rows: it changes with the data only. */
+	if (record_out_seal(o, e->generation, e->refreshed_at, e->rows, e->content_off) != 0) {
+		*cause = xasprintf("aggregate %s is too large", e->a->name);
+		record_out_free(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*
- * Ends the bodies and seals the record into out (emptied first; the caller owns and
- * frees it). Each body's own buffer is freed as soon as the record holds it, so the
- * record and the bodies are never both whole. Returns 0, or -1 and *cause.
+ * Ends the bodies and writes the whole record into out (emptied first; the caller owns
+ * and frees it). Returns 0, or -1 and *cause.
  */
 int
 encode_finish(struct encoder *e, struct buf *out, char **cause)
 {
-	size_t start[BODY_NVARIANTS], end[BODY_NVARIANTS], content_off;
-	msgpack_packer pk;
+	struct record_out *o = encode_finish_out(e, cause);
 
-	buf_add(&e->rec, "]}\n", 3);
-	start[BODY_JSON] = e->json_start;
-	end[BODY_JSON] = start[BODY_JSON_GZ] = e->rec.len;
-	if (gzip_append(&e->rec, start[BODY_JSON], end[BODY_JSON] - start[BODY_JSON]) != 0)
-		goto gzfail;
-	end[BODY_JSON_GZ] = start[BODY_MSGPACK] = e->rec.len;
-	content_off = e->rec.len + e->content_off;
-	/* what the rows need is known now: grow once, not by doubling past it */
-	buf_grow(&e->rec, e->mp_head.len + 5 + e->mp_rows.len + e->csv.len);
-	encode_move(&e->rec, &e->mp_head);
-	msgpack_packer_init(&pk, &e->rec, msgpack_buf_write);
-	msgpack_pack_array(&pk, e->rows);
-	encode_move(&e->rec, &e->mp_rows);
-	end[BODY_MSGPACK] = start[BODY_CSV] = e->rec.len;
-	encode_move(&e->rec, &e->csv);
-	end[BODY_CSV] = start[BODY_CSV_GZ] = e->rec.len;
-	if (gzip_append(&e->rec, start[BODY_CSV], end[BODY_CSV] - start[BODY_CSV]) != 0)
-		goto gzfail;
-	end[BODY_CSV_GZ] = e->rec.len;
-	/* The content hash covers msgpack's columns and rows: it changes with the data only. */
-	if (record_seal(&e->rec, e->generation, e->refreshed_at, e->rows, start, end,
-	    content_off, end[BODY_MSGPACK]) != 0) {
-		*cause = xasprintf("aggregate %s is too large (%zu bytes)", e->a->name,
-		    e->rec.len);
+	if (o == NULL)
 		return -1;
-	}
-	buf_free(out);
-	*out = e->rec;
-	buf_init(&e->rec);
+	buf_reset(out);
+	buf_grow(out, o->total);
+	record_out_write(o, out->data);
+	out->len = o->total;
+	out->data[out->len] = '\0';
+	record_out_free(o);
 	return 0;
-gzfail:
-	*cause = xstrdup("gzip failed");
-	return -1;
 }
 
 void
@@ -429,9 +447,9 @@ encode_free(struct encoder *e)
 {
 	if (e == NULL)
 		return;
-	buf_free(&e->rec);
+	buf_free(&e->json);
 	buf_free(&e->mp_head);
-	buf_free(&e->mp_rows);
+	buf_free(&e->mp);
 	buf_free(&e->csv);
 	free(e);
 }

@@ -558,6 +558,7 @@ struct encoder *encode_begin(const struct brand *, const struct aggregate *,
 	    uint64_t generation, int64_t refreshed_at);
 void	encode_table(struct encoder *, const struct table *);
 uint64_t encode_rows(const struct encoder *);
+struct record_out *encode_finish_out(struct encoder *, char **cause);
 int	encode_finish(struct encoder *, struct buf *out, char **cause);
 void	encode_free(struct encoder *);
 int	encode_record(const struct brand *, const struct aggregate *, const struct table *,
@@ -582,6 +583,22 @@ void	record_begin(struct buf *);
 int	record_seal(struct buf *, uint64_t generation, int64_t refreshed_at, uint64_t rows,
 	    const size_t start[BODY_NVARIANTS], const size_t end[BODY_NVARIANTS],
 	    size_t content_off, size_t content_end);
+/* A sealed record whose bodies are still apart: body v is body[v].data + off[v], len[v]. */
+struct record_out {
+	char		*hdr;
+	size_t		 hdr_len;
+	struct buf	 body[BODY_NVARIANTS];
+	size_t		 off[BODY_NVARIANTS];
+	size_t		 len[BODY_NVARIANTS];
+	size_t		 total;		/* the record's size once written */
+	struct record_meta meta;
+};
+struct record_out *record_out_new(void);
+int	record_out_seal(struct record_out *, uint64_t generation, int64_t refreshed_at,
+	    uint64_t rows, size_t content_off);
+const char *record_out_body(const struct record_out *, enum body_variant, size_t *len);
+void	record_out_write(struct record_out *, void *dst);
+void	record_out_free(struct record_out *);
 int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
