@@ -2,9 +2,9 @@
  * guard.c — publish guards: evaluates what the catalogue declares (catalog_guards.c) on
  * a candidate snapshot before it goes live, reading its records (and the live ones, for
  * the change limits) through the caller's accessor, and names every failed check in the
- * manifest. It decides nothing: refresh.c holds or publishes. It never writes the store.
- * Records are read a row at a time (a million-row one is never unpacked whole); only an
- * aggregate a cross-aggregate check names is kept as a table for it.
+ * manifest. It decides nothing: refresh_cycle.c holds or publishes. It never writes the
+ * store. Records are read a row at a time (a million-row one is never unpacked whole);
+ * only an aggregate a cross-aggregate check names is kept as a table for it.
  * The cross-aggregate checks are a small generic evaluator, not code per rule:
  *   fn(column) [by key | by month(key)] in aggregate == fn(column) [by ...] in aggregate
  * with fn sum, count or last (the value on the row with the greatest key in a group),
@@ -265,6 +265,7 @@ g_sum_cb(void *arg, const struct table *row)
 	for (size_t c = 0; c < row->ncols; c++)
 		if (g_number(table_cell(row, 0, c), &x) == 0)
 			ga->live_sum[c] += x;
+	ga->live_rows++;
 }
 
 /* The limits against the live colour: row count and the declared totals. */
@@ -547,13 +548,12 @@ g_brand(struct g_run *g, const struct pull *pulls, size_t npulls)
 	for (size_t i = 0; i < cat->naggs; i++) {
 		const struct aggregate *a = &cat->aggs[i];
 		struct g_agg *ga = &g->aggs[i];
-		const void *rec;
+		const char *body;
 		size_t len;
 		long min = a->guards.min_rows >= 0 ? a->guards.min_rows : cat->guards.min_rows;
-		struct record_meta rm;
 
 		table_init(&ga->t, a->ncols);
-		if (g->get(g->arg, 0, g->b->id, a->name, &rec, &len) != 0) {
+		if (g->get(g->arg, 0, g->b->id, a->name, &body, &len) != 0) {
 			missing++;
 			continue;
 		}
@@ -562,17 +562,15 @@ g_brand(struct g_run *g, const struct pull *pulls, size_t npulls)
 		ga->sum = xcalloc(a->ncols ? a->ncols : 1, sizeof *ga->sum);
 		ga->vcol = xcalloc(a->ncols ? a->ncols : 1, sizeof *ga->vcol);
 		g_values_begin(g, a, ga->vcol);
-		if (guard_rows(rec, len, a->ncols, g_cand_cb, ga) != 0) {
+		if (guard_rows(body, len, a->ncols, g_cand_cb, ga) != 0) {
 			g_fail(g, "readable", a->name, "the candidate's record does not decode");
 			continue;
 		}
 		ga->have = 1;
-		if (g->get(g->arg, 1, g->b->id, a->name, &rec, &len) == 0 &&
-		    record_parse(rec, len, &rm) == 0) {
-			/* of the live record only its totals count: summed as it is read */
+		if (g->get(g->arg, 1, g->b->id, a->name, &body, &len) == 0) {
+			/* of the live record only its rows and totals count, as it is read */
 			ga->live_sum = xcalloc(a->ncols ? a->ncols : 1, sizeof *ga->live_sum);
-			ga->have_live = guard_rows(rec, len, a->ncols, g_sum_cb, ga) == 0;
-			ga->live_rows = rm.rows;
+			ga->have_live = guard_rows(body, len, a->ncols, g_sum_cb, ga) == 0;
 		}
 		if ((long)ga->rows < min)
 			g_fail(g, "min_rows", a->name, "%zu rows, fewer than %ld", ga->rows, min);

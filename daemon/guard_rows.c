@@ -1,5 +1,5 @@
 /*
- * guard_rows.c — reads a record's rows for the publish guards (guard.c): the msgpack
+ * guard_rows.c — reads a record's rows for the publish guards (guard.c): its msgpack
  * body walked a row at a time, each row decoded alone into a one-row table, so that
  * checking a million-row candidate never unpacks it whole. Reads only; knows nothing of
  * what the guards check.
@@ -63,23 +63,20 @@ guard_rows_header(const unsigned char *p, size_t len, size_t *off, int map)
 }
 
 /*
- * Calls fn(arg, t) for every row of a record's msgpack body, each decoded alone into the
+ * Calls fn(arg, t) for every row of a record's msgpack body (blen bytes), each decoded alone into the
  * one-row table t (initialised and freed here): a large aggregate is not unpacked whole.
  * 0, or -1 when it does not read (no rows, or a row of the wrong width).
  */
 int
-guard_rows(const void *rec, size_t len, size_t ncols,
+guard_rows(const char *body, size_t blen, size_t ncols,
     void (*fn)(void *, const struct table *), void *arg)
 {
 	msgpack_unpacked u;
-	const char *body, *etag;
-	size_t blen, off = 0;
+	size_t off = 0;
 	int64_t nkeys, nrows;
 	struct table t;
 	int rc = -1;
 
-	if (record_body(rec, len, BODY_MSGPACK, &body, &blen, &etag) != 0)
-		return -1;
 	msgpack_unpacked_init(&u);
 	table_init(&t, ncols);
 	if ((nkeys = guard_rows_header((const unsigned char *)body, blen, &off, 1)) < 0)
