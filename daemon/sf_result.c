@@ -1,6 +1,6 @@
 /*
  * sf_result.c — a statement's result: checks resultSetMetaData against the catalogue,
- * decodes rows (sfdecode.c) and fetches partitions 1..N, at most max_partitions ahead of
+ * decodes rows (sf_rows.c, sfdecode.c) and fetches partitions 1..N, at most max_partitions ahead of
  * the one being decoded (each retried on its own). A pull's rows stream into its encoder
  * in partition order, a batch at a time: a partition that arrives early waits as the
  * body it came in, and is freed once decoded, so no whole result is held. Owns struct
@@ -26,48 +26,6 @@ struct sf_part {
 	struct buf	 body;		/* arrived, waiting for its turn to be decoded */
 	int		 arrived;
 };
-
-/*
- * Decodes the rows of data into t, typed by st's columns (sf_result_meta first); a pull's
- * rows go on into its encoder every ENCODE_BATCH_ROWS rows and at the end, leaving t empty.
- */
-int
-sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
-{
-	size_t i;
-	json_t *row;
-
-	if (!json_is_array(data)) {
-		*cause = xstrdup("result has no data array");
-		return -1;
-	}
-	json_array_foreach(data, i, row) {
-		struct cell *c;
-
-		if (!json_is_array(row) || json_array_size(row) != st->rcols) {
-			*cause = xasprintf("row %zu has the wrong number of cells", i);
-			return -1;
-		}
-		c = table_add_row(t);
-		for (size_t k = 0; k < st->ncols; k++) {
-			json_t *v = json_array_get(row, st->colmap ? st->colmap[k] : k);
-			const char *sv;
-			if (json_is_null(v))
-				continue;
-			if ((sv = json_string_value(v)) == NULL) {
-				*cause = xasprintf("row %zu cell %zu is not a string", i, k);
-				return -1;
-			}
-			if (sf_decode(&st->cols[k], sv, json_string_length(v), st->want[k].type,
-			    t, &c[k], cause) != 0)
-				return -1;
-		}
-		sf_result_row(st, t);
-	}
-	if (st->pull != NULL)
-		encode_pull_rows(st->pull, t);
-	return 0;
-}
 
 /* A row of t is decoded: counted, and a full batch of a pull's goes to its encoder. */
 void
@@ -191,7 +149,7 @@ sf_result_decode(struct sf_stmt *st, struct sf_part *p)
 	if (rc == SF_ROWS_MALFORMED)
 		return sf_result_part_retry(p, "malformed partition body", NULL) != 0 ? -1 : 1;
 	if (rc == 0 && st->pull != NULL)
-		encode_pull_rows(st->pull, &st->table);
+		encode_pull_rows(st->pull, &st->table);	/* the last, partial batch */
 	if (rc != 0) {
 		sf_stmt_fail(st, xasprintf("partition %zu: %s", p->idx, cause));
 		free(cause);
@@ -322,7 +280,7 @@ sf_result_part_send(struct sf_part *p)
  * A pull's encoder starts here, with its first rows.
  */
 void
-sf_result_read(struct sf_stmt *st, json_t *j)
+sf_result_read(struct sf_stmt *st, json_t *j, const struct buf *body)
 {
 	char *cause = NULL;
 
@@ -332,10 +290,14 @@ sf_result_read(struct sf_stmt *st, json_t *j)
 	}
 	if (st->pull != NULL)
 		encode_pull_begin(st->pull);
-	if (sf_result_rows(st, json_object_get(j, "data"), &st->table, &cause) != 0) {
-		sf_stmt_fail(st, cause);
+	/* j holds no rows (sf_rows_load): they are read from the body in place */
+	if (sf_rows_scan(st, body->data ? body->data : "", body->len, &st->table,
+	    sf_result_row, &cause) != 0) {
+		sf_stmt_fail(st, cause ? cause : xstrdup("malformed result body"));
 		return;
 	}
+	if (st->pull != NULL)
+		encode_pull_rows(st->pull, &st->table);
 	if (st->nparts == 1) {
 		sf_result_done(st);
 		return;

@@ -1,6 +1,6 @@
 /*
- * sf_rows.c — reads the rows of a partition body without building a JSON tree: a check of
- * the whole body first (the grammar and string rules jansson applies, so what it refused
+ * sf_rows.c — reads the rows of a result body (a statement's first answer or a partition)
+ * without building a JSON tree: a check of the whole body first (the grammar and string rules jansson applies, so what it refused
  * is refused here and fetched again), then a second pass hands each row's strings, in
  * place where they hold no escape, to sfdecode.c. A tree costs a node and an allocation
  * per cell, which was a quarter of a million-row refresh. Knows nothing of partitions,
@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "snowflake.h"
 
@@ -332,6 +334,38 @@ sf_rows_check(const char *body, size_t len, const unsigned char **data)
 		return -1;
 	sfr_ws(&r);
 	return r.p == r.end ? 0 : -1;
+}
+
+/*
+ * Parses a statement's answer into a tree without its rows: the "data" value is cut out
+ * (replaced by []) before jansson sees it, and read in place later by sf_rows_scan, so a
+ * first answer's partition of rows is never a tree. NULL when the body is not JSON
+ * jansson would read.
+ */
+json_t *
+sf_rows_load(const char *body, size_t len)
+{
+	const unsigned char *data;
+	struct sfr r;
+	struct buf key, cut;
+	json_t *j;
+
+	if (sf_rows_check(body, len, &data) != 0)
+		return NULL;
+	if (data == NULL)
+		return json_loadb(body, len, 0, NULL);
+	r.p = data;
+	r.end = (const unsigned char *)body + len;
+	buf_init(&key);
+	sfr_value(&r, 1, NULL, &key);		/* checked already: finds the value's end */
+	buf_free(&key);
+	buf_init(&cut);
+	buf_add(&cut, body, (size_t)(data - (const unsigned char *)body));
+	buf_add(&cut, "[]", 2);
+	buf_add(&cut, r.p, (size_t)(r.end - r.p));
+	j = json_loadb(cut.data, cut.len, 0, NULL);
+	buf_free(&cut);
+	return j;
 }
 
 /* One cell of a row as the check left it: where its value starts and ends. */

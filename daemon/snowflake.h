@@ -94,15 +94,14 @@ int	 sf_stmt_retryable(long status);
 
 /* sf_result.c: a statement's result: metadata, rows, partitions 1..N */
 int	 sf_result_meta(struct sf_stmt *, struct json_t *meta, char **cause);
-int	 sf_result_rows(struct sf_stmt *, struct json_t *data, struct table *,
-	    char **cause);
-void	 sf_result_read(struct sf_stmt *, struct json_t *);
+void	 sf_result_read(struct sf_stmt *, struct json_t *, const struct buf *body);
 void	 sf_result_free(struct sf_stmt *);
 void	 sf_result_row(struct sf_stmt *, struct table *);
 
-/* sf_rows.c: a partition body's rows, read without a JSON tree */
+/* sf_rows.c: a result body's rows, read without a JSON tree */
 #define SF_ROWS_MALFORMED (-2)
 int	 sf_rows_scan(struct sf_stmt *, const char *body, size_t len, struct table *,
 	    void (*row)(struct sf_stmt *, struct table *), char **cause);
+struct json_t *sf_rows_load(const char *body, size_t len);
 
 #endif

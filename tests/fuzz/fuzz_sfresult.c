@@ -1,8 +1,9 @@
 /*
  * fuzz_sfresult.c — a Snowflake SQL API result body (POST/GET /api/v2/statements: the JSON
- * with resultSetMetaData and data) through the daemon's own reading of it: sf_result_meta
- * and sf_result_rows, and sf_stmt_error for an error body, all through snowflake.h, and
- * the partition reader sf_rows_scan, which must agree with the tree exactly; the
+ * with resultSetMetaData and data) through the daemon's own reading of it: sf_result_meta,
+ * sf_stmt_error for an error body, and the tree-less readers sf_rows_load and
+ * sf_rows_scan, which must agree exactly with a jansson tree (tree_rows, the reference:
+ * how rows were read before), refusing the same bodies; the
  * catalogue's column names are taken from the rowType (so decoding is reached) and their
  * types from the first byte, two bits per column.
  */
@@ -12,6 +13,46 @@
 #include "snowflake.h"
 
 #define FUZZ_MAX_COLS	64
+
+/*
+ * The reference: the rows of data (a jansson tree) into t, as the daemon decoded them
+ * before sf_rows.c read them in place.
+ */
+static int
+tree_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
+{
+	size_t i;
+	json_t *row;
+
+	if (!json_is_array(data)) {
+		*cause = xstrdup("result has no data array");
+		return -1;
+	}
+	json_array_foreach(data, i, row) {
+		struct cell *c;
+
+		if (!json_is_array(row) || json_array_size(row) != st->rcols) {
+			*cause = xasprintf("row %zu has the wrong number of cells", i);
+			return -1;
+		}
+		c = table_add_row(t);
+		for (size_t k = 0; k < st->ncols; k++) {
+			json_t *v = json_array_get(row, st->colmap ? st->colmap[k] : k);
+			const char *sv;
+			if (json_is_null(v))
+				continue;
+			if ((sv = json_string_value(v)) == NULL) {
+				*cause = xasprintf("row %zu cell %zu is not a string", i, k);
+				return -1;
+			}
+			if (sf_decode(&st->cols[k], sv, json_string_length(v), st->want[k].type,
+			    t, &c[k], cause) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 
 static void
 fuzz_row(struct sf_stmt *st, struct table *t)
@@ -62,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct column want[FUZZ_MAX_COLS];
 	struct sf_stmt st;
 	struct buf body;
-	json_t *j, *meta, *rt;
+	json_t *j, *meta, *rt, *cut;
 	char *cause = NULL, *e;
 	unsigned types;
 	int meta_ok;
@@ -81,13 +122,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(e);
 
 	if ((j = json_loadb((const char *)data, size, 0, NULL)) == NULL) {
-		/* what jansson refuses, the partition reader refuses before decoding anything */
+		/* what jansson refuses, the daemon's readers refuse before decoding anything */
 		memset(&st, 0, sizeof st);
-		if (sf_rows_scan(&st, (const char *)data, size, NULL, NULL, &cause) !=
+		if (sf_rows_load((const char *)data, size) != NULL ||
+		    sf_rows_scan(&st, (const char *)data, size, NULL, NULL, &cause) !=
 		    SF_ROWS_MALFORMED)
 			abort();
 		return 0;
 	}
+	if ((cut = sf_rows_load((const char *)data, size)) == NULL)
+		abort();
+	json_decref(cut);
 	meta = json_object_get(j, "resultSetMetaData");
 	rt = json_object_get(meta, "rowType");
 	memset(&st, 0, sizeof st);
@@ -105,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.want = want;
 	table_init(&st.table, st.ncols);
 	if ((meta_ok = sf_result_meta(&st, meta, &cause) == 0) &&
-	    sf_result_rows(&st, json_object_get(j, "data"), &st.table, &cause) == 0) {
+	    tree_rows(&st, json_object_get(j, "data"), &st.table, &cause) == 0) {
 		for (size_t r = 0; r < st.table.nrows; r++)
 			for (size_t c = 0; c < st.ncols; c++) {
 				const struct cell *cl = table_cell(&st.table, r, c);
