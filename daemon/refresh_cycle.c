@@ -1,8 +1,9 @@
 /*
  * refresh_cycle.c — one refresh cycle on the refresh thread, once refresh.c started
- * it: the pulls prepared from the live manifest, each settled pull compared and encoded
- * with only a read view open, the publish guards, then one write of the new snapshot
- * (published or held), and the cycle's outcome recorded in the refresh status. It keeps
+ * it: the pulls prepared from the live manifest (the candidate's generation fixed, for
+ * the rows stream into each pull's encoder as they arrive), each settled pull sealed and
+ * compared with only a read view open, the publish guards, then one write of the new
+ * snapshot (published or held), and the cycle's outcome recorded in the refresh status. It keeps
  * no schedule or timer and takes no requests (refresh.c).
  *
  * Publishing rules: a failed aggregate keeps its last good record and shows its error;

@@ -3,8 +3,8 @@
  * colour (store_pub_*), read back and validated against its manifest, then made active
  * or held; swap/rollback, ending a hold, the pin, and rewriting the live manifest. Every
  * function here writes (or checks what it wrote), so none runs on a serving thread. It
- * parses records only to validate them (record_parse); it keeps no reader state
- * (store_view.c) and no sessions.
+ * parses records only to validate them (record_parse) and copies a record_out into the
+ * room it reserves; it keeps no reader state (store_view.c) and no sessions.
  */
 #include <inttypes.h>
 #include <stdatomic.h>

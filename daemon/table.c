@@ -1,7 +1,8 @@
 /*
- * table.c — an in-memory result set: the hand-over format between a source and the
- * encoder. Cells are row-major; text lives in one arena so a million-row result is a few
- * large allocations, not millions of small ones. The table owns everything it holds.
+ * table.c — rows in memory: the hand-over format between a source and the encoder, a
+ * batch of a few hundred rows at a time (emptied with table_clear and filled again), and
+ * the guards' tables. Cells are row-major; text lives in one arena, so a batch is a few
+ * allocations reused, not one per cell. The table owns everything it holds.
  */
 #include <stdlib.h>
 
