@@ -14,7 +14,7 @@ BRAND	?= a
 # What building and running tpcd and tpcctl needs; then what only the tests need.
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
-	zlib1g-dev libcrypt-dev python3
+	zlib1g-dev libdeflate-dev libcrypt-dev python3
 DEB_TEST_PKGS = libcmocka-dev python3-msgpack python3-yaml curl groff-base nginx \
 	valgrind prometheus chromium fonts-noto-cjk nodejs npm python3-jsonschema
 NPROC	:= $(shell nproc 2>/dev/null || echo 2)
