@@ -171,6 +171,18 @@ sfr_string(struct sfr *r, struct buf *out, int *escaped)
 }
 
 /*
+ * jansson reads one NUL byte right after a number or a literal as nothing (its lexer
+ * puts the byte that ended the token back, and a NUL put back vanishes): so does this,
+ * or a body jansson read would be refused here (found by the sfresult fuzz target).
+ */
+static void
+sfr_token_end(struct sfr *r)
+{
+	if (r->p < r->end && *r->p == '\0')
+		r->p++;
+}
+
+/*
  * jansson refuses an integer outside long long and a real that overflows a double: so
  * does this, by the same conversions.
  */
@@ -229,6 +241,7 @@ sfr_number(struct sfr *r)
 	if (!sfr_number_fits(r->p, (size_t)(p - r->p), real))
 		return -1;
 	r->p = p;
+	sfr_token_end(r);
 	return 0;
 }
 
@@ -240,6 +253,7 @@ sfr_literal(struct sfr *r, const char *word)
 	if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
 		return -1;
 	r->p += n;
+	sfr_token_end(r);
 	return 0;
 }
 
