@@ -48,6 +48,8 @@ sf_point_mark(struct sf_source *s, size_t i, const char *why)
 	    "(%lld)", p->brand->id, p->agg->name, why, (long long)s->point_ms);
 	s->reread[i] = 1;
 	p->state = PULL_PENDING;
+	encode_free(p->enc);	/* the re-read encodes its rows anew */
+	p->enc = NULL;
 }
 
 /*
@@ -114,6 +116,8 @@ sf_point_settle(struct sf_source *s)
 			if (p->brand != bad->brand || !p->wanted || p->state != PULL_DONE)
 				continue;
 			p->state = PULL_FAILED;
+			encode_free(p->enc);	/* read fine, but not at the brand's point */
+			p->enc = NULL;
 			free(p->error);
 			p->error = xasprintf("kept the last snapshot of brand %s: %s could not be "
 			    "read at the brand's point in time: %s", p->brand->id, bad->agg->name,
