@@ -14,7 +14,11 @@ from bench_lib import (ARGS, BRANDS, THREADS, TOKEN, TPCD, children, free_port, 
                        spawn, stop, wait_for)
 
 class Tpcd:
-    def __init__(self, work, name, catalog, source=None, brands=BRANDS, source_dir=None):
+    def __init__(self, work, name, catalog, source=None, brands=BRANDS, source_dir=None,
+                 check=True):
+        """check=False writes the configuration unchecked: `tpcd -t` wants the source's
+        files, and the demo data is generated from this very configuration; call
+        choose_config() once they exist."""
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir, exist_ok=True)
         self.catalog = catalog
@@ -28,7 +32,10 @@ class Tpcd:
         self.notes = []
         self.auth = True
         self.max_conns = True
-        self.choose_config()
+        if check:
+            self.choose_config()
+        else:
+            self.write()
 
     def write(self):
         lines = ["listen:", "  address: 127.0.0.1", "  port: %d" % self.port,
