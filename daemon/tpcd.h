@@ -45,6 +45,7 @@ int	util_mkdir_p(const char *path, unsigned int mode, char **cause);
 int	util_read_password(FILE *in, const char *prompt, int flags, char **pw, char **cause);
 struct buf;
 void	util_csv_field(struct buf *, const char *s, size_t n);
+uint64_t util_splitmix64(uint64_t *state);
 
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
 void	*xmalloc(size_t);
