@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """make bench: tpcd against Debian's nginx serving the very same bytes, plus restart time,
 memory with 10 000 idle keep-alive connections, a healthy client among 3 000 slow ones and
-refresh ingest from fakesnow.
+refresh ingest from fakesnow (1 M and 10 M rows); at the end one table of every figure
+beside its target, ready to paste into README.md.
 
 Everything runs in one temporary directory: the demo data, a bench catalogue (the real
 one plus a large `daily_product_sales`), tpcd on a free loopback port with an API token,
 nginx with its own configuration (loopback only, `gzip_static`, the bodies exported from
-tpcd as static files), and a fakesnow holding a dynamic table of >= 1 M rows.
+tpcd as static files), and a fakesnow holding a dynamic table of >= 1 M, then >= 10 M rows.
 
 A benchmark, not a test: figures are printed with their targets and PASS/MISS; the exit
 status is 0 whatever the numbers, non-zero only when something broke. Every process and
@@ -16,11 +17,13 @@ the temporary directory are cleaned up on exit, Ctrl-C included.
                          [--only serve,restart,idle,slow,never_waits,ingest]
                          [--cells small-plain-64,...] [--idle N] [--slow-head N]
                          [--slow-body N] [--slow-seconds N] [--ingest-rows N]
-                         [--never-waits-rows N] [--keep]
+                         [--ingest-big-rows N] [--partition-rows N]
+                         [--never-waits-rows N] [--profile [CELL,...]] [--keep]
 
 The cells live beside this entry point, one module per family: bench_serve (setup and the
 wrk table), bench_restart, bench_idle, bench_slow, bench_never_waits, bench_ingest; the
-servers in bench_servers; what they share (processes, /proc figures, wrk) in bench_lib.
+servers in bench_servers; what they share (processes, /proc figures, wrk) in bench_lib;
+the final table in bench_report; --profile's perf recording in bench_profile.
 """
 
 import argparse
@@ -37,6 +40,8 @@ import traceback
 import bench_idle
 import bench_ingest
 import bench_never_waits
+import bench_profile
+import bench_report
 import bench_restart
 import bench_serve
 import bench_slow
@@ -110,7 +115,7 @@ def run():
     if only & {"serve", "restart", "idle", "slow"}:
         t, ngx, info = bench_serve.setup_serving(_work)
         bench_serve.print_setup(t, info, nofile)
-    results = bench_serve.serving(t, ngx, info) if "serve" in only else {}
+    results = bench_serve.serving(t, ngx, info, _work) if "serve" in only else {}
     if results:
         bench_serve.print_serving(results, info)
     figures = []
@@ -118,14 +123,17 @@ def run():
         o = Others()
         r = bench_restart.restart(t, info)
         figures += bench_restart.figures(r, others_note(o))
+        bench_restart.table(r, o)
     if "idle" in only:
         o = Others()
         r = bench_idle.idle(t, ngx, info)
         figures += bench_idle.figures(r, others_note(o))
+        bench_idle.table(r, o)
     if "slow" in only:
         o = Others()
         r = bench_slow.slow(t, info)
         figures += bench_slow.figures(r, others_note(o))
+        bench_slow.table(r, o)
     if t and t.stop() != 0:
         broken.append("tpcd did not exit 0 on SIGTERM:\n" + t.tail())
     if ngx:
@@ -134,16 +142,25 @@ def run():
         o = Others()
         r = bench_never_waits.never_waits(_work)
         figures += bench_never_waits.figures(r, others_note(o))
+        bench_never_waits.table(r, o)
         broken += bench_never_waits.broken(r)
     if "ingest" in only:
-        o = Others()
-        r = bench_ingest.ingest(_work)
-        figures += bench_ingest.figures(r, others_note(o))
+        first = None
+        for cell, rows in bench_ingest.plan():
+            o = Others()
+            why = bench_ingest.fits(_work, first, rows) if first else None
+            r = (bench_ingest.skipped(cell, rows, why) if why else
+                 bench_ingest.ingest(_work, cell, rows, reference=first is None))
+            figures += bench_ingest.figures(r, others_note(o))
+            bench_ingest.table(r, o)
+            first = first or r
     if figures:
         out("")
         out("Other figures")
         for f in figures:
             out(f)
+    bench_report.print_table(bench_serve.summary(results))
+    bench_profile.print_profiles()
     out("")
     out("bench: %.0f s" % (time.monotonic() - started))
     if broken:
@@ -162,11 +179,17 @@ def main():
     ap.add_argument("--slow-body", type=int, default=1000, help="slow-body clients")
     ap.add_argument("--slow-seconds", type=int, default=20, help="of slow clients")
     ap.add_argument("--ingest-rows", type=int, default=1000000)
+    ap.add_argument("--ingest-big-rows", type=int, default=10000000,
+                    help="rows of the second ingest cell (0: not run)")
     ap.add_argument("--partition-rows", type=int, default=100000)
+    ap.add_argument("--profile", nargs="?", const="small-plain-64,ingest", default="",
+                    help="perf record -g of tpcd during these cells (a serve cell id, "
+                    "ingest or ingest-big; bare: small-plain-64,ingest)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.parse_args(namespace=ARGS)
     ARGS.only = [x for x in ARGS.only.split(",") if x]
     ARGS.cells = [x for x in ARGS.cells.split(",") if x]
+    ARGS.profile = [x for x in ARGS.profile.split(",") if x]
     ARGS.threads = THREADS
     signal.signal(signal.SIGINT, on_signal)		# also when started with SIGINT ignored
     signal.signal(signal.SIGTERM, on_signal)

@@ -6,6 +6,7 @@ connection still answers afterwards."""
 import socket
 import time
 
+import bench_report
 from bench_lib import ARGS, median, note, raw_get, read_response, rss_mb, verdict, wrk
 
 
@@ -105,3 +106,15 @@ def figures(r, onote):
             "< 10 %%  %s" % ("{:,.0f}".format(b), "{:,.0f}".format(w), ARGS.rounds,
                              onote, "drop" if drop >= 0 else "gain", abs(drop),
                              verdict(drop < 10))]
+
+
+def table(r, state):
+    b, w = median([x["rps"] for x in r["base"]]), median([x["rps"] for x in r["with"]])
+    drop = (b - w) / b * 100
+    cell = "{:,}".format(r["n"]) + " idle keep-alive connections"
+    bench_report.add(cell, "RSS with them", "%.1f MB" % r["rss1"], "%.1f MB" % r["nrss1"],
+                     "", "<= 100 MB", verdict(r["rss1"] <= 100), state)
+    bench_report.add(cell, "64-conn req/s drop", "%.1f %%" % drop, "", "", "< 10 %",
+                     verdict(drop < 10))
+    bench_report.add(cell, "still answering", "%d/%d" % (r["alive"], r["n"]), "", "", "all",
+                     verdict(r["alive"] == r["n"]))

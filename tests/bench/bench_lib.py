@@ -154,9 +154,18 @@ def children_cpu():
     return ru.ru_utime + ru.ru_stime
 
 
+def loadavg():
+    """The machine's 1-minute load average: printed before every cell, so that a run on a
+    busy machine shows in its figures."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 class Others:
     """How much of the machine other processes took during a section: process time of the
-    machine minus the bench's own (itself, waited children, live servers, nginx workers)."""
+    machine minus the bench's own (itself, waited children, live servers, nginx workers).
+    Also keeps the load average from before the section; freeze() fixes the share at the
+    section's end, so that the final table reports the section and not what came after."""
 
     @staticmethod
     def ours():
@@ -169,9 +178,17 @@ class Others:
         return me.ru_utime + me.ru_stime + children_cpu() + cpu_seconds(pids)
 
     def __init__(self):
+        self.load = loadavg()
+        self.frozen = None
         self.t0, self.o0 = sys_ticks(), self.ours()
 
+    def freeze(self):
+        self.frozen = self.share()
+        return self
+
     def share(self):
+        if self.frozen is not None:
+            return self.frozen
         t1, o1 = sys_ticks(), self.ours()
         total = (t1[1] - self.t0[1]) / TICK
         if total <= 0:
@@ -180,9 +197,9 @@ class Others:
 
 
 def others_note(o):
-    sh = o.share()
-    return "; others took %.0f %% of the machine%s" % (
-        sh * 100, " (perturbed)" if sh > 0.05 else "")
+    sh = o.freeze().share()
+    return "; load average %.1f before; others took %.0f %% of the machine%s" % (
+        o.load, sh * 100, " (perturbed)" if sh > 0.05 else "")
 
 
 def children(pid):
@@ -230,6 +247,8 @@ def fmt_ms(ms):
 
 
 def fmt_bytes(n):
+    if n >= 1 << 30:
+        return "%.1f GB" % (n / 1073741824.0)
     if n >= 1 << 20:
         return "%.1f MB" % (n / 1048576.0)
     if n >= 10 << 10:

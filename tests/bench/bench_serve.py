@@ -9,8 +9,10 @@ import time
 
 import yaml
 
-from bench_lib import (ARGS, ROOT, THREADS, TPCD, fmt_bytes, fmt_ms, get, get_json, median,
-                       note, out, verdict, wrk)
+import bench_profile
+import bench_report
+from bench_lib import (ARGS, ROOT, THREADS, TPCD, Others, fmt_bytes, fmt_ms, get, get_json,
+                       median, note, out, verdict, wrk)
 from bench_servers import Nginx, Tpcd
 
 CATALOG = os.path.join(ROOT, "schema", "aggregates.yaml")
@@ -75,7 +77,8 @@ def write_bench_catalog(work):
 def setup_serving(work):
     t0 = time.monotonic()
     cat = write_bench_catalog(work)
-    t = Tpcd(work, "tpcd", cat, check=False)
+    t = Tpcd(work, "tpcd", cat, checked=False)
+    os.makedirs(t.source_dir, exist_ok=True)
     r = subprocess.run([TPCD, "-c", t.config, "--demo"], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError("tpcd --demo:\n" + r.stdout + r.stderr)
@@ -135,7 +138,7 @@ def setup_serving(work):
     return t, ngx, info
 
 
-def serving(t, ngx, info):
+def serving(t, ngx, info, work):
     cells = []
     for kind in ("small", "large"):
         for gz in (False, True):
@@ -151,6 +154,7 @@ def serving(t, ngx, info):
     results = {}
     for cid, kind, gz, conns in cells:
         runs = {"tpcd": [], "nginx": []}
+        state = Others()
         for rnd in range(ARGS.rounds):
             for name, port, pids in servers:
                 runs[name].append(wrk(port, info[kind]["path"], conns, ARGS.duration, gz,
@@ -159,7 +163,9 @@ def serving(t, ngx, info):
                  "%.0f%%, %.0f%% of the CPUs)" % (
                      cid, rnd + 1, runs["tpcd"][-1]["rps"], runs["nginx"][-1]["rps"],
                      runs["tpcd"][-1]["foreign"] * 100, runs["nginx"][-1]["foreign"] * 100))
-        results[cid] = (kind, gz, conns, runs)
+        results[cid] = (kind, gz, conns, runs, state.freeze())
+        if bench_profile.wanted(cid):
+            bench_profile.serve(t, cid, info[kind]["path"], conns, gz, work)
     return results
 
 
@@ -172,11 +178,12 @@ def print_serving(results, info):
                                               "CPU us", "others", "req/s of each run"))
     worst = {"rps": None, "p99": None}
     allpass = True
-    for cid, (kind, gz, conns, runs) in results.items():
+    for cid, (kind, gz, conns, runs, state) in results.items():
         b = info[kind]
         size = b["gzip"] if gz else b["plain"]
-        out("%s %s (%s), %s, %d connections" % (kind, b["name"], fmt_bytes(size),
-                                                  "gzip" if gz else "identity", conns))
+        out("%s %s (%s), %s, %d connections (load average %.1f before)" % (
+            kind, b["name"], fmt_bytes(size), "gzip" if gz else "identity", conns,
+            state.load))
         med = {}
         for srv in ("tpcd", "nginx"):
             rs = runs[srv]
@@ -195,6 +202,7 @@ def print_serving(results, info):
               if med["tpcd"]["cpu_us"] and med["nginx"]["cpu_us"] else None)
         ok = rr >= 1.0 and pr is not None and pr <= 1.2
         allpass &= ok
+        table_rows(cell_label(kind, b, gz, conns), med, rr, pr, cr, state)
         out("  %-32s %9.2fx %9s %8.2fx %7s            req/s >= 1.0x %s, p99 <= 1.2x %s" % (
             "tpcd/nginx", rr, "", pr or 0, ("%.2fx" % cr) if cr else "-",
             verdict(rr >= 1.0), verdict(pr is not None and pr <= 1.2)))
@@ -202,7 +210,8 @@ def print_serving(results, info):
             worst["rps"] = (rr, cid)
         if pr is not None and (worst["p99"] is None or pr > worst["p99"][0]):
             worst["p99"] = (pr, cid)
-    fr = [r["foreign"] for _, _, _, runs in results.values() for rs in runs.values() for r in rs]
+    fr = [r["foreign"] for _, _, _, runs, _ in results.values() for rs in runs.values()
+          for r in rs]
     if fr:
         out("CPU taken by other processes during the runs: median %.0f %%, max %.0f %% of the "
             "machine%s" % (median(fr) * 100, max(fr) * 100,
@@ -212,6 +221,38 @@ def print_serving(results, info):
         out("serving targets: lowest req/s ratio %.2fx (%s), highest p99 ratio %.2fx (%s): %s"
             % (worst["rps"][0], worst["rps"][1], worst["p99"][0], worst["p99"][1],
                "PASS in every cell" if allpass else "MISS in some cells"))
+
+
+def cell_label(kind, b, gz, conns):
+    return "%s %s, %s, %d conns" % (kind, fmt_bytes(b["gzip"] if gz else b["plain"]),
+                                     "gzip" if gz else "identity", conns)
+
+
+def table_rows(cell, med, rr, pr, cr, state):
+    """One serve cell in the final table: req/s, p99 and CPU per request, tpcd beside nginx."""
+    t, n = med["tpcd"], med["nginx"]
+    bench_report.add(cell, "req/s", "{:,.0f}".format(t["rps"]), "{:,.0f}".format(n["rps"]),
+                     "%.2fx" % rr, ">= 1.0x", verdict(rr >= 1.0), state)
+    bench_report.add(cell, "p99", fmt_ms(t["p99"]), fmt_ms(n["p99"]),
+                     ("%.2fx" % pr) if pr is not None else "-", "<= 1.2x",
+                     verdict(pr is not None and pr <= 1.2))
+    bench_report.add(cell, "CPU us/req", "%.1f" % t["cpu_us"] if t["cpu_us"] else "-",
+                     "%.1f" % n["cpu_us"] if n["cpu_us"] else "-",
+                     ("%.2fx" % cr) if cr else "-")
+
+
+def summary(results):
+    """The final table's line about the serving cells: how many met both targets."""
+    if not results:
+        return []
+    ok = 0
+    for cid, (kind, gz, conns, runs, state) in results.items():
+        rps = {s: median([r["rps"] for r in runs[s]]) for s in runs}
+        p99 = {s: median([r["p99"] for r in runs[s]]) for s in runs}
+        ok += (rps["tpcd"] >= rps["nginx"] and p99["nginx"] is not None and
+               p99["tpcd"] is not None and p99["tpcd"] <= 1.2 * p99["nginx"])
+    return ["serving: %d of %d cells PASS both (req/s >= 1.0x and p99 <= 1.2x nginx)" % (
+        ok, len(results))]
 
 
 def print_setup(t, info, nofile):

@@ -15,10 +15,7 @@ from bench_lib import (ARGS, BRANDS, THREADS, TOKEN, TPCD, children, free_port, 
 
 class Tpcd:
     def __init__(self, work, name, catalog, source=None, brands=BRANDS, source_dir=None,
-                 check=True):
-        """check=False writes the configuration unchecked: `tpcd -t` wants the source's
-        files, and the demo data is generated from this very configuration; call
-        choose_config() once they exist."""
+                 checked=True):
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir, exist_ok=True)
         self.catalog = catalog
@@ -29,10 +26,13 @@ class Tpcd:
         self.log = os.path.join(self.dir, "tpcd.log")
         self.source_dir = source_dir or os.path.join(self.dir, "source")
         self.proc = None
+        self.wrap = []		# a command tpcd runs under (bench_profile: perf record)
         self.notes = []
         self.auth = True
         self.max_conns = True
-        if check:
+        # `tpcd -t` wants the SQLite files: checked=False when `tpcd --demo` creates them
+        # with this configuration first (the caller runs choose_config() afterwards)
+        if checked:
             self.choose_config()
         else:
             self.write()
@@ -83,7 +83,7 @@ class Tpcd:
         raise RuntimeError("tpcd -t refuses the bench configuration:\n" + first)
 
     def start(self, wait=True):
-        self.proc = spawn([TPCD, "-c", self.config], "tpcd", log=self.log)
+        self.proc = spawn(self.wrap + [TPCD, "-c", self.config], "tpcd", log=self.log)
         if wait:
             self.wait_healthy()
         return self.proc

@@ -6,6 +6,7 @@ import http.client
 import socket
 import time
 
+import bench_report
 from bench_lib import ARGS, TOKEN, fmt_ms, rss_mb, verdict
 
 
@@ -97,3 +98,11 @@ def figures(r, onote):
                verdict(r["failed"] == 0 and r["p99"] <= 50)),
             "   tpcd RSS %.1f -> %.1f MB at most; %d log lines meanwhile" % (
                 r["rss0"], r["rss"], r["lines"])]
+
+
+def table(r, state):
+    cell = "%d slow-head + %d slow-body clients" % (r["n_head"], r["n_body"])
+    bench_report.add(cell, "healthy GET p99", fmt_ms(r["p99"]), "", "", "<= 50 ms",
+                     verdict(r["p99"] <= 50), state)
+    bench_report.add(cell, "healthy GETs failed", "%d (%d answered)" % (r["failed"], r["n"]),
+                     "", "", "0", verdict(r["failed"] == 0))
