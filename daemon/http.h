@@ -52,6 +52,7 @@ struct conn {
 	TAILQ_ENTRY(conn)		 idle_entry;	/* on t->conns.idle: oldest first */
 	TAILQ_ENTRY(conn)		 work_entry;	/* on adopt or refused */
 	int				 on_idle, on_work;
+	struct auth_memo		*memo;		/* http_auth.c: its last credential */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -124,6 +125,7 @@ enum http_access {
 struct http_req {
 	struct http_thread	*t;
 	struct evhttp_request	*req;
+	struct conn		*conn;		/* NULL: unknown, or gone (deferred) */
 	char			 seg[HTTP_MAX_SEGS][HTTP_SEG_MAX];
 	int			 nseg;		/* -1: a path the router refuses */
 	char			 addr[INET6_ADDRSTRLEN];	/* the client, see http_auth.c */
@@ -155,14 +157,15 @@ void	http_reply_error(struct evhttp_request *, int status, const char *code,
 void	http_reply_unavailable(struct evhttp_request *);
 
 /* http_route.c */
-void	http_route_request(struct http_thread *, struct evhttp_request *, int64_t t0);
+void	http_route_request(struct http_thread *, struct evhttp_request *, struct conn *,
+	    int64_t t0);
 void	http_defer(struct http_req *, struct worker_pool *, worker_fn work,
 	    void (*reply)(struct http_req *, void *), void *arg);
 
 /* http_conn.c */
 int	http_conn_init(struct http_thread *);
 struct bufferevent *http_conn_bev_cb(struct event_base *, void *);
-void	http_conn_request(struct http_thread *, struct evhttp_request *);
+struct conn *http_conn_request(struct http_thread *, struct evhttp_request *);
 size_t	http_conn_count(const struct http_thread *);
 void	http_conn_free(struct http_thread *);
 
@@ -216,7 +219,8 @@ void	http_metrics(struct http_req *);
 
 /* http_auth.c */
 void	http_client_addr(struct http_req *);
-void	http_authenticate(struct http_req *, struct store_view *);
+int	http_authenticate(struct http_req *);
+void	http_auth_forget(struct conn *);
 void	http_unauthorized(struct http_req *);
 void	http_login(struct http_req *);
 void	http_logout(struct http_req *);

@@ -166,6 +166,7 @@ conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
 	if (c->fd >= 0 && (size_t)c->fd < cs->nfd && cs->by_fd[c->fd] == c)
 		cs->by_fd[c->fd] = NULL;
+	http_auth_forget(c);
 	cs->count--;
 	free(c);
 }
@@ -279,8 +280,11 @@ conn_complete_cb(struct evhttp_request *req, void *arg)
 	conn_set_state(arg, CONN_IDLE);
 }
 
-/* A complete request goes to the router: in flight until its last byte is sent. */
-void
+/*
+ * A complete request goes to the router: in flight until its last byte is sent. Returns
+ * its connection (valid while the router has the request), or NULL when unknown.
+ */
+struct conn *
 http_conn_request(struct http_thread *t, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -289,12 +293,13 @@ http_conn_request(struct http_thread *t, struct evhttp_request *req)
 	int fd;
 
 	if (evcon == NULL)
-		return;
+		return NULL;
 	fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
 	if (fd < 0 || (size_t)fd >= cs->nfd || (c = cs->by_fd[fd]) == NULL || c->evcon != evcon)
-		return;
+		return NULL;
 	conn_set_state(c, CONN_ACTIVE);
 	evhttp_request_set_on_complete_cb(req, conn_complete_cb, c);
+	return c;
 }
 
 int

@@ -212,19 +212,15 @@ route_role(struct http_req *r, enum http_access access)
 static void
 route_v1(struct http_req *r, const struct route *ro)
 {
-	struct store_view *v;
-
 	if (ro != NULL && (ro->access == ACCESS_LOGIN || ro->access == ACCESS_OPEN)) {
 		if (method_is(r->req, ro->methods, ro->allow) && http_cors_allow(r))
 			ro->fn(r);
 		return;
 	}
-	if ((v = store_view_begin(r->t->rd)) == NULL) {
+	if (http_authenticate(r) != 0) {
 		http_reply_unavailable(r->req);
 		return;
 	}
-	http_authenticate(r, v);
-	store_view_release(v);
 	if (r->auth != AUTH_OK) {
 		http_unauthorized(r);
 		return;
@@ -250,8 +246,6 @@ route_v1(struct http_req *r, const struct route *ro)
 static void
 route_other(struct http_req *r, const struct route *ro)
 {
-	struct store_view *v;
-
 	if (ro == NULL || (ro->access != ACCESS_OPEN &&
 	    ro->access != ACCESS_MONITOR_OR_LOOPBACK)) {
 		http_reply_error(r->req, 404, "not_found", "no such resource");
@@ -259,10 +253,7 @@ route_other(struct http_req *r, const struct route *ro)
 	}
 	if (ro->access == ACCESS_MONITOR_OR_LOOPBACK && strcmp(r->addr, "127.0.0.1") != 0 &&
 	    strcmp(r->addr, "::1") != 0) {
-		if ((v = store_view_begin(r->t->rd)) != NULL) {
-			http_authenticate(r, v);
-			store_view_release(v);
-		}
+		http_authenticate(r);	/* no view: r->auth stays as it was */
 		if (r->auth != AUTH_OK) {
 			http_unauthorized(r);
 			return;
@@ -373,6 +364,8 @@ deferred_done(void *arg)
 	int gone = evhttp_request_get_connection(r->req) == NULL;
 
 	r->now = time(NULL);
+	if (gone)
+		r->conn = NULL;	/* closed meanwhile, and freed */
 	http_reply_track(r);
 	d->reply(r, d->arg);
 	http_reply_track(NULL);
@@ -407,12 +400,14 @@ http_defer(struct http_req *r, struct worker_pool *pool, worker_fn work,
 }
 
 /*
- * Routes one admitted request of thread t, whose handling began at t0 (mono_us): the
- * checks, the handler, the audit line (/v1), the metrics. A deferred handler's audit
- * line and metrics come with its reply (deferred_done).
+ * Routes one admitted request of thread t on connection c (NULL: unknown), whose
+ * handling began at t0 (mono_us): the checks, the handler, the audit line (/v1), the
+ * metrics. A deferred handler's audit line and metrics come with its reply
+ * (deferred_done).
  */
 void
-http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0)
+http_route_request(struct http_thread *t, struct evhttp_request *req, struct conn *c,
+    int64_t t0)
 {
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	const struct route *ro;
@@ -421,6 +416,7 @@ http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0
 	memset(&r, 0, sizeof r);
 	r.t = t;
 	r.req = req;
+	r.conn = c;
 	r.now = time(NULL);
 	r.t0 = t0;
 	r.method = method_name(req);

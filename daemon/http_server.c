@@ -28,12 +28,12 @@ http_request_cb(struct evhttp_request *req, void *arg)
 {
 	int64_t t0 = mono_us();
 	struct http_thread *t = arg;
+	struct conn *c = http_conn_request(t, req);
 
-	http_conn_request(t, req);
 	/* Draining (SIGTERM): answer, then close, so clients move to the other instance. */
 	if (atomic_load_explicit(&t->srv->draining, memory_order_relaxed))
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-	http_route_request(t, req, t0);
+	http_route_request(t, req, c, t0);
 }
 
 static void *

@@ -829,6 +829,7 @@ int	auth_session_create(struct store *, struct auth_session *, char **token,
 int	auth_session_get(struct store_view *, const unsigned char key[32],
 	    struct auth_session *);
 int	auth_session_delete(struct store *, const unsigned char key[32]);
+uint64_t auth_session_revocations(void);
 int	auth_session_replay(struct store *, char **cause);
 void	auth_session_purge(struct store *, int64_t now);
 void	auth_session_cap(struct store *, const char *user, int max);
