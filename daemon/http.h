@@ -53,6 +53,8 @@ struct conn {
 	TAILQ_ENTRY(conn)		 work_entry;	/* on adopt or refused */
 	int				 on_idle, on_work;
 	struct auth_memo		*memo;		/* http_auth.c: its last credential */
+	struct http_tally		*tally;		/* http_tally.c: its uncounted access */
+	TAILQ_ENTRY(conn)		 tally_entry;	/* on t->conns.tallied while tally */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -65,6 +67,8 @@ struct conn_set {
 	struct conn_list	  idle;		/* CONN_IDLE, oldest first */
 	struct conn_list	  adopt;	/* accepted this turn of the loop */
 	struct conn_list	  refused;	/* replies libevent wrote on its own */
+	struct conn_list	  tallied;	/* with access to audit (http_tally.c) */
+	int64_t			  tally_ms;	/* mono_ms of the last tally flush */
 	struct event		 *work_ev;
 };
 
@@ -168,6 +172,12 @@ struct bufferevent *http_conn_bev_cb(struct event_base *, void *);
 struct conn *http_conn_request(struct http_thread *, struct evhttp_request *);
 size_t	http_conn_count(const struct http_thread *);
 void	http_conn_free(struct http_thread *);
+
+/* http_tally.c: the data-access audit, counted per connection and written per interval */
+void	http_tally_add(struct http_req *, struct audit_access *);
+void	http_tally_flush_conn(struct conn *);
+void	http_tally_flush(struct http_thread *);
+void	http_tally_tick(struct http_thread *);
 
 /* http_refuse.c: what is refused below the router, answered in JSON and audited */
 void	http_refuse_full(struct conn *);

@@ -167,6 +167,7 @@ conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 	if (c->fd >= 0 && (size_t)c->fd < cs->nfd && cs->by_fd[c->fd] == c)
 		cs->by_fd[c->fd] = NULL;
 	http_auth_forget(c);
+	http_tally_flush_conn(c);
 	cs->count--;
 	free(c);
 }
@@ -308,6 +309,8 @@ http_conn_init(struct http_thread *t)
 	TAILQ_INIT(&t->conns.idle);
 	TAILQ_INIT(&t->conns.adopt);
 	TAILQ_INIT(&t->conns.refused);
+	TAILQ_INIT(&t->conns.tallied);
+	t->conns.tally_ms = mono_ms();
 	t->conns.work_ev = event_new(t->base, -1, 0, conn_work_cb, t);
 	return t->conns.work_ev != NULL ? 0 : -1;
 }

@@ -280,7 +280,11 @@ method_name(struct evhttp_request *req)
 	}
 }
 
-/* One audit line per /v1 request, unless its handler wrote its own (login). */
+/*
+ * The audit of a /v1 request, unless its handler wrote its own (login): plain data
+ * access is counted on its connection (http_tally.c); denials, admin actions and
+ * anything with a reason or target are one line each, at once.
+ */
 static void
 route_audit(struct http_req *r, const char *path)
 {
@@ -310,7 +314,7 @@ route_audit(struct http_req *r, const char *path)
 			.aggregate = r->agg ? r->agg->name : NULL, .status = r->status,
 			.bytes = r->bytes,
 		};
-		audit_access(&a);	/* the hot path: no JSON tree */
+		http_tally_add(r, &a);	/* the hot path: counted, written per interval */
 		return;
 	}
 	o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s%, s:i}", "event", event,
