@@ -203,6 +203,20 @@ void	http_info_snapshots(struct http_req *);
 /* http_data.c */
 void	http_data(struct http_req *);
 
+/* http_head.c: a data response's head, its values formatted once per snapshot/second */
+struct http_head {
+	size_t		 brand_ix, agg_ix;	/* in the runtime's config and catalogue */
+	uint64_t	 generation;		/* of the view served from */
+	int64_t		 refreshed_at;		/* the record's: Last-Modified, Age */
+	int64_t		 data_time;		/* 0: unknown (no X-Tpcd-Data-Time) */
+	const char	*etag;			/* the record's, quoted */
+	const char	*colour;
+	const char	*content_type;
+	int		 gzip;
+};
+struct evkeyvalq;
+void	http_head_data(struct evkeyvalq *, const struct http_head *, int not_modified);
+
 /* http_backup.c */
 void	http_backup(struct http_req *);
 
@@ -218,7 +232,6 @@ void	http_admin_discard(struct http_req *);
 /* http_staleness.c */
 struct evkeyvalq;
 int64_t	http_staleness_data_time(struct http_req *, struct store_view *);
-void	http_staleness_headers(struct http_req *, struct store_view *, struct evkeyvalq *);
 json_t	*http_staleness_list(struct http_req *, struct store_view *, int only_stale,
 	    size_t *nstale);
 void	http_staleness_readyz(struct http_req *);
