@@ -26,15 +26,12 @@
 /*
  * Lines are appended to pending (under mu) and the writer is woken at once; it takes
  * the whole batch and writes it (file state under fmu, which only the writer, open and
- * close take). appended/written count batches handed over, so audit_flush can wait for
- * everything handed over before it.
+ * close take).
  */
 static struct {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 wake;		/* pending has lines, or stop */
-	pthread_cond_t	 caught_up;	/* written moved */
 	struct buf	 pending;
-	uint64_t	 appended, written;
 	int		 running, stop;
 	pthread_t	 thread;
 	pthread_mutex_t	 fmu;
@@ -43,8 +40,8 @@ static struct {
 	size_t		 size;
 	size_t		 max_bytes;
 	int		 keep;
-} audit = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-    { NULL, 0, 0 }, 0, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0, 0, 0 };
+} audit = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL, 0, 0 }, 0, 0, 0,
+    PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0, 0, 0 };
 
 static void audit_rotate(void);
 
@@ -96,7 +93,6 @@ static void *
 audit_writer_main(void *arg)
 {
 	struct buf mine, tmp;
-	uint64_t upto;
 
 	(void)arg;
 	buf_init(&mine);
@@ -109,15 +105,12 @@ audit_writer_main(void *arg)
 		tmp = mine;
 		mine = audit.pending;
 		audit.pending = tmp;
-		upto = audit.appended;
 		pthread_mutex_unlock(&audit.mu);
 		pthread_mutex_lock(&audit.fmu);
 		audit_write_out(&mine);
 		pthread_mutex_unlock(&audit.fmu);
 		buf_reset(&mine);
 		pthread_mutex_lock(&audit.mu);
-		audit.written = upto;
-		pthread_cond_broadcast(&audit.caught_up);
 	}
 	pthread_mutex_unlock(&audit.mu);
 	buf_free(&mine);
@@ -131,24 +124,8 @@ audit_append(const char *p, size_t n)
 	pthread_mutex_lock(&audit.mu);
 	if (audit.running) {	/* no log open: nothing is kept */
 		buf_add(&audit.pending, p, n);
-		audit.appended++;
 		pthread_cond_signal(&audit.wake);
 	}
-	pthread_mutex_unlock(&audit.mu);
-}
-
-/*
- * Returns once every line handed over before the call is written. It waits for the
- * writer: for main and tests, never a serving loop.
- */
-void
-audit_flush(void)
-{
-	pthread_mutex_lock(&audit.mu);
-	uint64_t want = audit.appended;
-
-	while (audit.running && audit.written < want)
-		pthread_cond_wait(&audit.caught_up, &audit.mu);
 	pthread_mutex_unlock(&audit.mu);
 }
 
@@ -234,7 +211,6 @@ audit_close(void)
 	if (running)
 		pthread_join(audit.thread, NULL);	/* it writes what is pending first */
 	pthread_mutex_lock(&audit.mu);
-	audit.written = audit.appended;
 	buf_free(&audit.pending);
 	pthread_mutex_unlock(&audit.mu);
 	pthread_mutex_lock(&audit.fmu);

@@ -860,7 +860,6 @@ char	*auth_password_hash(const char *pw, char **cause);
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
 void	audit_close(void);
-void	audit_flush(void);
 struct audit_access {		/* count requests alike, first_ms to last_ms */
 	const char	*principal, *kind, *session, *addr, *method, *path;
 	size_t		 pathlen;
