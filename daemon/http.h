@@ -203,12 +203,13 @@ void	http_info_snapshots(struct http_req *);
 /* http_data.c */
 void	http_data(struct http_req *);
 
-/* http_head.c: a data response's head, its values formatted once per snapshot/second */
+/* http_head.c: a data response's head, pre-built per snapshot and variant, per second */
 struct http_head {
 	size_t		 brand_ix, agg_ix;	/* in the runtime's config and catalogue */
 	uint64_t	 generation;		/* of the view served from */
 	int64_t		 refreshed_at;		/* the record's: Last-Modified, Age */
 	int64_t		 data_time;		/* 0: unknown (no X-Tpcd-Data-Time) */
+	enum body_variant variant;
 	const char	*etag;			/* the record's, quoted */
 	const char	*colour;
 	const char	*content_type;

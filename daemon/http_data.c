@@ -247,7 +247,7 @@ http_data(struct http_req *r)
 		.brand_ix = (size_t)(b - t->rt->cf->brands),
 		.agg_ix = (size_t)(a - t->rt->cat->aggs),
 		.generation = store_view_generation(v), .refreshed_at = m.refreshed_at,
-		.data_time = dt > 0 ? dt : 0, .etag = etag,
+		.data_time = dt > 0 ? dt : 0, .variant = var, .etag = etag,
 		.colour = colour[0] ? colour : store_view_colour(v),
 		.content_type = fmt_types[f], .gzip = var == BODY_JSON_GZ || var == BODY_CSV_GZ,
 	};
