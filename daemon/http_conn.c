@@ -68,21 +68,32 @@ conn_set_state(struct conn *c, enum conn_state to)
 	c->state = to;
 }
 
-/* The head ends at its first empty line; blank lines before the request line do not count. */
+/*
+ * The head ends at its first empty line; blank lines before the request line do not
+ * count. Line by line (memchr), not byte by byte: a line is empty when it holds only
+ * CRs, and line_len counts only whether it held anything else.
+ */
 static int
 conn_scan_head(struct conn *c, const unsigned char *p, size_t n, size_t *used)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\n') {
-			if (c->line_len == 0 && c->head_lines > 0) {
-				*used = i + 1;
-				return 1;
-			}
-			if (c->line_len > 0)
-				c->head_lines++;
-			c->line_len = 0;
-		} else if (p[i] != '\r')
+	for (size_t i = 0; i < n;) {
+		const unsigned char *nl = memchr(p + i, '\n', n - i);
+		size_t end = nl != NULL ? (size_t)(nl - p) : n, j = i;
+
+		while (j < end && p[j] == '\r')
+			j++;
+		if (j < end)
 			c->line_len++;
+		if (nl == NULL)
+			break;
+		if (c->line_len == 0 && c->head_lines > 0) {
+			*used = end + 1;
+			return 1;
+		}
+		if (c->line_len > 0)
+			c->head_lines++;
+		c->line_len = 0;
+		i = end + 1;
 	}
 	*used = n;
 	return 0;

@@ -19,6 +19,30 @@
  * not a plain /seg/seg path of [A-Za-z0-9_.-]: percent-escapes, empty segments ("//"),
  * "." and "..". Routes are matched on what is left, so no trick reaches a handler.
  */
+/* How many bytes at p are [A-Za-z0-9_.-]: a table, not strspn's 65-byte set per call. */
+static size_t
+seg_len(const char *p)
+{
+	static const unsigned char ok[256] = {
+		['-'] = 1, ['.'] = 1, ['_'] = 1,
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+		['7'] = 1, ['8'] = 1, ['9'] = 1,
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+		['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+		['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+		['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+		['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+		['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+		['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+		['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+	};
+	size_t n = 0;
+
+	while (ok[(unsigned char)p[n]])
+		n++;
+	return n;
+}
+
 static int
 split_path(const char *path, char seg[][HTTP_SEG_MAX], int max)
 {
@@ -29,8 +53,7 @@ split_path(const char *path, char seg[][HTTP_SEG_MAX], int max)
 	if (path[1] == '\0')
 		return 0;
 	for (const char *p = path + 1;;) {
-		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789_.-");
+		size_t len = seg_len(p);
 		if (len == 0 || len >= HTTP_SEG_MAX || n == max)
 			return -1;
 		memcpy(seg[n], p, len);
