@@ -53,6 +53,7 @@ struct conn {
 	TAILQ_ENTRY(conn)		 work_entry;	/* on adopt or refused */
 	int				 on_idle, on_work;
 	struct auth_memo		*memo;		/* http_auth.c: its last credential */
+	char				 peer[INET6_ADDRSTRLEN];	/* "": not read yet */
 	struct http_tally		*tally;		/* http_tally.c: its uncounted access */
 	TAILQ_ENTRY(conn)		 tally_entry;	/* on t->conns.tallied while tally */
 };

@@ -57,16 +57,21 @@ forwarded_for(struct evhttp_request *req, char *out, size_t outlen)
 	return addr_ok(out) ? 0 : -1;
 }
 
-/* r->addr: the peer, or what a trusted proxy says the client is. */
+/* r->addr: the peer (read once per connection), or what a trusted proxy says it is. */
 void
 http_client_addr(struct http_req *r)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+	struct evhttp_connection *evcon;
 	char *peer = NULL, fwd[INET6_ADDRSTRLEN];
 	ev_uint16_t port;
 
-	if (evcon != NULL)
+	if (r->conn != NULL && r->conn->peer[0] != '\0')
+		peer = r->conn->peer;
+	else if ((evcon = evhttp_request_get_connection(r->req)) != NULL) {
 		evhttp_connection_get_peer(evcon, &peer, &port);
+		if (peer != NULL && r->conn != NULL)
+			snprintf(r->conn->peer, sizeof r->conn->peer, "%s", peer);
+	}
 	snprintf(r->addr, sizeof r->addr, "%s", peer ? peer : "unknown");
 	if (peer != NULL && auth_proxy_trusted(r->t->rt->auth, peer) &&
 	    forwarded_for(r->req, fwd, sizeof fwd) == 0)
