@@ -14,11 +14,6 @@
 #include "tpcd.h"
 #include "http.h"
 
-/*
- * Splits an URL path into at most max segments. Refuses (returns -1) anything that is
- * not a plain /seg/seg path of [A-Za-z0-9_.-]: percent-escapes, empty segments ("//"),
- * "." and "..". Routes are matched on what is left, so no trick reaches a handler.
- */
 /* How many bytes at p are [A-Za-z0-9_.-]: a table, not strspn's 65-byte set per call. */
 static size_t
 seg_len(const char *p)
@@ -43,6 +38,11 @@ seg_len(const char *p)
 	return n;
 }
 
+/*
+ * Splits an URL path into at most max segments. Refuses (returns -1) anything that is
+ * not a plain /seg/seg path of [A-Za-z0-9_.-]: percent-escapes, empty segments ("//"),
+ * "." and "..". Routes are matched on what is left, so no trick reaches a handler.
+ */
 static int
 split_path(const char *path, char seg[][HTTP_SEG_MAX], int max)
 {
