@@ -42,6 +42,7 @@ struct refresher {
 	size_t			 npulls;
 	int64_t			 started_ms;
 	uint64_t		 live_gen;	/* of the snapshot the cycle compares with */
+	uint64_t		 snap_gen;	/* the candidate's, as the pulls began */
 	struct refresh_seen	*seen;		/* like pulls: lineage not yet published */
 
 	pthread_mutex_t		 mu;		/* guards everything below */
