@@ -833,6 +833,7 @@ int	auth_session_create(struct store *, struct auth_session *, char **token,
 int	auth_session_get(struct store_view *, const unsigned char key[32],
 	    struct auth_session *);
 int	auth_session_delete(struct store *, const unsigned char key[32]);
+uint64_t auth_session_revocations(void);
 int	auth_session_replay(struct store *, char **cause);
 void	auth_session_purge(struct store *, int64_t now);
 void	auth_session_cap(struct store *, const char *user, int max);
@@ -863,15 +864,17 @@ char	*auth_password_hash(const char *pw, char **cause);
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
 void	audit_close(void);
-void	audit_flush(void);
-struct audit_access {
+struct audit_access {		/* count requests alike, first_ms to last_ms */
 	const char	*principal, *kind, *session, *addr, *method, *path;
 	size_t		 pathlen;
 	const char	*brand, *aggregate;
 	int		 status;
-	size_t		 bytes;
+	uint64_t	 bytes;		/* their sum */
+	uint64_t	 count;
+	int64_t		 first_ms, last_ms;	/* unix milliseconds (audit_now_ms) */
 };
 void	audit_access(const struct audit_access *);
+int64_t	audit_now_ms(void);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 char	*audit_cut(char *out, size_t size, const char *in);
