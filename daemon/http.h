@@ -161,11 +161,16 @@ void	http_reply_error(struct evhttp_request *, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	http_reply_unavailable(struct evhttp_request *);
 
+/* http_audit.c: a leaf, the audit line of a routed /v1 request */
+void	http_audit_request(struct http_req *, const char *path);
+
+/* http_defer.c: a leaf, work handed to a pool and answered when done */
+void	http_defer(struct http_req *, struct worker_pool *, worker_fn work,
+	    void (*reply)(struct http_req *, void *), void *arg);
+
 /* http_route.c */
 void	http_route_request(struct http_thread *, struct evhttp_request *, struct conn *,
 	    int64_t t0);
-void	http_defer(struct http_req *, struct worker_pool *, worker_fn work,
-	    void (*reply)(struct http_req *, void *), void *arg);
 
 /* http_conn.c */
 int	http_conn_init(struct http_thread *);

@@ -1,8 +1,9 @@
 /*
  * http_route.c — routing: the path split and refused tricks, the route table with each
  * route's access level and metric name, the access checks (authentication, role, brand
- * scope, method) run before any handler, and the audit line of every /v1 request. It
- * calls handlers through the table; handlers never call back here.
+ * scope, method) run before any handler. It calls handlers through the table, the audit
+ * line (http_audit.c) after them; handlers never call back here (they defer through the
+ * leaf http_defer.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -304,133 +305,10 @@ method_name(struct evhttp_request *req)
 }
 
 /*
- * The audit of a /v1 request, unless its handler wrote its own (login): plain data
- * access is counted on its connection (http_tally.c); denials, admin actions and
- * anything with a reason or target are one line each, at once.
- */
-static void
-route_audit(struct http_req *r, const char *path)
-{
-	const char *event = r->event, *kind = NULL;
-	char clean[257];
-	size_t n = 0;
-	json_t *o;
-
-	if (event != NULL && *event == '\0')
-		return;
-	if (event == NULL)
-		event = r->status == 401 || r->status == 403 ? "denied" :
-		    (r->action != NULL ? "admin" : "access");
-	if (r->p.kind != PRINCIPAL_NONE)
-		kind = r->p.kind == PRINCIPAL_SESSION ? "session" : "token";
-	/* the path as asked, printable ASCII only, at most 256 bytes */
-	for (; path != NULL && path[n] != '\0' && n < sizeof clean - 1; n++)
-		clean[n] = path[n] > 0x20 && path[n] < 0x7f ? path[n] : '?';
-	clean[n] = '\0';
-	if (strcmp(event, "access") == 0 && r->action == NULL && r->target[0] == '\0' &&
-	    r->reason == NULL) {
-		struct audit_access a = {
-			.principal = r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL,
-			.kind = kind, .session = r->p.session_id[0] ? r->p.session_id : NULL,
-			.addr = r->addr, .method = r->method, .path = clean,
-			.pathlen = n, .brand = r->brand ? r->brand->id : NULL,
-			.aggregate = r->agg ? r->agg->name : NULL, .status = r->status,
-			.bytes = r->bytes,
-		};
-		http_tally_add(r, &a);	/* the hot path: counted, written per interval */
-		return;
-	}
-	o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s%, s:i}", "event", event,
-	    "principal", r->p.kind != PRINCIPAL_NONE ? r->p.name : NULL, "kind", kind,
-	    "session", r->p.session_id[0] ? r->p.session_id : NULL, "addr", r->addr,
-	    "method", r->method, "path", clean, n, "status", r->status);
-	if (o == NULL) {
-		log_err("audit: cannot build the line of %s %s", r->method, clean);
-		return;
-	}
-	if (r->brand != NULL)
-		json_object_set_new(o, "brand", json_string(r->brand->id));
-	if (r->agg != NULL)
-		json_object_set_new(o, "aggregate", json_string(r->agg->name));
-	if (r->action != NULL)
-		json_object_set_new(o, "action", json_string(r->action));
-	if (r->target[0] != '\0')
-		json_object_set_new(o, "target", json_string(r->target));
-	if (r->reason != NULL)
-		json_object_set_new(o, "reason", json_string(r->reason));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
-	audit_write(o);
-}
-
-
-/* A request whose handler handed work to a pool: it is answered when that is done. */
-struct http_deferred {
-	struct http_req		 r;		/* a copy: the router's lives on its stack */
-	char			 path[257];	/* for the audit line; the request may go first */
-	worker_fn		 work;
-	void			(*reply)(struct http_req *, void *);
-	void			*arg;
-};
-
-static void
-deferred_work(void *arg)
-{
-	struct http_deferred *d = arg;
-
-	d->work(d->arg);
-}
-
-/* Back on the serving thread: the reply, the audit line, the metrics. */
-static void
-deferred_done(void *arg)
-{
-	struct http_deferred *d = arg;
-	struct http_req *r = &d->r;
-	struct http_thread *t = r->t;
-	/* the client went away: libevent frees the request at the reply, unannounced */
-	int gone = evhttp_request_get_connection(r->req) == NULL;
-
-	r->now = time(NULL);
-	if (gone)
-		r->conn = NULL;	/* closed meanwhile, and freed */
-	http_reply_track(r);
-	d->reply(r, d->arg);
-	http_reply_track(NULL);
-	if (gone)
-		atomic_fetch_sub_explicit(&t->inflight, 1, memory_order_relaxed);
-	r->req = NULL;
-	if (r->v1)
-		route_audit(r, d->path);
-	metrics_request(&t->counters, r->metric, r->status, (uint64_t)(mono_us() - r->t0),
-	    r->bytes);
-	free(d);
-}
-
-/*
- * Hands work(arg) to pool; the request stays open, and reply(r, arg) answers it on this
- * serving thread once work is done (reply frees arg). The handler returns at once.
- */
-void
-http_defer(struct http_req *r, struct worker_pool *pool, worker_fn work,
-    void (*reply)(struct http_req *, void *), void *arg)
-{
-	struct http_deferred *d = xcalloc(1, sizeof *d);
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->req));
-
-	d->r = *r;
-	snprintf(d->path, sizeof d->path, "%s", path ? path : "");
-	d->work = work;
-	d->reply = reply;
-	d->arg = arg;
-	r->deferred = 1;
-	worker_submit(pool, r->t->base, deferred_work, deferred_done, d);
-}
-
-/*
  * Routes one admitted request of thread t on connection c (NULL: unknown), whose
  * handling began at t0 (mono_us): the checks, the handler, the audit line (/v1), the
  * metrics. A deferred handler's audit line and metrics come with its reply
- * (deferred_done).
+ * (http_defer.c).
  */
 void
 http_route_request(struct http_thread *t, struct evhttp_request *req, struct conn *c,
@@ -464,7 +342,7 @@ http_route_request(struct http_thread *t, struct evhttp_request *req, struct con
 	if (r.deferred)
 		return;
 	if (r.v1)
-		route_audit(&r, path);
+		http_audit_request(&r, path);
 	metrics_request(&t->counters, r.metric, r.status, (uint64_t)(mono_us() - t0),
 	    r.bytes);
 }
