@@ -229,7 +229,7 @@ static void g_fail(struct g_run *, const char *check, const char *agg, const cha
 static void
 g_fail(struct g_run *g, const char *check, const char *agg, const char *fmt, ...)
 {
-	struct guard_failure f = { (char *)(uintptr_t)check, g->b->id,
+	struct manifest_failure f = { (char *)(uintptr_t)check, g->b->id,
 	    (char *)(uintptr_t)agg, NULL };
 	va_list ap;
 
@@ -617,15 +617,4 @@ guard_run(const struct config *cf, const struct catalog *cat, const struct pull 
 		}
 	}
 	free(g.aggs);
-}
-
-void
-guard_failure_free(struct guard_failure *f)
-{
-	if (f == NULL)
-		return;
-	free(f->check);
-	free(f->brand);
-	free(f->aggregate);
-	free(f->message);
 }

@@ -98,7 +98,7 @@ manifest_json(const struct manifest *m)
 	if (m->guards != NULL) {
 		json_t *failed = json_array();
 		for (size_t i = 0; i < m->nfailures; i++) {
-			const struct guard_failure *f = &m->failures[i];
+			const struct manifest_failure *f = &m->failures[i];
 			json_array_append_new(failed, json_pack("{s:s, s:s, s:s?, s:s}", "check",
 			    f->check, "brand", f->brand, "aggregate", f->aggregate, "message",
 			    f->message));
@@ -109,11 +109,20 @@ manifest_json(const struct manifest *m)
 	return j;
 }
 
+static void
+failure_free(struct manifest_failure *f)
+{
+	free(f->check);
+	free(f->brand);
+	free(f->aggregate);
+	free(f->message);
+}
+
 /* Appends one failed guard; its strings are copied. */
 void
-manifest_add_failure(struct manifest *m, const struct guard_failure *f)
+manifest_add_failure(struct manifest *m, const struct manifest_failure *f)
 {
-	struct guard_failure *n;
+	struct manifest_failure *n;
 
 	m->failures = xreallocarray(m->failures, m->nfailures + 1, sizeof *m->failures);
 	n = &m->failures[m->nfailures++];
@@ -236,7 +245,7 @@ read_guards(struct manifest *m, json_t *g, char **cause)
 	}
 	m->guards = xstrdup(result);
 	json_array_foreach(failed, i, o) {
-		struct guard_failure f = { NULL, NULL, NULL, NULL };
+		struct manifest_failure f = { NULL, NULL, NULL, NULL };
 		if (json_unpack(o, "{s:s, s:s, s:s}", "check", &f.check, "brand", &f.brand,
 		    "message", &f.message) != 0 ||
 		    opt_string(o, "aggregate", &f.aggregate) != 0) {
@@ -305,7 +314,7 @@ manifest_free(struct manifest *m)
 		free(m->entries[i].handle);
 	}
 	for (size_t i = 0; i < m->nfailures; i++)
-		guard_failure_free(&m->failures[i]);
+		failure_free(&m->failures[i]);
 	free(m->failures);
 	free(m->guards);
 	free(m->entries);

@@ -223,7 +223,7 @@ guard_count(struct refresher *r, const struct manifest *m)
 {
 	pthread_mutex_lock(&r->mu);
 	for (size_t i = 0; i < m->nfailures; i++) {
-		const struct guard_failure *f = &m->failures[i];
+		const struct manifest_failure *f = &m->failures[i];
 		const char *agg = f->aggregate ? f->aggregate : "";
 		size_t j;
 

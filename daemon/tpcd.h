@@ -586,8 +586,8 @@ struct manifest_entry {
 	int64_t		 data_time;	/* unix seconds its data describes; 0: unknown */
 	int64_t		 point_ms;	/* the brand's point in time it was read at (unix ms); 0: none */
 };
-/* One failed publish guard: which check, on what, and why. */
-struct guard_failure {
+/* One failed publish guard: which check, on what, and why (guard.c names them). */
+struct manifest_failure {
 	char		*check;		/* min_rows, max_row_change, ..., or a check's name */
 	char		*brand;
 	char		*aggregate;	/* NULL: the brand as a whole */
@@ -603,7 +603,7 @@ struct manifest {
 	size_t			 nentries;
 	size_t			 cap;
 	char			*guards;	/* passed | held | warned | forced; NULL: unknown */
-	struct guard_failure	*failures;	/* of the guards, when they ran */
+	struct manifest_failure	*failures;	/* of the guards, when they ran */
 	size_t			 nfailures;
 };
 void	manifest_init(struct manifest *, uint64_t generation, const char *colour,
@@ -615,7 +615,7 @@ struct json_t *manifest_json(const struct manifest *);
 char	*manifest_encode(const struct manifest *);	/* caller frees */
 int	manifest_read(struct manifest *, const char *text, size_t len, char **cause);
 void	manifest_free(struct manifest *);
-void	manifest_add_failure(struct manifest *, const struct guard_failure *);
+void	manifest_add_failure(struct manifest *, const struct manifest_failure *);
 int64_t	manifest_data_time(const char *iso);
 
 /* guard.c: publish guards, evaluated on a candidate snapshot before it goes live */
@@ -632,7 +632,6 @@ void	guard_run(const struct config *, const struct catalog *, const struct pull 
 /* guard_rows.c: a msgpack body's rows, one at a time, for the guards */
 int	guard_rows(const char *body, size_t len, size_t ncols,
 	    void (*fn)(void *, const struct table *), void *arg);
-void	guard_failure_free(struct guard_failure *);
 
 /* refresh.c: the refresh thread (its cycle: refresh_cycle.c) */
 struct refresher *refresh_start(const struct config *, const struct catalog *, struct store *,

@@ -271,7 +271,7 @@ static void
 test_verdict_round_trip(void **state)
 {
 	struct manifest m, back;
-	struct guard_failure f = { "orders_match", "a", NULL, "2026-02: 21 in sales" };
+	struct manifest_failure f = { "orders_match", "a", NULL, "2026-02: 21 in sales" };
 	struct manifest_entry e = { .brand = "a", .aggregate = "sales", .ok = 1,
 	    .data_time = 1764374400 };
 	char *text, *cause = NULL;
