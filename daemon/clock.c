@@ -49,6 +49,39 @@ clock_iso8601(int64_t t, char out[32])
 }
 
 /*
+ * An ISO 8601 time ("2026-11-25T21:00:00[.fff][Z|+09:00]", or a space for the T; no
+ * zone is UTC) as unix seconds; 0 when it does not read.
+ */
+int64_t
+clock_parse_iso8601(const char *iso)
+{
+	struct tm tm;
+	const char *p;
+	int64_t t;
+	int off = 0, n = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (iso == NULL || sscanf(iso, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return 0;
+	p = iso + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+			return 0;
+		off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != '\0')
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (int64_t)timegm(&tm);
+	return t - off;
+}
+
+/*
  * "2024-05-01T12:00:00[.fff…]Z" (the form tpcd shows, and sfdecode.c gives Snowflake's
  * timestamps in) as unix milliseconds. Returns 0, or -1 when it is not that form.
  */

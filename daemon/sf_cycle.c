@@ -153,7 +153,7 @@ sf_cycle_freshness_apply(struct sf_source *s, struct sf_stmt *st)
 			free(p->data_ts);
 			p->data_ts = xstrdup(ts);
 			/* the table is current as of its data timestamp (a NO_DATA refresh too) */
-			p->data_time = manifest_data_time(ts);
+			p->data_time = clock_parse_iso8601(ts);
 		}
 		if (state != NULL && strcasecmp(state, "SUSPENDED") == 0)
 			p->error = xasprintf("dynamic table %s.%s is SUSPENDED: its refreshes "

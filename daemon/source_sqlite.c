@@ -213,7 +213,7 @@ sqlite_data_time(sqlite3 *db)
 
 		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) == SQLITE_OK &&
 		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
-			t = manifest_data_time((const char *)sqlite3_column_text(st, 0));
+			t = clock_parse_iso8601((const char *)sqlite3_column_text(st, 0));
 			if (i == 1 && t != 0)
 				t -= 9 * 3600;
 		}

@@ -62,6 +62,7 @@ int64_t	mono_us(void);
 int64_t	mono_ms(void);
 int64_t	wall_ms(void);
 void	clock_iso8601(int64_t t, char out[32]);
+int64_t	clock_parse_iso8601(const char *iso);
 int	clock_parse_iso8601_ms(const char *, int64_t *ms);
 
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
@@ -616,7 +617,6 @@ char	*manifest_encode(const struct manifest *);	/* caller frees */
 int	manifest_read(struct manifest *, const char *text, size_t len, char **cause);
 void	manifest_free(struct manifest *);
 void	manifest_add_failure(struct manifest *, const struct manifest_failure *);
-int64_t	manifest_data_time(const char *iso);
 
 /* guard.c: publish guards, evaluated on a candidate snapshot before it goes live */
 /*
