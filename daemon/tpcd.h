@@ -522,7 +522,7 @@ int	demo_accounts_write(const struct config *, FILE *out, int port, char **cause
 int	ddl_render(FILE *, const struct config *, const struct catalog *, const struct brand *,
 	    const char *warehouse, char **cause);
 
-/* ==== encode: encode.c, record.c ==== */
+/* ==== encode: encode.c, record.c, manifest.c ==== */
 /* encode.c: the bodies of one aggregate, built once at publish as its rows stream in */
 struct encoder *encode_begin(const struct brand *, const struct aggregate *,
 	    uint64_t generation, int64_t refreshed_at);
@@ -572,8 +572,7 @@ int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
 
-/* ==== refresh: manifest.c, guard.c, refresh.c, refresh_cycle.c ==== */
-/* manifest.c: what one snapshot holds; refresh builds it, the store keeps it */
+/* manifest.c: what one snapshot holds, a record format: refresh builds it, the store keeps it */
 struct manifest_entry {
 	char		*brand;
 	char		*aggregate;
@@ -618,6 +617,7 @@ int	manifest_read(struct manifest *, const char *text, size_t len, char **cause)
 void	manifest_free(struct manifest *);
 void	manifest_add_failure(struct manifest *, const struct manifest_failure *);
 
+/* ==== refresh: guard.c, guard_rows.c, refresh.c, refresh_cycle.c ==== */
 /* guard.c: publish guards, evaluated on a candidate snapshot before it goes live */
 /*
  * The msgpack body of one record of the candidate (live 0) or the live snapshot
