@@ -1,9 +1,11 @@
 /*
  * catalog_guards.c — the catalogue's publish guards and staleness limits: the guards:
  * mappings (the catalogue's defaults and each aggregate's overrides) and the per-brand
- * cross-aggregate checks, read and checked against the aggregates' columns at load.
- * It only fills struct catalog; guard.c evaluates what is declared here.
+ * cross-aggregate checks, read, their check language parsed, and checked against the
+ * aggregates' columns at load. It only fills struct catalog; guard.c evaluates what is
+ * declared here.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -212,6 +214,130 @@ cg_column(const struct aggregate *a, const char *name)
 	return NULL;
 }
 
+/* ---- the check language: fn(column) [by key | by month(key)] in aggregate == ... ---- */
+
+static char *
+cg_word(const char **p)
+{
+	const char *s = *p, *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s;
+	while (isalnum((unsigned char)*e) || *e == '_' || *e == '*')
+		e++;
+	*p = e;
+	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
+}
+
+static int
+cg_expect(const char **p, char c)
+{
+	while (isspace((unsigned char)**p))
+		(*p)++;
+	if (**p != c)
+		return -1;
+	(*p)++;
+	return 0;
+}
+
+/* One side: "fn(col) [by key | by month(key)] in agg"; *p moves past it. */
+static int
+cg_parse_side(const struct catalog *cat, const char **p, struct guard_side *s, char **cause)
+{
+	char *fn = cg_word(p), *w = NULL;
+	const struct aggregate *a;
+	const struct column *c;
+	int rc = -1;
+
+	if (fn == NULL || (strcmp(fn, "sum") != 0 && strcmp(fn, "count") != 0 &&
+	    strcmp(fn, "last") != 0)) {
+		*cause = xstrdup("expected sum(, count( or last(");
+		goto out;
+	}
+	s->fn = fn[0] == 's' ? GUARD_SUM : fn[0] == 'c' ? GUARD_COUNT : GUARD_LAST;
+	if (cg_expect(p, '(') != 0 || (s->column = cg_word(p)) == NULL || cg_expect(p, ')') != 0) {
+		*cause = xasprintf("expected %s(column)", fn);
+		goto out;
+	}
+	w = cg_word(p);
+	if (w != NULL && strcmp(w, "by") == 0) {
+		free(w);
+		if ((s->key = cg_word(p)) == NULL) {
+			*cause = xstrdup("expected a key after 'by'");
+			goto out;
+		}
+		if (strcmp(s->key, "month") == 0 && cg_expect(p, '(') == 0) {
+			free(s->key);
+			if ((s->key = cg_word(p)) == NULL || cg_expect(p, ')') != 0) {
+				*cause = xstrdup("expected month(column)");
+				goto out;
+			}
+			s->key_month = 1;
+		}
+		w = cg_word(p);
+	}
+	if (w == NULL || strcmp(w, "in") != 0 || (s->aggregate = cg_word(p)) == NULL) {
+		*cause = xstrdup("expected 'in aggregate'");
+		goto out;
+	}
+	if ((a = catalog_find(cat, s->aggregate)) == NULL) {
+		*cause = xasprintf("no aggregate '%s'", s->aggregate);
+		goto out;
+	}
+	if (strcmp(s->column, "*") == 0 ? s->fn != GUARD_COUNT :
+	    ((c = cg_column(a, s->column)) == NULL ||
+	    (s->fn != GUARD_COUNT && c->type != COL_INT64 && c->type != COL_DOUBLE))) {
+		*cause = xasprintf("%s has no numeric column '%s'", s->aggregate, s->column);
+		goto out;
+	}
+	if (s->key != NULL && cg_column(a, s->key) == NULL) {
+		*cause = xasprintf("%s has no column '%s'", s->aggregate, s->key);
+		goto out;
+	}
+	if (s->fn == GUARD_LAST && s->key == NULL) {
+		*cause = xstrdup("last() needs 'by key'");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(fn);
+	free(w);
+	return rc;
+}
+
+/* Parses text into c's sides (c->name is set); c->text keeps the text. */
+static int
+cg_parse_check(const struct catalog *cat, struct guard_check *c, const char *text,
+    char **cause)
+{
+	const char *p = text;
+
+	c->text = xstrdup(text);
+	if (cg_parse_side(cat, &p, &c->side[0], cause) != 0)
+		return -1;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strncmp(p, "==", 2) != 0) {
+		*cause = xstrdup("expected '=='");
+		return -1;
+	}
+	p += 2;
+	if (cg_parse_side(cat, &p, &c->side[1], cause) != 0)
+		return -1;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '\0') {
+		*cause = xasprintf("unexpected '%s'", p);
+		return -1;
+	}
+	if ((c->side[0].key == NULL) != (c->side[1].key == NULL)) {
+		*cause = xstrdup("both sides need a key, or neither");
+		return -1;
+	}
+	return 0;
+}
+
 /* Every column a guard names exists (nullable ones are dimensions, totals numbers). */
 static int
 cg_resolve_agg(const struct aggregate *a, const struct agg_guards *g, char **cause)
@@ -272,7 +398,7 @@ catalog_guards_resolve(struct catalog *cat, char **cause)
 		char *text = c->text, *why = NULL;
 
 		c->text = NULL;
-		if (guard_parse_check(cat, c, text, &why) != 0) {
+		if (cg_parse_check(cat, c, text, &why) != 0) {
 			*cause = xasprintf("guards: check %s: %s", c->name, why);
 			free(why);
 			free(text);

@@ -5,12 +5,12 @@
  * manifest. It decides nothing: refresh_cycle.c holds or publishes. It never writes the
  * store. Records are read a row at a time (a million-row one is never unpacked whole);
  * only an aggregate a cross-aggregate check names is kept as a table for it.
- * The cross-aggregate checks are a small generic evaluator, not code per rule:
+ * The cross-aggregate checks (parsed by catalog_guards.c) are a small generic evaluator,
+ * not code per rule:
  *   fn(column) [by key | by month(key)] in aggregate == fn(column) [by ...] in aggregate
  * with fn sum, count or last (the value on the row with the greatest key in a group),
  * compared only when both sides describe the same refresh.
  */
-#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,33 +20,6 @@
 
 #include "tpcd.h"
 
-/* ---- the check language ---- */
-
-static char *
-g_word(const char **p)
-{
-	const char *s = *p, *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s;
-	while (isalnum((unsigned char)*e) || *e == '_' || *e == '*')
-		e++;
-	*p = e;
-	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
-}
-
-static int
-g_expect(const char **p, char c)
-{
-	while (isspace((unsigned char)**p))
-		(*p)++;
-	if (**p != c)
-		return -1;
-	(*p)++;
-	return 0;
-}
-
 static const struct column *
 g_column(const struct aggregate *a, const char *name)
 {
@@ -54,103 +27,6 @@ g_column(const struct aggregate *a, const char *name)
 		if (strcmp(a->cols[i].name, name) == 0)
 			return &a->cols[i];
 	return NULL;
-}
-
-/* One side: "fn(col) [by key | by month(key)] in agg"; *p moves past it. */
-static int
-g_parse_side(const struct catalog *cat, const char **p, struct guard_side *s, char **cause)
-{
-	char *fn = g_word(p), *w = NULL;
-	const struct aggregate *a;
-	const struct column *c;
-	int rc = -1;
-
-	if (fn == NULL || (strcmp(fn, "sum") != 0 && strcmp(fn, "count") != 0 &&
-	    strcmp(fn, "last") != 0)) {
-		*cause = xstrdup("expected sum(, count( or last(");
-		goto out;
-	}
-	s->fn = fn[0] == 's' ? GUARD_SUM : fn[0] == 'c' ? GUARD_COUNT : GUARD_LAST;
-	if (g_expect(p, '(') != 0 || (s->column = g_word(p)) == NULL || g_expect(p, ')') != 0) {
-		*cause = xasprintf("expected %s(column)", fn);
-		goto out;
-	}
-	w = g_word(p);
-	if (w != NULL && strcmp(w, "by") == 0) {
-		free(w);
-		if ((s->key = g_word(p)) == NULL) {
-			*cause = xstrdup("expected a key after 'by'");
-			goto out;
-		}
-		if (strcmp(s->key, "month") == 0 && g_expect(p, '(') == 0) {
-			free(s->key);
-			if ((s->key = g_word(p)) == NULL || g_expect(p, ')') != 0) {
-				*cause = xstrdup("expected month(column)");
-				goto out;
-			}
-			s->key_month = 1;
-		}
-		w = g_word(p);
-	}
-	if (w == NULL || strcmp(w, "in") != 0 || (s->aggregate = g_word(p)) == NULL) {
-		*cause = xstrdup("expected 'in aggregate'");
-		goto out;
-	}
-	if ((a = catalog_find(cat, s->aggregate)) == NULL) {
-		*cause = xasprintf("no aggregate '%s'", s->aggregate);
-		goto out;
-	}
-	if (strcmp(s->column, "*") == 0 ? s->fn != GUARD_COUNT :
-	    ((c = g_column(a, s->column)) == NULL ||
-	    (s->fn != GUARD_COUNT && c->type != COL_INT64 && c->type != COL_DOUBLE))) {
-		*cause = xasprintf("%s has no numeric column '%s'", s->aggregate, s->column);
-		goto out;
-	}
-	if (s->key != NULL && g_column(a, s->key) == NULL) {
-		*cause = xasprintf("%s has no column '%s'", s->aggregate, s->key);
-		goto out;
-	}
-	if (s->fn == GUARD_LAST && s->key == NULL) {
-		*cause = xstrdup("last() needs 'by key'");
-		goto out;
-	}
-	rc = 0;
-out:
-	free(fn);
-	free(w);
-	return rc;
-}
-
-/* Parses text into c's sides (c->name is set); c->text keeps the text. */
-int
-guard_parse_check(const struct catalog *cat, struct guard_check *c, const char *text,
-    char **cause)
-{
-	const char *p = text;
-
-	c->text = xstrdup(text);
-	if (g_parse_side(cat, &p, &c->side[0], cause) != 0)
-		return -1;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (strncmp(p, "==", 2) != 0) {
-		*cause = xstrdup("expected '=='");
-		return -1;
-	}
-	p += 2;
-	if (g_parse_side(cat, &p, &c->side[1], cause) != 0)
-		return -1;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p != '\0') {
-		*cause = xasprintf("unexpected '%s'", p);
-		return -1;
-	}
-	if ((c->side[0].key == NULL) != (c->side[1].key == NULL)) {
-		*cause = xstrdup("both sides need a key, or neither");
-		return -1;
-	}
-	return 0;
 }
 
 /* ---- reading records ---- */

@@ -625,8 +625,6 @@ void	manifest_add_failure(struct manifest *, const struct manifest_failure *);
  */
 typedef int (*guard_get_fn)(void *arg, int live, const char *brand, const char *agg,
 	    const char **body, size_t *len);
-int	guard_parse_check(const struct catalog *, struct guard_check *, const char *text,
-	    char **cause);
 void	guard_run(const struct config *, const struct catalog *, const struct pull *,
 	    size_t npulls, guard_get_fn, void *arg, struct manifest *out);
 /* guard_rows.c: a msgpack body's rows, one at a time, for the guards */
