@@ -1,6 +1,12 @@
 /*
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
- * each of its files offers the others. sf_cycle.c runs the refresh cycle, sf_point.c
+ * each of its files offers the others. The sf_*.c files are one source module, split by
+ * concern, and sf_cycle.c owns it: the rest of the daemon reaches only sf_cycle.c (through
+ * source_snowflake_new and struct source). Inside the module the files call each other
+ * both ways on purpose (a statement reports to the cycle through sf_cycle_finish and
+ * reads its result through sf_result.c, which fails it through sf_stmt.c; the point in
+ * time asks the cycle for its SHOW statements); the one-way data flow is between
+ * modules, not between these files. sf_cycle.c runs the refresh cycle, sf_point.c
  * keeps every brand at one point in time, sf_stmt.c sends, polls, retries and cancels
  * statements, sf_result.c decodes results and fetches partitions (sf_rows.c reads a
  * partition's rows), streaming a pull's rows into its encoder in order. Only those
