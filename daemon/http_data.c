@@ -189,13 +189,17 @@ http_data(struct http_req *r)
 	struct store_view *v;
 	struct record_meta m;
 	enum body_variant var;
-	const char *body, *etag;
+	const char *body, *etag, *q;
 	const void *rec;
 	size_t len, blen;
 	enum fmt f;
 	char tmp[32], colour[8] = "";
 	int64_t dt;
 
+	/* a plain request pays for no query parse; only a slice's parses more */
+	if ((q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))) != NULL &&
+	    http_slice_asked(q) && http_slice(r, q))
+		return;
 	if (pick_format(req, &f, colour) != 0)
 		return;
 	if (colour[0] != '\0' && !r->p.admin) {
@@ -266,4 +270,29 @@ http_data(struct http_req *r)
 	http_reply_note(200, blen);
 	evhttp_send_reply(req, 200, "OK", eb);
 	evbuffer_free(eb);
+}
+
+/* What http_slice.c answers with as a whole aggregate does. */
+int
+http_data_accepts(const char *h, const char *token)
+{
+	return header_has(h, token);
+}
+
+int
+http_data_etag_matches(const char *inm, const char *etag)
+{
+	return etag_matches(inm, etag);
+}
+
+void
+http_data_cache_headers(struct evkeyvalq *h, const struct record_meta *m, const char *etag)
+{
+	add_cache_headers(h, m, etag);
+}
+
+int
+http_data_behind(struct evkeyvalq *in, int64_t data_time)
+{
+	return data_behind(in, data_time);
 }

@@ -126,6 +126,7 @@ http_server_start(struct runtime *rt, struct store *st, int listen_fd, char **ca
 		goto fail;		/* before any thread starts: the refusal exits alone */
 	s->writer = worker_pool_new("store writer", 1);
 	s->hashers = worker_pool_new("password hashing", 2);
+	s->slicers = worker_pool_new("slices", 2);
 	http_listen_limit(s->nthreads, cf->http_max_connections);
 	for (int i = 0; i < s->nthreads; i++) {
 		/* evhttp closes what it listens on: each thread gets its own descriptor */
@@ -264,6 +265,7 @@ http_server_stop(struct http_server *s)
 	 * reply is queued on its loop ahead of the loop's exit. A login passes itself from
 	 * the hashers to the writer, so the hashers go first.
 	 */
+	worker_pool_free(s->slicers);
 	worker_pool_free(s->hashers);
 	worker_pool_free(s->writer);
 	for (int i = 0; i < s->nthreads; i++)

@@ -572,6 +572,29 @@ int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
 
+/* slice.c: a window of one record's rows, filtered on dimension columns, encoded again */
+struct slice_filter {
+	size_t		 col;		/* index into the aggregate's columns */
+	enum cell_kind	 kind;		/* CELL_TEXT, CELL_INT or CELL_DOUBLE */
+	int64_t		 i;
+	double		 d;
+	const char	*s;		/* the value as given (the canonical query's) */
+	size_t		 n;
+};
+struct slice_query {
+	uint64_t		 offset;
+	uint64_t		 limit;
+	struct slice_filter	*filters;	/* in column order, one per column at most */
+	size_t			 nfilters;
+};
+int	slice_filter_parse(const struct aggregate *, size_t col, const char *value,
+	    struct slice_filter *, char **cause);
+int	slice_build(const struct brand *, const struct aggregate *, const void *rec,
+	    size_t len, const struct slice_query *, struct buf *out, uint64_t *total,
+	    char **cause);
+void	slice_etag(const char *whole_etag, const struct slice_query *,
+	    char out[ETAG_LEN + 1]);
+
 /* manifest.c: what one snapshot holds; refresh builds it, the store keeps it */
 struct manifest_entry {
 	char		*brand;
