@@ -1,0 +1,255 @@
+"""Slices and filters of an aggregate (?limit=&offset=, ?dimension=value): for several
+aggregates and every format, each slice equals the corresponding rows of the whole
+aggregate fetched in one request (windows covering the whole, filters alone and
+combined, empty results, boundaries), with X-Tpcd-Total-Rows; gzip decodes to the
+identity slice; a bad query is a 400 naming its parameter; the slice's ETag answers 304
+and differs from the whole's; a brand-scoped client cannot slice another brand; and a
+request without slice parameters is byte for byte what it was."""
+
+import csv
+import gzip
+import hashlib
+import http.client
+import io
+import json
+import os
+import urllib.parse
+
+import msgpack
+
+from harness import (ADMIN_AUTH, DEADLINE, Tpcd, check, demo_workdir, eq, run_tests, test)
+
+BASE = "/v1/brands/a/aggregates/"
+LIMIT_MAX = 10000
+LIMIT_DEFAULT = 1000
+DASH_A = "tpcdt_" + os.urandom(32).hex()
+AUTH = ADMIN_AUTH + ("    - name: dash_a\n      sha256: %s\n      brands: [a]\n" %
+                     hashlib.sha256(DASH_A.encode()).hexdigest())
+
+
+def url(agg, **q):
+    return BASE + agg + ("?" + urllib.parse.urlencode(q) if q else "")
+
+
+def rows_of(fmt, body):
+    """The rows of a body of format fmt, as lists of Python values."""
+    if fmt == "json":
+        return json.loads(body)["rows"]
+    if fmt == "msgpack":
+        return msgpack.unpackb(body, raw=False)["rows"]
+    lines = list(csv.reader(io.StringIO(body.decode(), newline="")))
+    return lines[1:]
+
+
+def get_ok(t, conn, path, headers=None):
+    r = t.get(path, headers, conn=conn)
+    eq(r.status, 200, "GET %s: %r" % (path, r.body[:200]))
+    return r
+
+
+def check_windows(t, conn, agg, fmt, whole):
+    """Windows of several sizes tile the whole; each carries the total."""
+    n = len(whole)
+    for size in (1, 7, max(1, n // 3), n + 5):
+        got = []
+        for off in range(0, n + 1, size):
+            r = get_ok(t, conn, url(agg, format=fmt, limit=size, offset=off))
+            eq(r.header("X-Tpcd-Total-Rows"), str(n), "%s %s total" % (agg, fmt))
+            part = rows_of(fmt, r.body)
+            eq(part, whole[off:off + size], "%s %s offset %d limit %d" % (agg, fmt, off, size))
+            got += part
+        eq(got, whole, "%s %s: windows of %d tile the whole" % (agg, fmt, size))
+
+
+def check_filters(t, conn, agg, fmt, whole, dims, types):
+    """Every value of each dimension alone, pairs of them, with windows; empty ones."""
+    for name, idx in dims.items():
+        for v in sorted({r[idx] for r in whole}, key=str)[:6]:
+            want = [r for r in whole if r[idx] == v]
+            r = get_ok(t, conn, url(agg, format=fmt, **{name: v}))
+            eq(rows_of(fmt, r.body), want, "%s %s %s=%s" % (agg, fmt, name, v))
+            eq(r.header("X-Tpcd-Total-Rows"), str(len(want)))
+            r = get_ok(t, conn, url(agg, format=fmt, offset=1, limit=2, **{name: v}))
+            eq(rows_of(fmt, r.body), want[1:3], "%s %s %s=%s window" % (agg, fmt, name, v))
+    names = list(dims)
+    if len(names) >= 2:
+        a, b = names[0], names[1]
+        row = whole[len(whole) // 2]
+        q = {a: row[dims[a]], b: row[dims[b]]}
+        want = [r for r in whole if r[dims[a]] == q[a] and r[dims[b]] == q[b]]
+        check(want, "a combination that exists")
+        # the order of the parameters does not matter (one canonical query)
+        r1 = get_ok(t, conn, url(agg, format=fmt, **q))
+        r2 = get_ok(t, conn, BASE + agg + "?%s=%s&format=%s&%s=%s" % (
+            b, urllib.parse.quote(str(q[b])), fmt, a, urllib.parse.quote(str(q[a]))))
+        eq(rows_of(fmt, r1.body), want, "%s %s %r" % (agg, fmt, q))
+        eq(r2.body, r1.body, "parameters in another order")
+        eq(r2.header("ETag"), r1.header("ETag"), "one canonical query, one ETag")
+    # a value no row has: an empty slice, not an error
+    name = names[0]
+    r = get_ok(t, conn, url(agg, format=fmt, **{name: "-987654" if types[name] == "int64"
+                                                 else "1999-01"}))
+    eq(rows_of(fmt, r.body), [], "%s %s: no row matches" % (agg, fmt))
+    eq(r.header("X-Tpcd-Total-Rows"), "0")
+
+
+# string, int64 and date dimensions, one to three of them
+CASES = ("region_sales", "hourly_sales", "user_counts", "sales_by_category")
+
+
+def dimensions(t, agg):
+    cat = t.get_json("/v1/brands/a/aggregates")
+    entry = [a for a in cat["aggregates"] if a["name"] == agg][0]
+    dims = {c["name"]: i for i, c in enumerate(entry["columns"])
+            if c.get("role") == "dimension"}
+    return dims, {c["name"]: c["type"] for c in entry["columns"]}
+
+
+def slices_equal_the_whole(t):
+    conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
+    for agg in CASES:
+        dims, types = dimensions(t, agg)
+        check(dims, "%s declares dimension columns" % agg)
+        for fmt in ("json", "msgpack", "csv"):
+            whole = rows_of(fmt, get_ok(t, conn, url(agg, format=fmt)).body)
+            check(len(whole) > 3, "%s has rows" % agg)
+            check_windows(t, conn, agg, fmt, whole)
+            check_filters(t, conn, agg, fmt, whole, dims, types)
+    # the JSON around the rows is the whole body's: same columns, generation, time
+    whole = json.loads(get_ok(t, conn, url("region_sales")).body)
+    part = json.loads(get_ok(t, conn, url("region_sales", limit=2)).body)
+    eq(part["rows"], whole["rows"][:2])
+    part["rows"] = whole["rows"]
+    eq(part, whole, "a slice is the whole body with fewer rows")
+    conn.close()
+
+
+def limits_gzip_and_default(t):
+    conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
+    agg = "user_counts"
+    whole = json.loads(get_ok(t, conn, url(agg)).body)["rows"]
+    n = len(whole)
+    r = get_ok(t, conn, url(agg, limit=0))
+    eq(json.loads(r.body)["rows"], [], "limit=0: the count only")
+    eq(r.header("X-Tpcd-Total-Rows"), str(n))
+    eq(json.loads(get_ok(t, conn, url(agg, limit=LIMIT_MAX)).body)["rows"], whole)
+    eq(json.loads(get_ok(t, conn, url(agg, offset=n)).body)["rows"], [], "offset = total")
+    eq(json.loads(get_ok(t, conn, url(agg, offset=n - 1)).body)["rows"], whole[-1:])
+    eq(json.loads(get_ok(t, conn, url(agg, offset=10 ** 12)).body)["rows"], [])
+    # no limit given: the default
+    eq(json.loads(get_ok(t, conn, url(agg, offset=0)).body)["rows"],
+       whole[:LIMIT_DEFAULT], "default limit")
+    # gzip when accepted, decoding to the identity slice, with its own ETag
+    for fmt in ("json", "csv"):
+        plain = get_ok(t, conn, url(agg, format=fmt, offset=3, limit=50))
+        z = get_ok(t, conn, url(agg, format=fmt, offset=3, limit=50),
+                   {"Accept-Encoding": "gzip"})
+        eq(z.header("Content-Encoding"), "gzip")
+        eq(gzip.decompress(z.body), plain.body, "%s gzip slice" % fmt)
+        check(z.header("ETag") != plain.header("ETag"), "one ETag per representation")
+        eq(plain.header("Content-Encoding"), None)
+    # Accept picks the format as for the whole aggregate
+    r = get_ok(t, conn, url(agg, limit=4), {"Accept": "application/msgpack"})
+    eq(r.header("Content-Type"), "application/msgpack")
+    eq(msgpack.unpackb(r.body, raw=False)["rows"], whole[:4])
+    r = get_ok(t, conn, url(agg, limit=4), {"Accept": "text/csv"})
+    eq(r.header("Content-Type"), "text/csv; charset=utf-8")
+    conn.close()
+
+
+def bad_queries_are_400_naming_the_parameter(t):
+    conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
+    bad = [
+        ("region_sales?limit=-1", "limit"),
+        ("region_sales?limit=%d" % (LIMIT_MAX + 1), "limit"),
+        ("region_sales?limit=99999999999999999999999", "limit"),
+        ("region_sales?limit=", "limit"),
+        ("region_sales?limit=1e3", "limit"),
+        ("region_sales?limit=%201", "limit"),
+        ("region_sales?offset=-5", "offset"),
+        ("region_sales?offset=abc", "offset"),
+        ("region_sales?offset=1&offset=2", "offset"),
+        ("region_sales?limit=1&limit=1", "limit"),
+        ("region_sales?revenue=5", "revenue"),		# a measure
+        ("region_sales?city=Seoul", "city"),		# no such column
+        ("region_sales?region=", "region"),			# no value
+        ("region_sales?region=Seoul&region=Busan", "region"),
+        ("hourly_sales?hour=noon", "hour"),		# int64 dimension
+        ("hourly_sales?hour=1.5", "hour"),
+        ("hourly_sales?hour=99999999999999999999", "hour"),
+        ("region_sales?limit=5&format=xml", "format"),
+        ("region_sales?limit=5&colour=red", "colour"),
+        ("region_sales?%ff=1", "%ff"),		# keys are not decoded
+    ]
+    for q, param in bad:
+        r = t.get(BASE + q, conn=conn)
+        eq(r.status, 400, "%s: %r" % (q, r.body))
+        e = r.json()["error"]
+        eq(e["code"], "bad_parameter", q)
+        eq(e["parameter"], param, q)
+        check(r.header("X-Tpcd-Total-Rows") is None, q)
+    # a malformed query string
+    eq(t.get(BASE + "region_sales?limit=1&%zz", conn=conn).status, 400)
+    conn.close()
+
+
+def etag_304_and_access(t):
+    conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
+    path = url("region_sales", region="Seoul", limit=5)
+    whole = get_ok(t, conn, url("region_sales"))
+    r = get_ok(t, conn, path)
+    etag = r.header("ETag")
+    check(etag and etag.startswith('"') and etag.endswith('"') and len(etag) == 34, etag)
+    check(etag != whole.header("ETag"), "a slice has its own ETag")
+    for h in ("Cache-Control", "Vary", "X-Tpcd-Generation", "X-Tpcd-Colour",
+              "X-Tpcd-Data-Time", "Last-Modified"):
+        eq(r.header(h), whole.header(h), h)
+    r304 = t.get(path, {"If-None-Match": etag}, conn=conn)
+    eq(r304.status, 304)
+    eq(r304.body, b"")
+    eq(r304.header("ETag"), etag)
+    eq(t.get(path, {"If-None-Match": '"0", ' + etag}, conn=conn).status, 304)
+    other = get_ok(t, conn, url("region_sales", region="Seoul", limit=6))
+    check(other.header("ETag") != etag, "another window, another ETag")
+    eq(t.get(url("region_sales", region="Seoul", limit=6), {"If-None-Match": etag},
+             conn=conn).status, 200, "the first slice's ETag is not the second's")
+    eq(get_ok(t, conn, path).header("ETag"), etag, "the same slice, the same ETag")
+    # a brand-scoped token slices its brand and nothing else, as with the whole
+    eq(t.get(path, token=DASH_A).status, 200)
+    r = t.get(path.replace("/brands/a/", "/brands/b/"), token=DASH_A)
+    eq(r.status, 403, "brand a's token slicing brand b")
+    check(b"rows" not in r.body, "no data in the refusal")
+    eq(t.get(path.replace("/brands/a/", "/brands/b/"), token=None).status, 401)
+    eq(t.get(path + "&colour=blue", token=DASH_A).status, 403, "colour is admin only")
+    eq(get_ok(t, conn, path + "&colour=" + whole.header("X-Tpcd-Colour")).body,
+       get_ok(t, conn, path).body, "an admin's slice of the active colour")
+    conn.close()
+
+
+def unsliced_requests_unchanged(t):
+    """No slice parameter: the whole body, the whole ETag, no total header."""
+    conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
+    plain = get_ok(t, conn, BASE + "mau_users")
+    for q in ("?format=json", "?_=12345", "?format=json&_=1", "?format=csv&format=json"):
+        r = get_ok(t, conn, BASE + "mau_users" + q)
+        eq(r.body, plain.body, q)
+        eq(r.header("ETag"), plain.header("ETag"), q)
+        check(r.header("X-Tpcd-Total-Rows") is None, q)
+    check(plain.header("X-Tpcd-Total-Rows") is None, "the whole carries no total")
+    for q in ("?brand=b", "?form%61t=json"):
+        eq(t.get(BASE + "mau_users" + q, conn=conn).status, 400, "still unknown: " + q)
+    conn.close()
+
+
+@test
+def test_slices():
+    """One daemon for every case: each start pays a whole demo refresh."""
+    with Tpcd(workdir=demo_workdir(), refresh_interval=600, auth=AUTH).start() as t:
+        for case in (slices_equal_the_whole, limits_gzip_and_default,
+                     bad_queries_are_400_naming_the_parameter, etag_304_and_access,
+                     unsliced_requests_unchanged):
+            case(t)
+
+
+if __name__ == "__main__":
+    run_tests()

@@ -1,0 +1,282 @@
+/*
+ * test_slice.c — slices of a record: a window covering every row is the whole record
+ * byte for byte (so every cell kind survives the msgpack round trip: integers of every
+ * width and sign, doubles, NaN, NULL, long and non-ASCII text); windows and filters keep
+ * exactly the rows an independent filter over the table keeps; filter values parse by
+ * column type; the ETag follows the whole body's and the canonical query.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tpcd.h"
+#include "fixture.h"
+
+static struct column cols[] = {
+	{ "month", COL_STRING, "dimension", "none", "Month", "월" },
+	{ "hour", COL_INT64, "dimension", "none", "Hour", "시" },
+	{ "n", COL_INT64, "measure", "count", "N", "수" },
+	{ "rate", COL_DOUBLE, "measure", "%", "Rate", "비율" },
+	{ "day", COL_DATE, "dimension", "none", "Day", "일" },
+};
+static struct aggregate agg = { .name = "t", .cols = cols, .ncols = 5 };
+static struct brand brand = { .id = "a", .name = "Brand A", .schema = "brand_a" };
+
+static const int64_t ints[] = {
+	0, 1, 127, 128, 255, 256, 65535, 65536, -1, -32, -33, -128, -129, -32768, -32769,
+	INT32_MAX, (int64_t)INT32_MAX + 1, INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MAX,
+	INT64_MIN,
+};
+#define NROWS	200
+
+/* Row r: month by r % 3, hour r % 24, n from ints[], doubles and texts of every kind. */
+static void
+fill(struct table *t)
+{
+	static char longtext[70000];
+
+	memset(longtext, 'x', sizeof longtext - 1);
+	table_init(t, 5);
+	for (int r = 0; r < NROWS; r++) {
+		struct cell *c = table_add_row(t);
+		char m[16];
+		snprintf(m, sizeof m, "2025-%02d", 1 + r % 3);
+		table_set_text(t, &c[0], m, strlen(m));
+		c[1].kind = CELL_INT;
+		c[1].v.i = r % 24;
+		c[2].kind = CELL_INT;
+		c[2].v.i = ints[r % (sizeof ints / sizeof ints[0])];
+		if (r % 7 == 3)
+			c[2].kind = CELL_NULL;
+		c[3].kind = CELL_DOUBLE;
+		c[3].v.d = r % 11 == 5 ? NAN : r / 3.0 - 20;
+		if (r % 13 == 0)
+			table_set_text(t, &c[4], "서울 \"q\",\n", strlen("서울 \"q\",\n"));
+		else if (r == 41)
+			table_set_text(t, &c[4], longtext, sizeof longtext - 1);	/* str32 */
+		else if (r % 5 != 0)
+			table_set_text(t, &c[4], "2025-01-31", 10);
+	}
+}
+
+static void
+whole_and_slice(const struct slice_query *q, struct buf *whole, struct buf *sl,
+    uint64_t *total)
+{
+	struct table t;
+	char *cause = NULL;
+
+	fill(&t);
+	buf_init(whole);
+	buf_init(sl);
+	assert_int_equal(encode_record(&brand, &agg, &t, 7, 1700000000, whole, &cause), 0);
+	table_free(&t);
+	assert_int_equal(slice_build(&brand, &agg, whole->data, whole->len, q, sl, total,
+	    &cause), 0);
+}
+
+static void
+test_everything_is_the_whole(void **state)
+{
+	struct slice_query q = { .offset = 0, .limit = NROWS };
+	struct buf whole, sl;
+	uint64_t total;
+
+	(void)state;
+	whole_and_slice(&q, &whole, &sl, &total);
+	assert_int_equal(total, NROWS);
+	assert_int_equal(sl.len, whole.len);
+	assert_memory_equal(sl.data, whole.data, whole.len);
+	buf_free(&whole);
+	buf_free(&sl);
+}
+
+/* The slice's rows equal the whole table's rows that pass, re-encoded independently. */
+static void
+expect_rows(const struct slice_query *q, int (*pass)(int r), int some)
+{
+	struct buf whole, sl, ref;
+	struct table t, kept;
+	uint64_t total, seen = 0;
+	char *cause = NULL;
+
+	whole_and_slice(q, &whole, &sl, &total);
+	fill(&t);
+	table_init(&kept, 5);
+	for (int r = 0; r < NROWS; r++) {
+		if (!pass(r))
+			continue;
+		if (seen >= q->offset && kept.nrows < q->limit) {
+			struct cell *c = table_add_row(&kept);
+			for (int i = 0; i < 5; i++) {
+				const struct cell *s = table_cell(&t, (size_t)r, (size_t)i);
+				if (s->kind == CELL_TEXT)
+					table_set_text(&kept, &c[i], table_text(&t, s), s->v.t.len);
+				else
+					c[i] = *s;
+			}
+		}
+		seen++;
+	}
+	assert_int_equal(total, seen);
+	assert_true(some ? seen > 0 : seen == 0);
+	buf_init(&ref);
+	assert_int_equal(encode_record(&brand, &agg, &kept, 7, 1700000000, &ref, &cause), 0);
+	assert_int_equal(sl.len, ref.len);
+	assert_memory_equal(sl.data, ref.data, ref.len);
+	table_free(&t);
+	table_free(&kept);
+	buf_free(&whole);
+	buf_free(&sl);
+	buf_free(&ref);
+}
+
+static int all(int r) { (void)r; return 1; }
+static int feb_hour4(int r) { return r % 3 == 1 && r % 24 == 4; }
+static int feb(int r) { return r % 3 == 1; }
+static int day_jan31(int r) { return r % 13 != 0 && r != 41 && r % 5 != 0; }
+static int none(int r) { (void)r; return 0; }
+
+static struct slice_filter
+filter(size_t col, const char *v)
+{
+	struct slice_filter f;
+	char *cause = NULL;
+
+	assert_int_equal(slice_filter_parse(&agg, col, v, &f, &cause), 0);
+	return f;
+}
+
+static void
+test_windows_and_filters(void **state)
+{
+	struct slice_filter f[2];
+	struct slice_query q;
+
+	(void)state;
+	q = (struct slice_query){ .offset = 10, .limit = 25 };
+	expect_rows(&q, all, 1);
+	q = (struct slice_query){ .offset = NROWS - 3, .limit = 25 };
+	expect_rows(&q, all, 1);
+	q = (struct slice_query){ .offset = NROWS, .limit = 25 };
+	expect_rows(&q, all, 1);
+	q = (struct slice_query){ .offset = 0, .limit = 0 };
+	expect_rows(&q, all, 1);
+	f[0] = filter(0, "2025-02");
+	f[1] = filter(1, "4");
+	q = (struct slice_query){ .offset = 0, .limit = 100, .filters = f, .nfilters = 2 };
+	expect_rows(&q, feb_hour4, 1);
+	q = (struct slice_query){ .offset = 5, .limit = 7, .filters = f, .nfilters = 1 };
+	expect_rows(&q, feb, 1);
+	f[0] = filter(4, "2025-01-31");
+	q = (struct slice_query){ .offset = 0, .limit = 1000, .filters = f, .nfilters = 1 };
+	expect_rows(&q, day_jan31, 1);
+	f[0] = filter(0, "2025-04");
+	q = (struct slice_query){ .offset = 0, .limit = 10, .filters = f, .nfilters = 1 };
+	expect_rows(&q, none, 0);
+}
+
+static void
+test_filter_values(void **state)
+{
+	struct slice_filter f;
+	char *cause = NULL;
+
+	(void)state;
+	f = filter(1, "-12");
+	assert_int_equal(f.kind, CELL_INT);
+	assert_int_equal(f.i, -12);
+	f = filter(1, "9223372036854775807");
+	assert_true(f.i == INT64_MAX);
+	f = filter(0, "Seoul 서울");
+	assert_int_equal(f.kind, CELL_TEXT);
+	assert_int_equal(f.n, strlen("Seoul 서울"));
+	const char *bad[] = { "", "1.5", "12x", " 1", "+", "99999999999999999999", "0x10" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(slice_filter_parse(&agg, 1, bad[i], &f, &cause), -1);
+		assert_non_null(strstr(cause, "hour"));
+		free(cause);
+		cause = NULL;
+	}
+	assert_int_equal(slice_filter_parse(&agg, 3, "nan", &f, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(slice_filter_parse(&agg, 3, "2.5", &f, &cause), 0);
+	assert_true(f.d == 2.5);
+}
+
+static void
+test_etag(void **state)
+{
+	struct slice_filter f[2];
+	struct slice_query a = { .offset = 0, .limit = 10 }, b = a;
+	char e1[ETAG_LEN + 1], e2[ETAG_LEN + 1];
+
+	(void)state;
+	slice_etag("\"00\"", &a, e1);
+	slice_etag("\"00\"", &b, e2);
+	assert_string_equal(e1, e2);
+	assert_int_equal(strlen(e1), ETAG_LEN);
+	assert_true(e1[0] == '"' && e1[ETAG_LEN - 1] == '"');
+	slice_etag("\"01\"", &b, e2);
+	assert_string_not_equal(e1, e2);
+	b.offset = 1;
+	slice_etag("\"00\"", &b, e2);
+	assert_string_not_equal(e1, e2);
+	/* one filter "ab" on a column is not two filters, nor "a" on the next one */
+	f[0] = filter(0, "2025-0");
+	f[1] = filter(4, "1");
+	b = (struct slice_query){ .offset = 0, .limit = 10, .filters = f, .nfilters = 2 };
+	slice_etag("\"00\"", &b, e1);
+	f[0] = filter(0, "2025-01");
+	b.nfilters = 1;
+	slice_etag("\"00\"", &b, e2);
+	assert_string_not_equal(e1, e2);
+}
+
+static void
+test_damaged_record(void **state)
+{
+	struct slice_query q = { .offset = 0, .limit = 10 };
+	struct buf whole, sl;
+	uint64_t total;
+	char *cause = NULL;
+	const char *b, *etag;
+	size_t blen;
+
+	(void)state;
+	whole_and_slice(&q, &whole, &sl, &total);
+	assert_int_equal(slice_build(&brand, &agg, whole.data, 10, &q, &sl, &total, &cause), -1);
+	free(cause);
+	cause = NULL;
+	/* a msgpack body cut short reads as damaged, never past its end */
+	assert_int_equal(record_body(whole.data, whole.len, BODY_MSGPACK, &b, &blen, &etag), 0);
+	memset((char *)b + blen / 2, 0xc1, blen - blen / 2);	/* 0xc1: never used */
+	assert_int_equal(slice_build(&brand, &agg, whole.data, whole.len, &q, &sl, &total,
+	    &cause), -1);
+	free(cause);
+	buf_free(&whole);
+	buf_free(&sl);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_everything_is_the_whole),
+		cmocka_unit_test(test_windows_and_filters),
+		cmocka_unit_test(test_filter_values),
+		cmocka_unit_test(test_etag),
+		cmocka_unit_test(test_damaged_record),
+	};
+
+	log_init(LOG_ERR);
+	fixture_args(argc, argv);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
