@@ -24,6 +24,7 @@
 
 #define HTTP_MAX_SEGS	6
 #define HTTP_SEG_MAX	72
+#define SLICE_CACHE_BYTES	(32u << 20)	/* built slices kept (slice_cache.c) */
 
 struct http_server;
 
@@ -102,6 +103,7 @@ struct http_server {
 	struct worker_pool	*writer;	/* every store write of a request (1 thread) */
 	struct worker_pool	*hashers;	/* password checks (yescrypt, ~20 ms each) */
 	struct worker_pool	*slicers;	/* slices of an aggregate (http_slice.c) */
+	struct slice_cache	*slice_cache;	/* the slicers' (slice_cache.c) */
 	struct http_thread	*th;
 	int			 nthreads;
 	int			 port;

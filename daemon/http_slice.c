@@ -33,12 +33,11 @@ struct slice_job {
 	size_t			 len;
 	struct slice_query	 q;		/* filters' values owned here */
 	enum body_variant	 var;
-	const char		*ctype;
 	char			 etag[ETAG_LEN + 1];
 	char			 colour[8];	/* "" for the active snapshot */
 	struct record_meta	 meta;
-	struct buf		 out;		/* the slice's record (the pool's) */
-	uint64_t		 total;
+	struct slice_cache	*cache;
+	struct slice_entry	*built;		/* the slice's record, from or into the cache */
 	char			*cause;
 };
 
@@ -256,7 +255,7 @@ static void
 slice_job_free(struct slice_job *j)
 {
 	slice_query_free(&j->q);
-	buf_free(&j->out);
+	slice_cache_release(j->built);
 	free(j->cause);
 	free(j);
 }
@@ -298,22 +297,43 @@ slice_headers(struct http_req *r, struct slice_job *j, struct evkeyvalq *out)
 	    store_view_colour(j->v));
 }
 
+/*
+ * On a slicer: the slice from the cache, or built and kept there. Its key is the slice's
+ * ETag over the whole msgpack body's, which names the data's generation and content (and
+ * brand and aggregate) whatever representation was asked for.
+ */
 static void
 slice_work(void *arg)
 {
 	struct slice_job *j = arg;
+	const char *body, *whole;
+	char key[ETAG_LEN + 1];
+	struct buf out;
+	uint64_t total;
+	size_t blen;
 
-	buf_init(&j->out);
-	if (slice_build(j->brand, j->agg, j->rec, j->len, &j->q, &j->out, &j->total,
-	    &j->cause) != 0)
+	if (record_body(j->rec, j->len, BODY_MSGPACK, &body, &blen, &whole) != 0) {
+		j->cause = xstrdup("not a record");
+		return;
+	}
+	slice_etag(whole, &j->q, key);
+	if ((j->built = slice_cache_get(j->cache, key)) != NULL)
+		return;
+	buf_init(&out);
+	if (slice_build(j->brand, j->agg, j->rec, j->len, &j->q, &out, &total,
+	    &j->cause) != 0) {
 		log_warn("slice of %s/%s: %s", j->brand->id, j->agg->name, j->cause);
+		buf_free(&out);
+		return;
+	}
+	j->built = slice_cache_put(j->cache, key, &out, total);
 }
 
 static void
 slice_body_free_cb(const void *data, size_t len, void *arg)
 {
 	(void)data; (void)len;
-	slice_job_free(arg);
+	slice_cache_release(arg);
 }
 
 /* Back on the serving thread: the slice's body, or a 500 when it could not be built. */
@@ -322,28 +342,34 @@ slice_reply(struct http_req *r, void *arg)
 {
 	struct slice_job *j = arg;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	struct slice_entry *e = j->built;
+	const struct buf *rec;
 	struct evbuffer *eb;
 	const char *body, *etag;
+	enum body_variant var = j->var;
+	uint64_t total;
 	size_t blen;
 	char tmp[32];
 
-	if (j->cause != NULL ||
-	    record_body(j->out.data, j->out.len, j->var, &body, &blen, &etag) != 0) {
+	if (e == NULL || (rec = slice_cache_record(e, &total)) == NULL ||
+	    record_body(rec->data, rec->len, j->var, &body, &blen, &etag) != 0) {
 		store_view_release(j->v);
 		slice_job_free(j);
 		http_reply_error(r->req, 500, "internal", "the slice could not be built");
 		return;
 	}
 	slice_headers(r, j, out);
-	store_view_release(j->v);	/* the body is the job's own from here */
-	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)j->total);
+	store_view_release(j->v);	/* the body is the slice's own from here */
+	j->built = NULL;		/* its reference goes with the body */
+	slice_job_free(j);
+	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)total);
 	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
-	evhttp_add_header(out, "Content-Type", j->ctype);
-	if (j->var == BODY_JSON_GZ || j->var == BODY_CSV_GZ)
+	evhttp_add_header(out, "Content-Type", slice_types[var]);
+	if (var == BODY_JSON_GZ || var == BODY_CSV_GZ)
 		evhttp_add_header(out, "Content-Encoding", "gzip");
 	if ((eb = evbuffer_new()) == NULL ||
-	    evbuffer_add_reference(eb, body, blen, slice_body_free_cb, j) != 0) {
-		slice_job_free(j);
+	    evbuffer_add_reference(eb, body, blen, slice_body_free_cb, e) != 0) {
+		slice_cache_release(e);
 		if (eb != NULL)
 			evbuffer_free(eb);
 		http_reply_note(500, 0);
@@ -412,10 +438,10 @@ http_slice(struct http_req *r, const char *q)
 	j = xcalloc(1, sizeof *j);
 	j->brand = r->brand;
 	j->agg = r->agg;
+	j->cache = r->t->srv->slice_cache;
 	j->q = s.q;
 	memcpy(j->colour, s.colour, sizeof j->colour);
 	j->var = slice_variant(in, s.format);
-	j->ctype = slice_types[j->var];
 	if (slice_record(r, j) != 0) {
 		slice_job_free(j);
 		return 1;

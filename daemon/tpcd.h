@@ -595,6 +595,19 @@ int	slice_build(const struct brand *, const struct aggregate *, const void *rec,
 void	slice_etag(const char *whole_etag, const struct slice_query *,
 	    char out[ETAG_LEN + 1]);
 
+/* slice_cache.c: built slices kept for the next identical request (an LRU in bytes) */
+struct slice_cache;
+struct slice_entry;
+struct slice_cache *slice_cache_new(size_t max_bytes);
+void	slice_cache_free(struct slice_cache *);
+struct slice_entry *slice_cache_get(struct slice_cache *, const char *key);
+struct slice_entry *slice_cache_put(struct slice_cache *, const char *key, struct buf *rec,
+	    uint64_t total);
+void	slice_cache_release(struct slice_entry *);
+const struct buf *slice_cache_record(const struct slice_entry *, uint64_t *total);
+void	slice_cache_stats(struct slice_cache *, uint64_t *hits, uint64_t *misses,
+	    size_t *bytes);
+
 /* manifest.c: what one snapshot holds; refresh builds it, the store keeps it */
 struct manifest_entry {
 	char		*brand;

@@ -13,6 +13,7 @@ import http.client
 import io
 import json
 import os
+import sqlite3
 import urllib.parse
 
 import msgpack
@@ -241,13 +242,37 @@ def unsliced_requests_unchanged(t):
     conn.close()
 
 
+def slices_follow_new_data(t):
+    """A slice asked again after a publish that changed the aggregate is cut from the new
+    data (built slices are kept, but under the data's identity)."""
+    conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
+    q = url("region_sales", region="Seoul", limit=3)
+    before = get_ok(t, conn, q)
+    eq(get_ok(t, conn, q).body, before.body, "asked twice: the same bytes")
+    db = sqlite3.connect(os.path.join(t.workdir, "source", "brand_a.db"))
+    db.execute("UPDATE order_lines SET unit_price = unit_price + 100 WHERE order_id IN "
+               "(SELECT o.order_id FROM orders o JOIN stores s USING (store_id) "
+               "WHERE s.region = 'Seoul' ORDER BY o.ordered_at LIMIT 20)")
+    db.commit()
+    db.close()
+    t.refresh_and_wait()
+    whole = json.loads(get_ok(t, conn, url("region_sales")).body)["rows"]
+    after = get_ok(t, conn, q)
+    check(after.body != before.body, "the slice changed with the data")
+    check(after.header("ETag") != before.header("ETag"), "and so did its ETag")
+    eq(json.loads(after.body)["rows"], [r for r in whole if r[1] == "Seoul"][:3])
+    eq(t.get(q, {"If-None-Match": before.header("ETag")}, conn=conn).status, 200,
+       "the old slice's ETag no longer matches")
+    conn.close()
+
+
 @test
 def test_slices():
     """One daemon for every case: each start pays a whole demo refresh."""
     with Tpcd(workdir=demo_workdir(), refresh_interval=600, auth=AUTH).start() as t:
         for case in (slices_equal_the_whole, limits_gzip_and_default,
                      bad_queries_are_400_naming_the_parameter, etag_304_and_access,
-                     unsliced_requests_unchanged):
+                     unsliced_requests_unchanged, slices_follow_new_data):
             case(t)
 
 

@@ -3,7 +3,8 @@
  * byte for byte (so every cell kind survives the msgpack round trip: integers of every
  * width and sign, doubles, NaN, NULL, long and non-ASCII text); windows and filters keep
  * exactly the rows an independent filter over the table keeps; filter values parse by
- * column type; the ETag follows the whole body's and the canonical query.
+ * column type; the ETag follows the whole body's and the canonical query; the cache of
+ * built slices evicts by bytes in LRU order and never frees what a reply still holds.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -258,11 +259,68 @@ test_damaged_record(void **state)
 	/* a msgpack body cut short reads as damaged, never past its end */
 	assert_int_equal(record_body(whole.data, whole.len, BODY_MSGPACK, &b, &blen, &etag), 0);
 	memset((char *)b + blen / 2, 0xc1, blen - blen / 2);	/* 0xc1: never used */
+	q.limit = NROWS;	/* read to the end */
 	assert_int_equal(slice_build(&brand, &agg, whole.data, whole.len, &q, &sl, &total,
 	    &cause), -1);
 	free(cause);
 	buf_free(&whole);
 	buf_free(&sl);
+}
+
+static struct slice_entry *
+put(struct slice_cache *c, const char *key, size_t len, uint64_t total)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < len; i++)
+		buf_addc(&b, (char)('a' + i % 26));
+	return slice_cache_put(c, key, &b, total);
+}
+
+/* The cache: hits, eviction in LRU order by bytes, entries outliving their eviction. */
+static void
+test_cache(void **state)
+{
+	struct slice_cache *c = slice_cache_new(1000);
+	struct slice_entry *e, *held;
+	const struct buf *rec;
+	uint64_t hits, misses, total;
+	size_t bytes;
+
+	(void)state;
+	assert_null(slice_cache_get(c, "\"k1\""));
+	slice_cache_release(put(c, "\"k1\"", 400, 11));
+	held = put(c, "\"k2\"", 400, 22);		/* a reply still sending it */
+	e = slice_cache_get(c, "\"k1\"");		/* k1 now the most recent */
+	assert_non_null(e);
+	rec = slice_cache_record(e, &total);
+	assert_int_equal(total, 11);
+	assert_int_equal(rec->len, 400);
+	slice_cache_release(e);
+	slice_cache_release(put(c, "\"k3\"", 400, 33));	/* over 1000: k2 goes */
+	assert_null(slice_cache_get(c, "\"k2\""));
+	assert_non_null(e = slice_cache_get(c, "\"k1\""));
+	slice_cache_release(e);
+	assert_non_null(e = slice_cache_get(c, "\"k3\""));
+	slice_cache_release(e);
+	/* the evicted k2 is still whole for the reply holding it (ASan checks) */
+	rec = slice_cache_record(held, &total);
+	assert_int_equal(total, 22);
+	assert_int_equal(rec->data[399], 'a' + 399 % 26);
+	slice_cache_release(held);
+	/* a slice over the whole budget is served but not kept */
+	e = put(c, "\"big\"", 5000, 1);
+	slice_cache_release(e);
+	assert_null(slice_cache_get(c, "\"big\""));
+	slice_cache_stats(c, &hits, &misses, &bytes);
+	assert_int_equal(hits, 3);
+	assert_int_equal(misses, 3);
+	assert_int_equal(bytes, 800);
+	held = slice_cache_get(c, "\"k3\"");
+	slice_cache_free(c);		/* held outlives the cache */
+	assert_int_equal(slice_cache_record(held, &total)->len, 400);
+	slice_cache_release(held);
 }
 
 int
@@ -274,6 +332,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_filter_values),
 		cmocka_unit_test(test_etag),
 		cmocka_unit_test(test_damaged_record),
+		cmocka_unit_test(test_cache),
 	};
 
 	log_init(LOG_ERR);
