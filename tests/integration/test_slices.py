@@ -4,7 +4,8 @@ aggregate fetched in one request (windows covering the whole, filters alone and
 combined, empty results, boundaries), with X-Tpcd-Total-Rows; gzip decodes to the
 identity slice; a bad query is a 400 naming its parameter; the slice's ETag answers 304
 and differs from the whole's; a brand-scoped client cannot slice another brand; and a
-request without slice parameters is byte for byte what it was."""
+request without slice parameters is byte for byte what it was; tpcctl get --limit,
+--offset and --where ask for slices."""
 
 import csv
 import gzip
@@ -14,11 +15,13 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
 import urllib.parse
 
 import msgpack
 
-from harness import (ADMIN_AUTH, DEADLINE, Tpcd, check, demo_workdir, eq, run_tests, test)
+from harness import (ADMIN_AUTH, DEADLINE, TPCCTL, Tpcd, check, demo_workdir, eq, run_tests,
+                     test, tpcctl_env)
 
 BASE = "/v1/brands/a/aggregates/"
 LIMIT_MAX = 10000
@@ -242,6 +245,38 @@ def unsliced_requests_unchanged(t):
     conn.close()
 
 
+def tpcctl_get_slices(t):
+    """tpcctl get --limit/--offset/--where: the server's slice, and its total on stderr."""
+    def ctl(*args):
+        return subprocess.run([TPCCTL, "-s", "http://127.0.0.1:%d" % t.port] + list(args),
+                              capture_output=True, env=tpcctl_env(), timeout=DEADLINE)
+    whole = json.loads(t.get(url("region_sales")).body)["rows"]
+    want = [r for r in whole if r[1] == "Seoul"]
+    out = ctl("get", "a", "region_sales", "--where", "region=Seoul", "--offset", "1",
+              "--limit", "3", "-o", "json")
+    eq(out.returncode, 0, out.stderr)
+    eq(json.loads(out.stdout)["rows"], want[1:4])
+    out = ctl("get", "a", "region_sales", "--where", "region=Seoul", "--where",
+              "month=" + want[0][0])
+    eq(out.returncode, 0, out.stderr)
+    check(b"(1 of 1 row" in out.stderr, out.stderr)
+    out = ctl("-o", "csv", "get", "a", "region_sales", "--limit", "2")
+    server = t.get(url("region_sales", limit=2, format="csv")).body
+    eq(out.stdout, server.replace(b"\r\n", b"\n"), "CSV as the server's, LF line ends")
+    check(("(2 of %d rows" % len(whole)).encode() not in out.stdout, "the note is not data")
+    out = ctl("get", "a", "region_sales", "--limit", "2")
+    check(("(2 of %d rows" % len(whole)).encode() in out.stderr, out.stderr)
+    # refused by tpcctl (usage, 2) or by the server (1, naming the parameter)
+    for args in (("--limit", "x"), ("--offset", "-1"), ("--where", "region")):
+        eq(ctl("get", "a", "region_sales", *args).returncode, 2, args)
+    eq(ctl("status", "--limit", "3").returncode, 2, "status takes no --limit")
+    out = ctl("get", "a", "region_sales", "--where", "revenue=5")
+    eq(out.returncode, 1, out.stderr)
+    check(b"revenue" in out.stderr, out.stderr)
+    out = ctl("get", "a", "region_sales", "--limit", "10001")
+    eq(out.returncode, 1, out.stderr)
+
+
 def slices_follow_new_data(t):
     """A slice asked again after a publish that changed the aggregate is cut from the new
     data (built slices are kept, but under the data's identity)."""
@@ -272,7 +307,8 @@ def test_slices():
     with Tpcd(workdir=demo_workdir(), refresh_interval=600, auth=AUTH).start() as t:
         for case in (slices_equal_the_whole, limits_gzip_and_default,
                      bad_queries_are_400_naming_the_parameter, etag_304_and_access,
-                     unsliced_requests_unchanged, slices_follow_new_data):
+                     unsliced_requests_unchanged, tpcctl_get_slices,
+                     slices_follow_new_data):
             case(t)
 
 
