@@ -3,8 +3,9 @@
  * equality filters on dimension columns, from an offset, at most a limit of them, encoded
  * again by encode.c into a record of their own (so a slice's bodies are byte for byte what
  * the whole aggregate's encoder writes for those rows). Reads the record's msgpack body in
- * place and holds only the rows it keeps. Runs on a pool thread, never on a serving loop;
- * knows nothing of HTTP or LMDB.
+ * place and holds only the rows it keeps. Also the slices built at publish: a record's
+ * rows grouped by the catalogue's slice key, one record per value. Runs on a pool thread
+ * or the refresh thread, never on a serving loop; knows nothing of HTTP or LMDB.
  */
 #include <errno.h>
 #include <math.h>
@@ -303,6 +304,194 @@ slice_build(const struct brand *br, const struct aggregate *a, const void *rec, 
 	rc = encode_record(br, a, &t, meta.generation, meta.refreshed_at, out, cause);
 	table_free(&t);
 	return rc;
+}
+
+/* One value's rows while slice_partitions groups them. */
+struct slice_group {
+	char		*value;
+	size_t		 n;
+	struct table	 t;
+};
+
+static uint64_t
+slice_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The group of value v in the open-addressed table idx (cap a power of two). */
+static struct slice_group *
+slice_group_of(struct slice_group **groups, size_t *ngroups, size_t **idx, size_t *cap,
+    const char *v, size_t n, size_t ncols)
+{
+	size_t i;
+
+	if (*ngroups * 2 >= *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		size_t *nidx = xcalloc(ncap, sizeof *nidx);	/* 0: empty, else group + 1 */
+		for (size_t g = 0; g < *ngroups; g++) {
+			i = slice_hash((*groups)[g].value, (*groups)[g].n) & (ncap - 1);
+			while (nidx[i] != 0)
+				i = (i + 1) & (ncap - 1);
+			nidx[i] = g + 1;
+		}
+		free(*idx);
+		*idx = nidx;
+		*cap = ncap;
+	}
+	for (i = slice_hash(v, n) & (*cap - 1); (*idx)[i] != 0; i = (i + 1) & (*cap - 1)) {
+		struct slice_group *g = &(*groups)[(*idx)[i] - 1];
+		if (g->n == n && memcmp(g->value, v, n) == 0)
+			return g;
+	}
+	*groups = xreallocarray(*groups, *ngroups + 1, sizeof **groups);
+	(*idx)[i] = ++*ngroups;
+	struct slice_group *g = &(*groups)[*ngroups - 1];
+	g->value = xstrndup(v, n);
+	g->n = n;
+	table_init(&g->t, ncols);
+	return g;
+}
+
+/* A cell of the slice key as the text its partition is named by; -1 for NULL. */
+static int
+slice_key_text(const struct mp_cell *c, char num[32], const char **v, size_t *n)
+{
+	if (c->kind == CELL_TEXT) {
+		*v = c->s;
+		*n = c->n;
+		return 0;
+	}
+	if (c->kind == CELL_INT) {
+		*n = (size_t)snprintf(num, 32, "%lld", (long long)c->i);
+		*v = num;
+		return 0;
+	}
+	return -1;	/* NULL (no filter matches it) or a double (refused by the catalogue) */
+}
+
+void
+slice_parts_free(struct slice_part *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(parts[i].value);
+		buf_free(&parts[i].rec);
+	}
+	free(parts);
+}
+
+/*
+ * The slices of rec built at publish: its rows grouped by the aggregate's slice key, each
+ * group encoded as a record of its own (byte for byte the slice a filter on that value
+ * computes), in the order the values first appear. *parts is the caller's
+ * (slice_parts_free). Returns 0, or -1 and *cause.
+ */
+int
+slice_partitions(const struct brand *br, const struct aggregate *a, const void *rec,
+    size_t len, struct slice_part **parts, size_t *nparts, char **cause)
+{
+	struct slice_group *groups = NULL;
+	size_t ngroups = 0, *idx = NULL, cap = 0, col = a->slice_col;
+	struct record_meta meta;
+	struct mp_cell *row = xcalloc(a->ncols ? a->ncols : 1, sizeof *row);
+	const char *body, *etag, *v;
+	uint32_t nrows, n;
+	char num[32];
+	size_t blen, vn;
+	struct mp m;
+	int rc = -1;
+
+	*parts = NULL;
+	*nparts = 0;
+	if (record_parse(rec, len, &meta) != 0 ||
+	    record_body(rec, len, BODY_MSGPACK, &body, &blen, &etag) != 0) {
+		*cause = xstrdup("not a record");
+		goto out;
+	}
+	m.p = (const unsigned char *)body;
+	m.end = m.p + blen;
+	if (mp_find_rows(&m, &nrows) != 0)
+		goto damaged;
+	for (uint32_t r = 0; r < nrows; r++) {
+		if (mp_array(&m, &n) != 0 || n != a->ncols)
+			goto damaged;
+		for (size_t i = 0; i < a->ncols; i++)
+			if (mp_cell(&m, &row[i]) != 0)
+				goto damaged;
+		if (slice_key_text(&row[col], num, &v, &vn) != 0)
+			continue;
+		struct slice_group *g = slice_group_of(&groups, &ngroups, &idx, &cap, v, vn,
+		    a->ncols);
+		struct cell *dst = table_add_row(&g->t);
+		for (size_t i = 0; i < a->ncols; i++)
+			keep_cell(&g->t, &dst[i], &row[i]);
+	}
+	*parts = xcalloc(ngroups ? ngroups : 1, sizeof **parts);
+	for (size_t g = 0; g < ngroups; g++) {
+		struct slice_part *p = &(*parts)[(*nparts)++];
+		p->value = groups[g].value;
+		p->n = groups[g].n;
+		groups[g].value = NULL;
+		buf_init(&p->rec);
+		if (encode_record(br, a, &groups[g].t, meta.generation, meta.refreshed_at,
+		    &p->rec, cause) != 0)
+			goto out;
+	}
+	rc = 0;
+	goto out;
+damaged:
+	*cause = xasprintf("the record of %s does not read as its columns", a->name);
+out:
+	for (size_t g = 0; g < ngroups; g++) {
+		free(groups[g].value);
+		table_free(&groups[g].t);
+	}
+	free(groups);
+	free(idx);
+	free(row);
+	if (rc != 0) {
+		slice_parts_free(*parts, *nparts);
+		*parts = NULL;
+		*nparts = 0;
+	}
+	return rc;
+}
+
+/*
+ * The store's name of the slice of aggregate agg whose slice key is value (n bytes):
+ * "agg#value", which no aggregate name can be; NULL when it cannot be a key (too long for
+ * LMDB, or holding a NUL): that value's slice is then computed on request.
+ */
+char *
+slice_part_name(const char *agg, const char *value, size_t n)
+{
+	if (n > 256 || memchr(value, '\0', n) != NULL)
+		return NULL;
+	return xasprintf("%s#%.*s", agg, (int)n, value);
+}
+
+/*
+ * The slice key's filter in q, as its partition's value, when q asks for exactly that
+ * filter (the window may be anything); NULL otherwise. num holds an integer's text.
+ */
+const char *
+slice_part_value(const struct aggregate *a, const struct slice_query *q, char num[32],
+    size_t *n)
+{
+	const struct slice_filter *f = &q->filters[0];
+
+	if (a->slice_key == NULL || q->nfilters != 1 || f->col != a->slice_col)
+		return NULL;
+	if (f->kind == CELL_INT) {
+		*n = (size_t)snprintf(num, 32, "%lld", (long long)f->i);
+		return num;
+	}
+	*n = f->n;
+	return f->s;
 }
 
 /*

@@ -326,6 +326,8 @@ struct aggregate {
 	size_t		 ncols;
 	int64_t		 max_staleness;	/* seconds; -1: the catalogue's; 0: no limit */
 	struct agg_guards guards;
+	char		*slice_key;	/* a dimension whose slices are built at publish */
+	size_t		 slice_col;	/* its column (when slice_key is set) */
 };
 
 struct catalog {
@@ -594,6 +596,17 @@ int	slice_build(const struct brand *, const struct aggregate *, const void *rec,
 	    char **cause);
 void	slice_etag(const char *whole_etag, const struct slice_query *,
 	    char out[ETAG_LEN + 1]);
+struct slice_part {
+	char		*value;		/* the slice key's value (an integer in decimal) */
+	size_t		 n;
+	struct buf	 rec;		/* the record of its rows */
+};
+int	slice_partitions(const struct brand *, const struct aggregate *, const void *rec,
+	    size_t len, struct slice_part **, size_t *nparts, char **cause);
+void	slice_parts_free(struct slice_part *, size_t);
+char	*slice_part_name(const char *agg, const char *value, size_t n);
+const char *slice_part_value(const struct aggregate *, const struct slice_query *,
+	    char num[32], size_t *n);
 
 /* slice_cache.c: built slices kept for the next identical request (an LRU in bytes) */
 struct slice_cache;

@@ -267,6 +267,88 @@ test_damaged_record(void **state)
 	buf_free(&sl);
 }
 
+/* Each slice built at publish is the slice a filter on its value computes, byte for byte. */
+static void
+expect_partitions(size_t col, size_t want_groups)
+{
+	struct aggregate ka = agg;
+	struct slice_part *parts;
+	struct slice_filter f;
+	struct buf whole, sl;
+	struct table t;
+	size_t n, rows = 0;
+	uint64_t total;
+	char *cause = NULL, num[32];
+
+	ka.slice_key = cols[col].name;
+	ka.slice_col = col;
+	fill(&t);
+	buf_init(&whole);
+	assert_int_equal(encode_record(&brand, &ka, &t, 7, 1700000000, &whole, &cause), 0);
+	table_free(&t);
+	assert_int_equal(slice_partitions(&brand, &ka, whole.data, whole.len, &parts, &n,
+	    &cause), 0);
+	assert_int_equal(n, want_groups);
+	for (size_t i = 0; i < n; i++) {
+		struct slice_query q = { .offset = 0, .limit = NROWS, .filters = &f,
+		    .nfilters = 1 };
+		struct record_meta m;
+		const char *v;
+		size_t vn;
+		char *name;
+
+		f = filter(col, parts[i].value);
+		v = slice_part_value(&ka, &q, num, &vn);
+		assert_non_null(v);
+		assert_int_equal(vn, parts[i].n);
+		assert_memory_equal(v, parts[i].value, vn);
+		name = slice_part_name(ka.name, v, vn);
+		assert_int_equal(strncmp(name, "t#", 2), 0);
+		free(name);
+		buf_init(&sl);
+		assert_int_equal(slice_build(&brand, &ka, whole.data, whole.len, &q, &sl, &total,
+		    &cause), 0);
+		assert_int_equal(parts[i].rec.len, sl.len);
+		assert_memory_equal(parts[i].rec.data, sl.data, sl.len);
+		assert_int_equal(record_parse(parts[i].rec.data, parts[i].rec.len, &m), 0);
+		assert_int_equal(m.rows, total);
+		rows += total;
+		buf_free(&sl);
+	}
+	assert_int_equal(rows, NROWS);		/* neither key column holds a NULL */
+	slice_parts_free(parts, n);
+	buf_free(&whole);
+}
+
+static void
+test_partitions(void **state)
+{
+	struct slice_filter f[2];
+	struct slice_query q = { .limit = 10, .filters = f, .nfilters = 2 };
+	struct aggregate ka = agg;
+	char num[32];
+	size_t n;
+
+	(void)state;
+	expect_partitions(0, 3);	/* month: text */
+	expect_partitions(1, 24);	/* hour: int64, "05" and "5" are one value */
+	/* only a query whose one filter is on the slice key has a partition */
+	ka.slice_key = "month";
+	ka.slice_col = 0;
+	f[0] = filter(0, "2025-01");
+	f[1] = filter(1, "3");
+	assert_null(slice_part_value(&ka, &q, num, &n));
+	q.nfilters = 1;
+	assert_non_null(slice_part_value(&ka, &q, num, &n));
+	ka.slice_key = NULL;
+	assert_null(slice_part_value(&ka, &q, num, &n));
+	f[0] = filter(1, "05");
+	ka.slice_key = "hour";
+	ka.slice_col = 1;
+	assert_string_equal(slice_part_value(&ka, &q, num, &n), "5");
+	assert_null(slice_part_name("t", "a\0b", 3));
+}
+
 static struct slice_entry *
 put(struct slice_cache *c, const char *key, size_t len, uint64_t total)
 {
@@ -333,6 +415,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_etag),
 		cmocka_unit_test(test_damaged_record),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_partitions),
 	};
 
 	log_init(LOG_ERR);
