@@ -364,6 +364,7 @@ slice_reply(struct http_req *r, void *arg)
 	slice_job_free(j);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)total);
 	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
+	evhttp_add_header(out, "X-Tpcd-Slice", "computed");
 	evhttp_add_header(out, "Content-Type", slice_types[var]);
 	if (var == BODY_JSON_GZ || var == BODY_CSV_GZ)
 		evhttp_add_header(out, "Content-Encoding", "gzip");
@@ -404,6 +405,89 @@ slice_record(struct http_req *r, struct slice_job *j)
 	else
 		http_reply_error(r->req, 503, "not_ready", "aggregate not available yet");
 	return -1;
+}
+
+static void
+slice_view_release_cb(const void *data, size_t len, void *arg)
+{
+	(void)data; (void)len;
+	store_view_release(arg);
+}
+
+/*
+ * A slice built at publish, sent as a whole aggregate is: by reference into the map,
+ * the view held until the last byte has left. Consumes j.
+ */
+static void
+slice_send_part(struct http_req *r, struct slice_job *j, const void *rec, size_t len,
+    uint64_t rows)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	struct store_view *v = j->v;
+	struct evbuffer *eb;
+	const char *body, *etag;
+	size_t blen;
+	char tmp[32];
+
+	record_body(rec, len, j->var, &body, &blen, &etag);
+	slice_headers(r, j, out);
+	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)rows);
+	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
+	evhttp_add_header(out, "X-Tpcd-Slice", "publish");
+	evhttp_add_header(out, "Content-Type", slice_types[j->var]);
+	if (j->var == BODY_JSON_GZ || j->var == BODY_CSV_GZ)
+		evhttp_add_header(out, "Content-Encoding", "gzip");
+	slice_job_free(j);
+	if ((eb = evbuffer_new()) == NULL ||
+	    evbuffer_add_reference(eb, body, blen, slice_view_release_cb, v) != 0) {
+		store_view_release(v);
+		if (eb != NULL)
+			evbuffer_free(eb);
+		http_reply_note(500, 0);
+		evhttp_send_reply(r->req, 500, "Internal Server Error", NULL);
+		return;
+	}
+	http_reply_note(200, blen);
+	evhttp_send_reply(r->req, 200, "OK", eb);
+	evbuffer_free(eb);
+}
+
+/*
+ * A query with a filter on the aggregate's slice key reads the slice built at publish for
+ * that value, which holds every row it can match: sent at once when that filter is the
+ * only one and the window holds all of it (returns 1, j consumed); else the window and
+ * the other filters are cut from it rather than from the whole (returns 0, j's record now
+ * that slice, the key's filter dropped). No such slice: 0, j unchanged.
+ */
+static int
+slice_from_publish(struct http_req *r, struct slice_job *j)
+{
+	struct record_meta pm;
+	const char *value;
+	const void *rec;
+	char num[32], *name;
+	size_t n, len, which;
+	int rc;
+
+	if ((value = slice_part_value(j->agg, &j->q, num, &n, &which)) == NULL ||
+	    (name = slice_part_name(j->agg->name, value, n)) == NULL)
+		return 0;
+	rc = j->colour[0] != '\0' ? store_view_get_colour(j->v, j->colour, j->brand->id, name,
+	    &rec, &len) : store_view_get(j->v, j->brand->id, name, &rec, &len);
+	free(name);
+	if (rc != 0 || record_parse(rec, len, &pm) != 0)
+		return 0;
+	if (j->q.nfilters == 1 && j->q.offset == 0 && j->q.limit >= pm.rows) {
+		slice_send_part(r, j, rec, len, pm.rows);
+		return 1;
+	}
+	j->rec = rec;
+	j->len = len;
+	free((char *)j->q.filters[which].s);
+	memmove(&j->q.filters[which], &j->q.filters[which + 1],
+	    (j->q.nfilters - which - 1) * sizeof *j->q.filters);
+	j->q.nfilters--;
+	return 0;
 }
 
 /*
@@ -465,6 +549,8 @@ http_slice(struct http_req *r, const char *q)
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return 1;
 	}
+	if (slice_from_publish(r, j))
+		return 1;
 	if (worker_pending(r->t->srv->slicers) >= SLICE_QUEUE_MAX) {
 		store_view_release(j->v);
 		slice_job_free(j);

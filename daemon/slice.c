@@ -475,16 +475,22 @@ slice_part_name(const char *agg, const char *value, size_t n)
 }
 
 /*
- * The slice key's filter in q, as its partition's value, when q asks for exactly that
- * filter (the window may be anything); NULL otherwise. num holds an integer's text.
+ * The value of q's filter on the slice key (*which: its index in q->filters), which names
+ * the slice built at publish that holds every row q can match; NULL when q has no filter
+ * on the slice key. num holds an integer's text.
  */
 const char *
 slice_part_value(const struct aggregate *a, const struct slice_query *q, char num[32],
-    size_t *n)
+    size_t *n, size_t *which)
 {
-	const struct slice_filter *f = &q->filters[0];
+	const struct slice_filter *f = NULL;
 
-	if (a->slice_key == NULL || q->nfilters != 1 || f->col != a->slice_col)
+	for (size_t i = 0; a->slice_key != NULL && i < q->nfilters && f == NULL; i++)
+		if (q->filters[i].col == a->slice_col) {
+			f = &q->filters[i];
+			*which = i;
+		}
+	if (f == NULL)
 		return NULL;
 	if (f->kind == CELL_INT) {
 		*n = (size_t)snprintf(num, 32, "%lld", (long long)f->i);

@@ -606,7 +606,7 @@ int	slice_partitions(const struct brand *, const struct aggregate *, const void 
 void	slice_parts_free(struct slice_part *, size_t);
 char	*slice_part_name(const char *agg, const char *value, size_t n);
 const char *slice_part_value(const struct aggregate *, const struct slice_query *,
-	    char num[32], size_t *n);
+	    char num[32], size_t *n, size_t *which);
 
 /* slice_cache.c: built slices kept for the next identical request (an LRU in bytes) */
 struct slice_cache;

@@ -294,11 +294,11 @@ expect_partitions(size_t col, size_t want_groups)
 		    .nfilters = 1 };
 		struct record_meta m;
 		const char *v;
-		size_t vn;
+		size_t vn, which;
 		char *name;
 
 		f = filter(col, parts[i].value);
-		v = slice_part_value(&ka, &q, num, &vn);
+		v = slice_part_value(&ka, &q, num, &vn, &which);
 		assert_non_null(v);
 		assert_int_equal(vn, parts[i].n);
 		assert_memory_equal(v, parts[i].value, vn);
@@ -327,25 +327,26 @@ test_partitions(void **state)
 	struct slice_query q = { .limit = 10, .filters = f, .nfilters = 2 };
 	struct aggregate ka = agg;
 	char num[32];
-	size_t n;
+	size_t n, which;
 
 	(void)state;
 	expect_partitions(0, 3);	/* month: text */
 	expect_partitions(1, 24);	/* hour: int64, "05" and "5" are one value */
-	/* only a query whose one filter is on the slice key has a partition */
-	ka.slice_key = "month";
-	ka.slice_col = 0;
-	f[0] = filter(0, "2025-01");
-	f[1] = filter(1, "3");
-	assert_null(slice_part_value(&ka, &q, num, &n));
-	q.nfilters = 1;
-	assert_non_null(slice_part_value(&ka, &q, num, &n));
-	ka.slice_key = NULL;
-	assert_null(slice_part_value(&ka, &q, num, &n));
-	f[0] = filter(1, "05");
+	/* a query with a filter on the slice key names its partition, wherever it is */
 	ka.slice_key = "hour";
 	ka.slice_col = 1;
-	assert_string_equal(slice_part_value(&ka, &q, num, &n), "5");
+	f[0] = filter(0, "2025-01");
+	f[1] = filter(1, "03");
+	assert_string_equal(slice_part_value(&ka, &q, num, &n, &which), "3");
+	assert_int_equal(which, 1);
+	q.nfilters = 1;
+	assert_null(slice_part_value(&ka, &q, num, &n, &which));
+	ka.slice_key = "month";
+	ka.slice_col = 0;
+	assert_string_equal(slice_part_value(&ka, &q, num, &n, &which), "2025-01");
+	assert_int_equal(which, 0);
+	ka.slice_key = NULL;
+	assert_null(slice_part_value(&ka, &q, num, &n, &which));
 	assert_null(slice_part_name("t", "a\0b", 3));
 }
 
