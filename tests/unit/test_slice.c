@@ -350,6 +350,42 @@ test_partitions(void **state)
 	assert_null(slice_part_name("t", "a\0b", 3));
 }
 
+/* The catalogue's slice_key: a dimension of text or integers, or the load fails. */
+static void
+test_slice_key_declaration(void **state)
+{
+	static const char *const keys[] = { "month", "hour", "n", "rate", "nope" };
+	static const int ok[] = { 1, 1, 0, 0, 0 };
+	struct catalog *cat;
+	char *cause = NULL, *text;
+
+	(void)state;
+	fixture_write("q.sql", "SELECT 1", 0644);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		text = xasprintf("aggregates:\n"
+		    "  - name: t\n    relation: T\n    title_en: T\n    title_ko: T\n"
+		    "    description: T\n    sqlite: q.sql\n    slice_key: %s\n    columns:\n"
+		    "      - {name: month, type: string, role: dimension, unit: none}\n"
+		    "      - {name: hour, type: int64, role: dimension, unit: none}\n"
+		    "      - {name: n, type: int64, role: measure, unit: count}\n"
+		    "      - {name: rate, type: double, role: dimension, unit: none}\n",
+		    keys[i]);
+		cat = catalog_load(fixture_write("aggregates.yaml", text, 0644), &cause);
+		free(text);
+		if (ok[i]) {
+			assert_non_null(cat);
+			assert_string_equal(cat->aggs[0].slice_key, keys[i]);
+			assert_int_equal(cat->aggs[0].slice_col, i);
+			catalog_free(cat);
+		} else {
+			assert_null(cat);
+			assert_non_null(strstr(cause, "slice_key"));
+			free(cause);
+			cause = NULL;
+		}
+	}
+}
+
 static struct slice_entry *
 put(struct slice_cache *c, const char *key, size_t len, uint64_t total)
 {
@@ -417,6 +453,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_damaged_record),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_partitions),
+		cmocka_unit_test_setup_teardown(test_slice_key_declaration, fixture_setup,
+		    fixture_teardown),
 	};
 
 	log_init(LOG_ERR);
