@@ -306,11 +306,19 @@ slice_build(const struct brand *br, const struct aggregate *a, const void *rec, 
 	return rc;
 }
 
-/* One value's rows while slice_partitions groups them. */
+/* One value of the slice key, and its rows when they are kept. */
 struct slice_group {
 	char		*value;
 	size_t		 n;
 	struct table	 t;
+};
+
+/* A record's rows grouped by its slice key, in the order the values first appear. */
+struct slice_groups {
+	struct slice_group	*g;
+	size_t			 n;
+	size_t			*idx;	/* open addressing: 0 empty, else group + 1 */
+	size_t			 cap;	/* a power of two */
 };
 
 static uint64_t
@@ -323,41 +331,58 @@ slice_hash(const char *s, size_t n)
 	return h;
 }
 
-/* The group of value v in the open-addressed table idx (cap a power of two). */
-static struct slice_group *
-slice_group_of(struct slice_group **groups, size_t *ngroups, size_t **idx, size_t *cap,
-    const char *v, size_t n, size_t ncols)
+static void
+slice_groups_grow(struct slice_groups *gs)
 {
+	size_t ncap = gs->cap ? gs->cap * 2 : 64, i;
+	size_t *nidx = xcalloc(ncap, sizeof *nidx);
+
+	for (size_t g = 0; g < gs->n; g++) {
+		i = slice_hash(gs->g[g].value, gs->g[g].n) & (ncap - 1);
+		while (nidx[i] != 0)
+			i = (i + 1) & (ncap - 1);
+		nidx[i] = g + 1;
+	}
+	free(gs->idx);
+	gs->idx = nidx;
+	gs->cap = ncap;
+}
+
+/* The group of value v (n bytes), made (with a table of ncols) if it is new. */
+static struct slice_group *
+slice_group_of(struct slice_groups *gs, const char *v, size_t n, size_t ncols)
+{
+	struct slice_group *g;
 	size_t i;
 
-	if (*ngroups * 2 >= *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		size_t *nidx = xcalloc(ncap, sizeof *nidx);	/* 0: empty, else group + 1 */
-		for (size_t g = 0; g < *ngroups; g++) {
-			i = slice_hash((*groups)[g].value, (*groups)[g].n) & (ncap - 1);
-			while (nidx[i] != 0)
-				i = (i + 1) & (ncap - 1);
-			nidx[i] = g + 1;
-		}
-		free(*idx);
-		*idx = nidx;
-		*cap = ncap;
-	}
-	for (i = slice_hash(v, n) & (*cap - 1); (*idx)[i] != 0; i = (i + 1) & (*cap - 1)) {
-		struct slice_group *g = &(*groups)[(*idx)[i] - 1];
+	if (gs->n * 2 >= gs->cap)
+		slice_groups_grow(gs);
+	for (i = slice_hash(v, n) & (gs->cap - 1); gs->idx[i] != 0; i = (i + 1) & (gs->cap - 1)) {
+		g = &gs->g[gs->idx[i] - 1];
 		if (g->n == n && memcmp(g->value, v, n) == 0)
 			return g;
 	}
-	*groups = xreallocarray(*groups, *ngroups + 1, sizeof **groups);
-	(*idx)[i] = ++*ngroups;
-	struct slice_group *g = &(*groups)[*ngroups - 1];
+	gs->g = xreallocarray(gs->g, gs->n + 1, sizeof *gs->g);
+	gs->idx[i] = ++gs->n;
+	g = &gs->g[gs->n - 1];
 	g->value = xstrndup(v, n);
 	g->n = n;
 	table_init(&g->t, ncols);
 	return g;
 }
 
-/* A cell of the slice key as the text its partition is named by; -1 for NULL. */
+static void
+slice_groups_free(struct slice_groups *gs)
+{
+	for (size_t g = 0; g < gs->n; g++) {
+		free(gs->g[g].value);
+		table_free(&gs->g[g].t);
+	}
+	free(gs->g);
+	free(gs->idx);
+}
+
+/* A cell of the slice key as the text its slice is named by; -1 for NULL. */
 static int
 slice_key_text(const struct mp_cell *c, char num[32], const char **v, size_t *n)
 {
@@ -372,6 +397,52 @@ slice_key_text(const struct mp_cell *c, char num[32], const char **v, size_t *n)
 		return 0;
 	}
 	return -1;	/* NULL (no filter matches it) or a double (refused by the catalogue) */
+}
+
+/*
+ * Groups rec's rows by a's slice key into gs (the rows themselves too when keep_rows).
+ * A NULL key belongs to no group: no filter matches it. Returns 0, or -1 and *cause.
+ */
+static int
+slice_group_rows(const struct aggregate *a, const void *rec, size_t len, int keep_rows,
+    struct slice_groups *gs, char **cause)
+{
+	struct mp_cell *row = xcalloc(a->ncols ? a->ncols : 1, sizeof *row);
+	const char *body, *etag, *v;
+	uint32_t nrows, n;
+	char num[32];
+	size_t blen, vn;
+	struct mp m;
+	int rc = -1;
+
+	memset(gs, 0, sizeof *gs);
+	if (record_body(rec, len, BODY_MSGPACK, &body, &blen, &etag) != 0)
+		goto out;
+	m.p = (const unsigned char *)body;
+	m.end = m.p + blen;
+	if (mp_find_rows(&m, &nrows) != 0)
+		goto out;
+	for (uint32_t r = 0; r < nrows; r++) {
+		if (mp_array(&m, &n) != 0 || n != a->ncols)
+			goto out;
+		for (size_t i = 0; i < a->ncols; i++)
+			if (mp_cell(&m, &row[i]) != 0)
+				goto out;
+		if (slice_key_text(&row[a->slice_col], num, &v, &vn) != 0)
+			continue;
+		struct slice_group *g = slice_group_of(gs, v, vn, a->ncols);
+		if (keep_rows) {
+			struct cell *dst = table_add_row(&g->t);
+			for (size_t i = 0; i < a->ncols; i++)
+				keep_cell(&g->t, &dst[i], &row[i]);
+		}
+	}
+	rc = 0;
+out:
+	free(row);
+	if (rc != 0)
+		*cause = xasprintf("the record of %s does not read as its columns", a->name);
+	return rc;
 }
 
 void
@@ -394,71 +465,65 @@ int
 slice_partitions(const struct brand *br, const struct aggregate *a, const void *rec,
     size_t len, struct slice_part **parts, size_t *nparts, char **cause)
 {
-	struct slice_group *groups = NULL;
-	size_t ngroups = 0, *idx = NULL, cap = 0, col = a->slice_col;
+	struct slice_groups gs;
 	struct record_meta meta;
-	struct mp_cell *row = xcalloc(a->ncols ? a->ncols : 1, sizeof *row);
-	const char *body, *etag, *v;
-	uint32_t nrows, n;
-	char num[32];
-	size_t blen, vn;
-	struct mp m;
 	int rc = -1;
 
 	*parts = NULL;
 	*nparts = 0;
-	if (record_parse(rec, len, &meta) != 0 ||
-	    record_body(rec, len, BODY_MSGPACK, &body, &blen, &etag) != 0) {
+	if (record_parse(rec, len, &meta) != 0) {
 		*cause = xstrdup("not a record");
+		return -1;
+	}
+	if (slice_group_rows(a, rec, len, 1, &gs, cause) != 0)
 		goto out;
-	}
-	m.p = (const unsigned char *)body;
-	m.end = m.p + blen;
-	if (mp_find_rows(&m, &nrows) != 0)
-		goto damaged;
-	for (uint32_t r = 0; r < nrows; r++) {
-		if (mp_array(&m, &n) != 0 || n != a->ncols)
-			goto damaged;
-		for (size_t i = 0; i < a->ncols; i++)
-			if (mp_cell(&m, &row[i]) != 0)
-				goto damaged;
-		if (slice_key_text(&row[col], num, &v, &vn) != 0)
-			continue;
-		struct slice_group *g = slice_group_of(&groups, &ngroups, &idx, &cap, v, vn,
-		    a->ncols);
-		struct cell *dst = table_add_row(&g->t);
-		for (size_t i = 0; i < a->ncols; i++)
-			keep_cell(&g->t, &dst[i], &row[i]);
-	}
-	*parts = xcalloc(ngroups ? ngroups : 1, sizeof **parts);
-	for (size_t g = 0; g < ngroups; g++) {
+	*parts = xcalloc(gs.n ? gs.n : 1, sizeof **parts);
+	for (size_t g = 0; g < gs.n; g++) {
 		struct slice_part *p = &(*parts)[(*nparts)++];
-		p->value = groups[g].value;
-		p->n = groups[g].n;
-		groups[g].value = NULL;
+		p->value = xstrndup(gs.g[g].value, gs.g[g].n);
+		p->n = gs.g[g].n;
 		buf_init(&p->rec);
-		if (encode_record(br, a, &groups[g].t, meta.generation, meta.refreshed_at,
+		if (encode_record(br, a, &gs.g[g].t, meta.generation, meta.refreshed_at,
 		    &p->rec, cause) != 0)
 			goto out;
+		table_free(&gs.g[g].t);		/* encoded: its memory can go */
 	}
 	rc = 0;
-	goto out;
-damaged:
-	*cause = xasprintf("the record of %s does not read as its columns", a->name);
 out:
-	for (size_t g = 0; g < ngroups; g++) {
-		free(groups[g].value);
-		table_free(&groups[g].t);
-	}
-	free(groups);
-	free(idx);
-	free(row);
+	slice_groups_free(&gs);
 	if (rc != 0) {
 		slice_parts_free(*parts, *nparts);
 		*parts = NULL;
 		*nparts = 0;
 	}
 	return rc;
+}
+
+/*
+ * The store names (slice_part_name) of the slices of rec, each once, in the order their
+ * values first appear; a value that cannot be named is left out (its slice is computed).
+ * What an unchanged aggregate's slices are carried into a new snapshot by. *names is the
+ * caller's (each, then the array). Returns 0, or -1 and *cause.
+ */
+int
+slice_part_names(const struct aggregate *a, const void *rec, size_t len, char ***names,
+    size_t *nnames, char **cause)
+{
+	struct slice_groups gs;
+
+	*names = NULL;
+	*nnames = 0;
+	if (slice_group_rows(a, rec, len, 0, &gs, cause) != 0) {
+		slice_groups_free(&gs);
+		return -1;
+	}
+	*names = xcalloc(gs.n ? gs.n : 1, sizeof **names);
+	for (size_t g = 0; g < gs.n; g++)
+		if (((*names)[*nnames] = slice_part_name(a->name, gs.g[g].value,
+		    gs.g[g].n)) != NULL)
+			(*nnames)++;
+	slice_groups_free(&gs);
+	return 0;
 }
 
 /*

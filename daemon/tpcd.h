@@ -605,6 +605,8 @@ int	slice_partitions(const struct brand *, const struct aggregate *, const void 
 	    size_t len, struct slice_part **, size_t *nparts, char **cause);
 void	slice_parts_free(struct slice_part *, size_t);
 char	*slice_part_name(const char *agg, const char *value, size_t n);
+int	slice_part_names(const struct aggregate *, const void *rec, size_t len,
+	    char ***names, size_t *nnames, char **cause);
 const char *slice_part_value(const struct aggregate *, const struct slice_query *,
 	    char num[32], size_t *n, size_t *which);
 

@@ -316,6 +316,19 @@ expect_partitions(size_t col, size_t want_groups)
 		buf_free(&sl);
 	}
 	assert_int_equal(rows, NROWS);		/* neither key column holds a NULL */
+	/* an unchanged record's slices are found again by their names */
+	char **names;
+	size_t nnames;
+	assert_int_equal(slice_part_names(&ka, whole.data, whole.len, &names, &nnames,
+	    &cause), 0);
+	assert_int_equal(nnames, n);
+	for (size_t i = 0; i < n; i++) {
+		char *name = slice_part_name(ka.name, parts[i].value, parts[i].n);
+		assert_string_equal(names[i], name);
+		free(name);
+		free(names[i]);
+	}
+	free(names);
 	slice_parts_free(parts, n);
 	buf_free(&whole);
 }
