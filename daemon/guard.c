@@ -2,7 +2,8 @@
  * guard.c — publish guards: evaluates what the catalogue declares (catalog_guards.c) on
  * a candidate snapshot before it goes live, reading its records (and the live ones, for
  * the change limits) through the caller's accessor, and names every failed check in the
- * manifest. It decides nothing: refresh.c holds or publishes. It never writes the store.
+ * manifest. It decides nothing: refresh_cycle.c holds or publishes. It never writes the
+ * store.
  * The cross-aggregate checks are a small generic evaluator, not code per rule:
  *   fn(column) [by key | by month(key)] in aggregate == fn(column) [by ...] in aggregate
  * with fn sum, count or last (the value on the row with the greatest key in a group),

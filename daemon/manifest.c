@@ -1,9 +1,9 @@
 /*
  * manifest.c — the manifest: what one snapshot (one colour) holds, written beside it in
- * the store. refresh.c builds it, store.c writes and checks it, the readers (status,
- * snapshots, swap, metrics, the start-up schedule) read it here and nowhere else. This
- * file knows the JSON layout and nothing of LMDB or HTTP; a manifest that does not have
- * that layout is refused whole, never read half.
+ * the store. refresh_cycle.c builds it, store_pub.c writes and checks it, the readers
+ * (status, snapshots, swap, metrics, the start-up schedule) read it here and nowhere
+ * else. This file knows the JSON layout and nothing of LMDB or HTTP; a manifest that
+ * does not have that layout is refused whole, never read half.
  */
 #include <stdlib.h>
 #include <string.h>

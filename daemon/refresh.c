@@ -1,18 +1,12 @@
 /*
- * refresh.c — the refresh thread. On its schedule, or when asked, it has the source pull
- * every aggregate of every brand (asynchronously: the Snowflake source runs on this
- * thread's own event_base), then encodes the bodies and publishes them into the store as
- * one new snapshot. Nothing here runs on a serving loop. It owns the refresh status that
- * /v1/status, /metrics and systemd's STATUS show; other threads get a copy of it, taken
- * under the mutex (refresh_status), never a view into it.
- *
- * Publishing rules: a failed aggregate keeps its last good record and shows its error;
- * an aggregate whose content did not change keeps its record byte for byte (same ETag);
- * a cycle that changes nothing publishes nothing; while pinned nothing is published; a
- * candidate failing a publish guard (guard.c) is held in the inactive colour, not
- * published (guards: warn publishes it and reports the failures).
+ * refresh.c — the refresh thread: its schedule and timers, the lease check, starting a
+ * cycle and handing the source its pulls, stop, and the requests and status copies other
+ * threads ask for (refresh_*). What a cycle does with the pulls (compare, encode, guard,
+ * publish or hold) is refresh_cycle.c's; this file never opens a store transaction
+ * itself but the lease's. Nothing here runs on a serving loop. It owns the refresh
+ * status that /v1/status, /metrics and systemd's STATUS show; other threads get a copy
+ * of it, taken under the mutex (refresh_status), never a view into it.
  */
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,80 +16,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "tpcd.h"
-
-/*
- * Thread contract: set up by refresh_start, then owned by the refresh thread (which runs
- * at background priority) but for: mu's fields (any thread, under mu), next_due and
- * stopping (atomics), wake/stop (event_active from any thread). The source's counters
- * are atomics it adds to here and refresh_status copies.
- */
-struct refresher {
-	const struct config	*cf;
-	const struct catalog	*cat;
-	struct store		*st;
-	struct store_reader	*rd;
-	struct source		*src;
-	pthread_t		 thread;
-	struct event_base	*base;
-	struct event		*timer;
-	struct event		*wake;
-	struct event		*stop;
-	struct event		*stop_deadline;
-	struct event		*lease_timer;
-	char			*owner;		/* "<pid>@<host>": this process, for the lease */
-	atomic_int		 stopping;
-	atomic_llong		 next_due;
-
-	/* the cycle in progress (refresh thread only) */
-	struct pull		*pulls;
-	size_t			 npulls;
-	int64_t			 started_ms;
-	uint64_t		 live_gen;	/* of the snapshot the cycle compares with */
-	struct refresh_seen	*seen;		/* like pulls: lineage not yet published */
-
-	pthread_mutex_t		 mu;		/* guards everything below */
-	int			 running;
-	int			 requested;	/* a request arrived: run (again) */
-	char			*req_brand;	/* NULL: all */
-	char			*req_agg;	/* NULL: all */
-	uint64_t		 runs;
-	int			 last_ok;
-	int			 last_published;
-	char			*last_error;
-	int64_t			 last_started;
-	int64_t			 last_finished;
-	int64_t			 last_duration_ms;
-	struct refresh_agg	*aggs;		/* brand-major, like pulls; names are cf's */
-	size_t			 naggs;
-	int			 lease_mine;
-	char			*lease_holder;	/* another process, when it holds the lease */
-	struct refresh_guard_count *guard_counts;
-	size_t			 nguard_counts;
-	uint64_t		 fresh_failures;	/* copied from the source */
-	char			*fresh_error;
-};
-
-/*
- * A pull whose content came back identical to the live record is not published, so the
- * manifest keeps the older data timestamp. Remembered here (for that live snapshot
- * only), the next cycle compares with what was pulled, not with the manifest, and does
- * not pull the same unchanged table again and again.
- */
-struct refresh_seen {
-	uint64_t	 live_gen;
-	char		*data_ts;
-	char		*handle;
-};
-
-
-static char *
-dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
+#include "refresh_priv.h"
 
 static void
 pulls_free(struct pull *p, size_t n)
@@ -109,448 +32,6 @@ pulls_free(struct pull *p, size_t n)
 		free(p[i].prev_handle);
 	}
 	free(p);
-}
-
-/* The live snapshot's manifest into *m (empty when there is none): its lineage. */
-static void
-live_manifest(struct refresher *r, struct manifest *m)
-{
-	struct store_view *v = store_view_begin(r->rd);
-
-	memset(m, 0, sizeof *m);
-	if (v != NULL && store_view_colour(v) != NULL)
-		store_view_manifest(v, store_view_colour(v), m);
-	store_view_release(v);
-}
-
-/* Builds this cycle's pulls; only those matching the request are wanted. */
-static void
-cycle_prepare(struct refresher *r, const char *brand, const char *agg)
-{
-	struct manifest m;
-	size_t k = 0;
-
-	live_manifest(r, &m);
-	r->npulls = r->cf->nbrands * r->cat->naggs;
-	r->pulls = xcalloc(r->npulls, sizeof *r->pulls);
-	for (size_t b = 0; b < r->cf->nbrands; b++) {
-		for (size_t a = 0; a < r->cat->naggs; a++, k++) {
-			struct pull *p = &r->pulls[k];
-			const struct manifest_entry *e;
-
-			p->brand = &r->cf->brands[b];
-			p->agg = &r->cat->aggs[a];
-			p->wanted = (brand == NULL || strcmp(brand, p->brand->id) == 0) &&
-			    (agg == NULL || strcmp(agg, p->agg->name) == 0);
-			p->state = p->wanted ? PULL_PENDING : PULL_UNCHANGED;
-			table_init(&p->table, p->agg->ncols);
-			e = manifest_find(&m, p->brand->id, p->agg->name);
-			if (e != NULL && r->seen[k].data_ts != NULL &&
-			    r->seen[k].live_gen == m.generation) {
-				p->prev_data_ts = xstrdup(r->seen[k].data_ts);
-				p->prev_handle = dup_or_null(r->seen[k].handle);
-			} else {
-				p->prev_data_ts = dup_or_null(e ? e->data_ts : NULL);
-				p->prev_handle = dup_or_null(e ? e->handle : NULL);
-			}
-			p->prev_data_time = e ? e->data_time : 0;
-		}
-	}
-	r->live_gen = m.generation;
-	manifest_free(&m);
-}
-
-/*
- * The time the kept record's data describes: what the source said of this pull when it
- * worked (new content, or the same content confirmed), else the live record's.
- */
-static int64_t
-pull_data_time(const struct pull *p)
-{
-	if (p->wanted && p->state != PULL_FAILED && p->data_time > p->prev_data_time)
-		return p->data_time;
-	return p->prev_data_time;
-}
-
-static void
-seen_clear(struct refresh_seen *sn)
-{
-	free(sn->data_ts);
-	free(sn->handle);
-	memset(sn, 0, sizeof *sn);
-}
-
-/*
- * After a cycle: a published snapshot's manifest holds every lineage, so nothing is
- * remembered; otherwise a pull whose content equals the live record is.
- */
-static void
-seen_update(struct refresher *r, int published, const int *same)
-{
-	for (size_t i = 0; i < r->npulls; i++) {
-		struct pull *p = &r->pulls[i];
-
-		if (published) {
-			seen_clear(&r->seen[i]);
-			continue;
-		}
-		if (!same[i] || p->data_ts == NULL)
-			continue;
-		seen_clear(&r->seen[i]);
-		r->seen[i].live_gen = r->live_gen;
-		r->seen[i].data_ts = xstrdup(p->data_ts);
-		r->seen[i].handle = dup_or_null(p->handle);
-	}
-}
-
-/* The manifest's word on one kept record: its size, its generation, its lineage. */
-static void
-manifest_add_pull(struct manifest *m, const struct pull *p)
-{
-	int fresh = p->state == PULL_DONE;
-	struct manifest_entry e = {
-		.brand = p->brand->id, .aggregate = p->agg->name,
-		.ok = p->state != PULL_FAILED, .rows = p->rows, .generation = p->generation,
-		.duration_ms = p->duration_ms, .error = p->error,
-		.data_ts = fresh ? p->data_ts : p->prev_data_ts,
-		.handle = fresh ? p->handle : p->prev_handle,
-		.data_time = pull_data_time(p),
-	};
-
-	manifest_add(m, &e);	/* copies */
-}
-
-/*
- * A cycle that changed nothing may still have confirmed the live data as newer: its
- * data times move on in the live manifest (no new snapshot, the same ETags).
- */
-static void
-cycle_touch(struct refresher *r)
-{
-	struct manifest m;
-	char *cause = NULL;
-	int changed = 0;
-
-	live_manifest(r, &m);
-	for (size_t i = 0; i < r->npulls && m.colour != NULL; i++) {
-		struct pull *p = &r->pulls[i];
-		const struct manifest_entry *e = manifest_find(&m, p->brand->id, p->agg->name);
-		int64_t t = pull_data_time(p);
-
-		if (e != NULL && t > e->data_time) {
-			((struct manifest_entry *)(uintptr_t)e)->data_time = t;
-			changed = 1;
-		}
-	}
-	if (changed && store_manifest_update(r->st, &m, &cause) != 0) {
-		log_warn("refresh: %s", cause);
-		free(cause);
-	}
-	manifest_free(&m);
-}
-
-/* The candidate's records (the changed ones encoded, the rest the live ones) and the live. */
-struct guard_src {
-	struct refresher	*r;
-	struct store_view	*v;
-	const int		*keep;		/* per pull: 1 new (recs), 0 the live one, -1 none */
-	struct buf		*recs;
-};
-
-static int
-guard_get_cb(void *arg, int live, const char *brand, const char *agg, const void **rec,
-    size_t *len)
-{
-	struct guard_src *g = arg;
-	const struct brand *b = config_find_brand(g->r->cf, brand);
-	const struct aggregate *a = catalog_find(g->r->cat, agg);
-	size_t i;
-
-	if (b == NULL || a == NULL)
-		return -1;
-	i = (size_t)(b - g->r->cf->brands) * g->r->cat->naggs + (size_t)(a - g->r->cat->aggs);
-	if (!live && i < g->r->npulls && g->keep[i] != 0) {
-		if (g->keep[i] < 0)
-			return -1;
-		*rec = g->recs[i].data;
-		*len = g->recs[i].len;
-		return 0;
-	}
-	return store_view_get(g->v, brand, agg, rec, len);
-}
-
-/* Counts each failed guard (for /metrics) and logs it. */
-static void
-guard_count(struct refresher *r, const struct manifest *m)
-{
-	pthread_mutex_lock(&r->mu);
-	for (size_t i = 0; i < m->nfailures; i++) {
-		const struct guard_failure *f = &m->failures[i];
-		const char *agg = f->aggregate ? f->aggregate : "";
-		size_t j;
-
-		for (j = 0; j < r->nguard_counts; j++)
-			if (strcmp(r->guard_counts[j].check, f->check) == 0 &&
-			    strcmp(r->guard_counts[j].brand, f->brand) == 0 &&
-			    strcmp(r->guard_counts[j].aggregate, agg) == 0)
-				break;
-		if (j == r->nguard_counts) {
-			r->guard_counts = xreallocarray(r->guard_counts, j + 1,
-			    sizeof *r->guard_counts);
-			r->guard_counts[j].check = xstrdup(f->check);
-			r->guard_counts[j].brand = xstrdup(f->brand);
-			r->guard_counts[j].aggregate = xstrdup(agg);
-			r->guard_counts[j].count = 0;
-			r->nguard_counts++;
-		}
-		r->guard_counts[j].count++;
-	}
-	pthread_mutex_unlock(&r->mu);
-	if (m->nfailures > 0) {
-		/* the audit trail: which snapshot was held (or published regardless), and why */
-		json_t *failed = json_array();
-		for (size_t i = 0; i < m->nfailures && i < 20; i++)
-			json_array_append_new(failed, json_sprintf("%s %s%s%s", m->failures[i].check,
-			    m->failures[i].brand, m->failures[i].aggregate ? "/" : "",
-			    m->failures[i].aggregate ? m->failures[i].aggregate : ""));
-		audit_write(json_pack("{s:s, s:I, s:s, s:s, s:I, s:o}", "event", "guards",
-		    "generation", (json_int_t)m->generation, "colour", m->colour, "result",
-		    m->guards, "failures", (json_int_t)m->nfailures, "failed", failed));
-	}
-	for (size_t i = 0; i < m->nfailures; i++)
-		log_warn("guard %s failed on %s%s%s (generation %llu, %s): %s",
-		    m->failures[i].check, m->failures[i].brand, m->failures[i].aggregate ?
-		    "/" : "", m->failures[i].aggregate ? m->failures[i].aggregate : "",
-		    (unsigned long long)m->generation, m->guards, m->failures[i].message);
-}
-
-/*
- * Decides one pull's record: the new one (returns 1, in rec), the live one (0, in prev),
- * or none (-1: failed and never published). Updates its status entry.
- */
-static int
-settle_one(struct refresher *r, struct store_view *v, struct pull *p,
-    struct refresh_agg *s, uint64_t gen, struct buf *prev, struct buf *rec)
-{
-	struct record_meta pm = { 0 }, nm = { 0 };
-	int have_prev = store_view_prev(v, p->brand->id, p->agg->name, prev) == 0 &&
-	    record_parse(prev->data, prev->len, &pm) == 0;
-	char *cause = NULL;
-	int rc = have_prev ? 0 : -1;
-
-	if (p->state == PULL_DONE) {
-		uint64_t rgen = gen;
-		int64_t at = r->started_ms / 1000, dms;
-		/*
-		 * Content-addressed: with the source's data timestamp, the record's generation
-		 * and time are that timestamp's (milliseconds, seconds), so every instance
-		 * that pulls the same data builds the same bytes and ETags, and a newer
-		 * generation always means newer data. Without one, this snapshot's.
-		 */
-		if (clock_parse_iso8601_ms(p->data_ts, &dms) == 0 && dms > 0) {
-			rgen = (uint64_t)dms;
-			at = dms / 1000;
-		}
-		int erc = encode_record(p->brand, p->agg, &p->table, rgen, at, rec, &cause);
-
-		table_free(&p->table);	/* encoded: let its memory go before the store write */
-		if (erc != 0) {
-			p->state = PULL_FAILED;
-			free(p->error);
-			p->error = cause;
-		} else {
-			record_parse(rec->data, rec->len, &nm);
-			rc = have_prev && memcmp(pm.content_hash, nm.content_hash, 32) == 0 ?
-			    0 : 1;
-		}
-	}
-	if (p->state == PULL_PENDING) {		/* a source that gave up on it */
-		p->state = PULL_FAILED;
-		p->error = xstrdup("not pulled");
-	}
-	p->rows = rc == 1 ? nm.rows : pm.rows;
-	p->generation = rc == 1 ? nm.generation : pm.generation;
-	if (!p->wanted)
-		return rc;
-	pthread_mutex_lock(&r->mu);
-	s->ok = p->state != PULL_FAILED;
-	free(s->error);
-	s->error = dup_or_null(p->error);
-	s->duration_ms = p->duration_ms;
-	s->rows = p->rows;
-	s->generation = p->generation;
-	if (p->state != PULL_FAILED) {
-		free(s->data_ts);
-		s->data_ts = dup_or_null(p->state == PULL_DONE ? p->data_ts : p->prev_data_ts);
-		free(s->handle);
-		s->handle = dup_or_null(p->state == PULL_DONE ? p->handle : p->prev_handle);
-		s->ok_count++;
-	} else
-		s->fail_count++;
-	pthread_mutex_unlock(&r->mu);
-	if (p->state == PULL_FAILED)
-		log_warn("refresh: %s/%s: %s", p->brand->id, p->agg->name, p->error);
-	return rc;
-}
-
-static void
-cycle_finish(struct refresher *r, int ok, int published, char *error)
-{
-	pthread_mutex_lock(&r->mu);
-	r->running = 0;
-	r->runs++;
-	r->last_ok = ok;
-	r->last_published = published;
-	free(r->last_error);
-	r->last_error = error;
-	r->last_started = r->started_ms;
-	r->last_finished = wall_ms();
-	r->last_duration_ms = r->last_finished - r->started_ms;
-	r->fresh_failures = r->src->freshness_failures;
-	free(r->fresh_error);
-	r->fresh_error = dup_or_null(r->src->freshness_error);
-	pthread_mutex_unlock(&r->mu);
-	metrics_refresh_observe(r->last_duration_ms);
-	if (error != NULL)
-		log_err("refresh: %s", error);
-	else
-		log_info("refresh: %s (%" PRId64 " ms)", published ? "published" :
-		    "no changes", r->last_duration_ms);
-}
-
-/*
- * Writes the snapshot: the changed records (encoded already), the unchanged ones copied
- * from the live colour, the manifest. One write transaction, no encoding inside it, so
- * the writer lock (shared with the writer pool and the other instance) is held briefly.
- * A candidate held by its guards is written all the same, but not made active.
- */
-static int
-cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs,
-    struct manifest *m, int held, char **cause)
-{
-	struct store_pub *pub = NULL;
-	struct buf prev;
-	int rc = -1;
-
-	buf_init(&prev);
-	if (store_pub_begin(r->st, &pub, cause) != 0)
-		goto out;
-	if (store_pub_generation(pub) != gen) {
-		*cause = xstrdup("the store changed while encoding (another instance "
-		    "published); the next cycle retries");
-		goto out;
-	}
-	free(m->colour);
-	m->colour = xstrdup(store_pub_colour(pub));	/* a swap may have come between */
-	for (size_t i = 0; i < r->npulls; i++) {
-		struct pull *p = &r->pulls[i];
-		const struct buf *b = keep[i] == 1 ? &recs[i] : &prev;
-
-		if (keep[i] < 0)
-			continue;
-		if (keep[i] == 0 && store_pub_prev(pub, p->brand->id, p->agg->name,
-		    &prev) != 0) {
-			*cause = xasprintf("%s/%s: the live record went away while encoding",
-			    p->brand->id, p->agg->name);
-			goto out;
-		}
-		if (store_pub_put(pub, p->brand->id, p->agg->name, b->data, b->len,
-		    cause) != 0)
-			goto out;
-		manifest_add_pull(m, p);
-	}
-	m->duration_ms = wall_ms() - r->started_ms;
-	rc = held ? store_pub_stage(pub, m, cause) : store_pub_commit(pub, m, cause);
-	pub = NULL;
-out:
-	store_pub_abort(pub);
-	buf_free(&prev);
-	return rc;
-}
-
-/*
- * All pulls are settled: encode what changed (no write transaction open: a cycle that
- * changes nothing opens none), then publish it in one short write (or not).
- */
-static void
-cycle_publish(struct refresher *r)
-{
-	struct store_view *v = store_view_begin(r->rd);
-	struct buf prev, *recs = xcalloc(r->npulls ? r->npulls : 1, sizeof *recs);
-	int *keep = xcalloc(r->npulls ? r->npulls : 1, sizeof *keep);
-	struct manifest m;
-	char *cause = NULL;
-	size_t nfailed = 0, nchanged = 0, nlive = 0;
-	uint64_t gen;
-	int pinned, published = 0, held = 0;
-	int *same = xcalloc(r->npulls ? r->npulls : 1, sizeof *same);
-
-	memset(&m, 0, sizeof m);
-	buf_init(&prev);
-	if (v == NULL) {
-		cause = xstrdup("store: cannot open a read view (reader table full?)");
-		goto out;
-	}
-	gen = store_view_next_generation(v);
-	pinned = store_view_pinned(v);
-	for (size_t i = 0; i < r->npulls; i++) {
-		struct pull *p = &r->pulls[i];
-
-		buf_init(&recs[i]);
-		keep[i] = settle_one(r, v, p, &r->aggs[i], gen, &prev, &recs[i]);
-		if (keep[i] != 1)
-			buf_free(&recs[i]);
-		nfailed += p->wanted && p->state == PULL_FAILED;
-		nchanged += keep[i] == 1;
-		nlive += keep[i] >= 0;
-		same[i] = keep[i] == 0 && p->state == PULL_DONE;
-	}
-	manifest_init(&m, gen, store_view_colour(v) != NULL &&
-	    strcmp(store_view_colour(v), "blue") == 0 ? "green" : "blue",
-	    r->started_ms / 1000, r->src->name);
-	if (nlive > 0 && nchanged > 0 && !pinned) {
-		/* the guards, on the candidate's records, before anything is written */
-		struct guard_src gs = { r, v, keep, recs };
-
-		guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, &gs, &m);
-		held = m.nfailures > 0 && !r->cf->guards_warn;
-		m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
-	}
-	store_view_release(v);
-	if (nlive == 0) {
-		cause = xstrdup("every aggregate failed; nothing published");
-		goto out;
-	}
-	if (nchanged > 0 && !pinned) {
-		if (cycle_write(r, gen, keep, recs, &m, held, &cause) != 0)
-			goto out;
-		guard_count(r, &m);	/* once the verdict is in the store */
-		published = !held;
-	} else if (nchanged == 0)
-		cycle_touch(r);
-	seen_update(r, published, same);
-	if (held)
-		cause = xasprintf("candidate generation %llu held: %zu guard checks failed "
-		    "(first: %s on %s%s%s: %s); the live snapshot stays",
-		    (unsigned long long)m.generation, m.nfailures, m.failures[0].check,
-		    m.failures[0].brand, m.failures[0].aggregate ? "/" : "",
-		    m.failures[0].aggregate ? m.failures[0].aggregate : "",
-		    m.failures[0].message);
-	else if (nfailed > 0)
-		cause = xasprintf("%zu aggregates failed; their last good data is served",
-		    nfailed);
-	cycle_finish(r, nfailed == 0 && !held, published, cause);
-	cause = NULL;
-out:
-	if (cause != NULL)
-		cycle_finish(r, 0, 0, cause);
-	for (size_t i = 0; i < r->npulls; i++)
-		buf_free(&recs[i]);
-	free(recs);
-	free(keep);
-	free(same);
-	manifest_free(&m);
-	buf_free(&prev);
 }
 
 static void cycle_start(struct refresher *);
@@ -612,7 +93,7 @@ cycle_pulled_cb(void *arg)
 
 	if (atomic_load(&r->stopping))
 		return;
-	cycle_publish(r);
+	refresh_cycle_publish(r);
 	pulls_free(r->pulls, r->npulls);
 	r->pulls = NULL;
 	r->npulls = 0;
@@ -646,7 +127,7 @@ cycle_start(struct refresher *r)
 			schedule(r, r->cf->refresh_interval);
 		free(brand);
 		free(agg);
-		cycle_finish(r, 1, 0, NULL);
+		refresh_cycle_finish(r, 1, 0, NULL);
 		pthread_mutex_lock(&r->mu);
 		free(r->last_error);
 		r->last_error = xasprintf("skipped: %s holds the refresh lease", who);
@@ -654,7 +135,7 @@ cycle_start(struct refresher *r)
 		free(who);
 		return;
 	}
-	cycle_prepare(r, brand, agg);
+	refresh_cycle_prepare(r, brand, agg);
 	if (brand == NULL && agg == NULL)	/* a full cycle resets the schedule */
 		schedule(r, r->cf->refresh_interval);
 	free(brand);
@@ -866,7 +347,7 @@ refresh_stop(struct refresher *r)
 	}
 	free(r->guard_counts);
 	for (size_t i = 0; i < r->naggs; i++)
-		seen_clear(&r->seen[i]);
+		refresh_seen_clear(&r->seen[i]);
 	free(r->seen);
 	free(r->fresh_error);
 	free(r->last_error);

@@ -1,7 +1,12 @@
+
 /*
- * tpcd.h — the one internal header of the daemon. Prototypes are grouped per file,
- * in the order data flows: config → catalog → source → refresh → store → http.
- * Structs that only one file needs stay in that file.
+ * tpcd.h — the one internal header of the daemon. Prototypes are grouped per file, the
+ * files in the order data flows: helpers, then config → catalog → source → encode →
+ * refresh → store → access → http → process; each stage's banner names its files, each
+ * group the file that defines it. Structs that only one file needs stay in that file;
+ * the store's and the refresh thread's files share theirs in store_priv.h and
+ * refresh_priv.h, the http_*.c files in http.h. It is longer than any .c on purpose
+ * (tmux.h's model): one concern, the daemon's whole interface, read top to bottom.
  */
 #ifndef TPCD_H
 #define TPCD_H
@@ -15,9 +20,29 @@
 
 #define TPCD_VERSION "0.1.0"
 
-struct json_t;			/* jansson's, for the few prototypes that pass JSON */
-struct event_base;
+/* Other libraries' types, for the few prototypes that pass them */
+struct json_t;				/* jansson's json_t */
+struct event_base;			/* libevent's */
+struct yaml_node_s;			/* libyaml's yaml_node_t */
 
+/* Opaque types: each defined and owned by the file named */
+struct ydoc;				/* yamldoc.c (yamldoc.h) */
+struct upstream;			/* upstream.c */
+struct up_req;				/* upstream.c */
+struct jwt_key;				/* jwt.c */
+struct slice_cache;			/* slice_cache.c */
+struct slice_entry;			/* slice_cache.c */
+struct refresher;			/* refresh.c (refresh_priv.h) */
+struct store;				/* store.c (store_priv.h) */
+struct store_pub;			/* store_pub.c */
+struct store_reader;			/* store_view.c (store_priv.h) */
+struct store_view;			/* store_view.c (store_priv.h) */
+struct auth;				/* auth.c */
+struct auth_throttle;			/* auth_throttle.c */
+struct worker_pool;			/* worker.c */
+struct http_server;			/* http_server.c (http.h) */
+
+/* ==== helpers: log.c, clock.c, xmalloc.c, buf.c, util.c ==== */
 /* log.c */
 enum log_level { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
 void	log_init(int level);
@@ -38,13 +63,6 @@ int64_t	mono_ms(void);
 int64_t	wall_ms(void);
 void	clock_iso8601(int64_t t, char out[32]);
 int	clock_parse_iso8601_ms(const char *, int64_t *ms);
-
-/* util.c: helpers without daemon state, linked by tpcctl too */
-enum { UTIL_PW_CONFIRM = 1 << 0, UTIL_PW_NONEMPTY = 1 << 1 };
-int	util_mkdir_p(const char *path, unsigned int mode, char **cause);
-int	util_read_password(FILE *in, const char *prompt, int flags, char **pw, char **cause);
-struct buf;
-void	util_csv_field(struct buf *, const char *s, size_t n);
 
 /* xmalloc.c: allocation that cannot fail (out of memory is fatal) */
 void	*xmalloc(size_t);
@@ -73,6 +91,13 @@ void	buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2
 char	*buf_steal(struct buf *, size_t *);
 void	buf_json_escape(struct buf *, const char *s, size_t n);
 
+/* util.c: helpers without daemon state, linked by tpcctl too */
+enum { UTIL_PW_CONFIRM = 1 << 0, UTIL_PW_NONEMPTY = 1 << 1 };
+int	util_mkdir_p(const char *path, unsigned int mode, char **cause);
+int	util_read_password(FILE *in, const char *prompt, int flags, char **pw, char **cause);
+void	util_csv_field(struct buf *, const char *s, size_t n);
+
+/* ==== config: config.c, config_table.c (yamldoc.h: the YAML reader they share) ==== */
 /* config.c */
 enum source_kind { SOURCE_SQLITE, SOURCE_SNOWFLAKE };
 
@@ -196,8 +221,6 @@ const struct brand *config_find_brand(const struct config *, const char *id);
  * Every key of tpcd.yaml is one row of a section table in config_table.c; config.c parses,
  * defaults and frees a value by its type, at offset bytes from the section's base struct.
  */
-struct ydoc;
-struct yaml_node_s;			/* libyaml's yaml_node_t */
 enum config_type {
 	CONFIG_INT,		/* int, min..max */
 	CONFIG_SIZE,		/* size_t, min..max */
@@ -260,6 +283,7 @@ extern const struct config_section config_top;	/* the file's top-level keys */
 int	config_walk_file(struct config_walk *, const char *path,
 	    const struct config_section *, void *base, char **cause);
 
+/* ==== catalog: catalog.c, catalog_guards.c ==== */
 /* catalog.c */
 enum col_type { COL_INT64, COL_DOUBLE, COL_STRING, COL_DATE };
 
@@ -353,14 +377,14 @@ const char	*col_type_name(enum col_type);
 int64_t		 catalog_max_staleness(const struct catalog *, const struct aggregate *);
 
 /* catalog_guards.c: the guards: declarations of the catalogue and its aggregates */
-struct ydoc;
-struct yaml_node_s;
 void	catalog_guards_init(struct agg_guards *);
 int	catalog_guards_parse(struct ydoc *, struct yaml_node_s *, struct catalog *,
 	    struct agg_guards *, int top, char **cause);
 int	catalog_guards_resolve(struct catalog *, char **cause);
 void	catalog_guards_free(struct agg_guards *);
 
+/* ==== source: table.c, the source interface, source_sqlite.c, sf_*.c, upstream.c, jwt.c,
+ *      sfdecode.c, demo.c, demo_accounts.c, ddl.c ==== */
 /* table.c: a result set held in memory; strings live in one arena */
 enum cell_kind { CELL_NULL, CELL_INT, CELL_DOUBLE, CELL_TEXT };
 struct cell {
@@ -388,9 +412,7 @@ void	table_set_text(struct table *, struct cell *, const char *, size_t);
 const struct cell *table_cell(const struct table *, size_t row, size_t col);
 const char *table_text(const struct table *, const struct cell *);
 
-struct event_base;
-
-/* source.h-like section: what refresh.c asks of a source */
+/* the source interface: what refresh asks of a source (source_sqlite.c, sf_cycle.c) */
 enum pull_state { PULL_PENDING, PULL_DONE, PULL_UNCHANGED, PULL_FAILED };
 
 /* One aggregate of one brand in one refresh cycle. The source fills it; refresh owns it. */
@@ -443,8 +465,22 @@ struct source *source_sqlite_new(const struct config *, const struct catalog *);
 struct source *source_snowflake_new(const struct config *, const struct catalog *,
 	    struct event_base *, char **cause);
 
+/* upstream.c: async HTTP (curl multi) on an event_base */
+struct up_resp {
+	int		 result;	/* CURLcode: 0 when an HTTP answer arrived */
+	long		 status;
+	struct buf	 body;		/* decoded (gzip undone) */
+	char		*retry_after;	/* the Retry-After header, if any */
+	char		 errbuf[256];	/* CURL_ERROR_SIZE */
+};
+typedef void (*up_cb)(struct up_req *, struct up_resp *, void *arg);
+struct upstream *upstream_new(struct event_base *, const char *user_agent);
+void	upstream_free(struct upstream *);
+struct up_req *upstream_request(struct upstream *, const char *method, const char *url,
+	    const char *body, const char *const *headers, long timeout_ms, up_cb, void *arg);
+void	up_req_free(struct up_req *);
+
 /* jwt.c: Snowflake key-pair JWTs and secret files */
-struct jwt_key;
 int	 secret_file_check(const char *path, char **cause);
 char	*secret_file_read(const char *path, char **cause);
 struct jwt_key *jwt_key_load(const char *path, const char *passphrase_file, char **cause);
@@ -468,79 +504,6 @@ enum sf_type sf_type_parse(const char *name);
 int	sf_decode(const struct sf_col *, const char *s, size_t len, enum col_type want,
 	    struct table *, struct cell *, char **cause);
 
-/* upstream.c: async HTTP (curl multi) on an event_base */
-struct upstream;
-struct up_req;
-struct up_resp {
-	int		 result;	/* CURLcode: 0 when an HTTP answer arrived */
-	long		 status;
-	struct buf	 body;		/* decoded (gzip undone) */
-	char		*retry_after;	/* the Retry-After header, if any */
-	char		 errbuf[256];	/* CURL_ERROR_SIZE */
-};
-typedef void (*up_cb)(struct up_req *, struct up_resp *, void *arg);
-struct upstream *upstream_new(struct event_base *, const char *user_agent);
-void	upstream_free(struct upstream *);
-struct up_req *upstream_request(struct upstream *, const char *method, const char *url,
-	    const char *body, const char *const *headers, long timeout_ms, up_cb, void *arg);
-void	up_req_free(struct up_req *);
-
-/* sdnotify.c: systemd readiness, status, watchdog, socket activation */
-void	 notify_ready(void);
-void	 notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	 notify_reloading(void);
-void	 notify_stopping(void);
-void	 notify_watchdog(void);
-uint64_t notify_watchdog_usec(void);
-int	 notify_listen_fd(char **cause);
-
-/* metrics.c: Prometheus counters, one set per serving thread */
-enum metric_route {
-	ROUTE_HEALTH, ROUTE_BRANDS, ROUTE_AGGREGATES, ROUTE_DATA, ROUTE_STATUS,
-	ROUTE_SNAPSHOTS, ROUTE_REFRESH, ROUTE_SESSION, ROUTE_ADMIN, ROUTE_METRICS, ROUTE_UI,
-	ROUTE_OTHER, ROUTE_COUNT
-};
-#define STATUS_SLOTS	15	/* the codes metrics.c names, and "other" */
-#define LATENCY_BUCKETS	14
-struct http_counters {
-	_Atomic uint64_t requests[ROUTE_COUNT][STATUS_SLOTS];
-	_Atomic uint64_t latency[ROUTE_COUNT][LATENCY_BUCKETS];
-	_Atomic uint64_t latency_sum_us[ROUTE_COUNT];
-	_Atomic uint64_t bytes_out;
-};
-void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
-	    size_t bytes);
-struct refresh_status;
-struct store_counters;
-void	metrics_render_store(struct buf *, const struct store_counters *, int writer_queue,
-	    int hash_queue);
-void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
-	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
-	    int64_t created_at, int pinned);
-
-/* users_init.c: tpcd --init-users FILE */
-int	users_init(const char *path, FILE *out, char **cause);
-
-/* preflight.c: tpcd -t's checks of the paths a configuration names */
-int	preflight_run(const struct config *, FILE *out);
-
-/* revlog.c: the append-only revocation log in state_dir (a restore cannot undo it) */
-int	revlog_open(const char *dir, char **cause);
-void	revlog_close(void);
-int	revlog_append(const char *kind, const unsigned char h[32], char **cause);
-int	revlog_each(int (*)(const char *, const unsigned char[32], void *), void *,
-	    char **cause);
-
-/* metrics_process.c: metrics of the process: survive reloads; build info, process_* */
-void	metrics_refresh_retire(const struct refresh_status *);
-void	metrics_refresh_observe(int64_t duration_ms);
-void	metrics_login(int ok, const char *reason);
-void	metrics_refresh_retired_agg(const char *brand, const char *agg, uint64_t *ok,
-	    uint64_t *fail);
-void	metrics_refresh_totals(const struct refresh_status *, uint64_t *runs, uint64_t *stmts,
-	    uint64_t *retries);
-void	metrics_process_render(struct buf *);
-
 /* demo.c: deterministic demo data for the embedded source */
 int	demo_generate(const char *path, const char *brand_id, unsigned seed, char **cause);
 
@@ -551,6 +514,7 @@ int	demo_accounts_write(const struct config *, FILE *out, int port, char **cause
 int	ddl_render(FILE *, const struct config *, const struct catalog *, const struct brand *,
 	    const char *warehouse, char **cause);
 
+/* ==== encode: encode.c, record.c, slice.c, slice_cache.c ==== */
 /* encode.c: the bodies of one aggregate, built once at publish */
 int	encode_record(const struct brand *, const struct aggregate *, const struct table *,
 	    uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause);
@@ -611,8 +575,6 @@ const char *slice_part_value(const struct aggregate *, const struct slice_query 
 	    char num[32], size_t *n, size_t *which);
 
 /* slice_cache.c: built slices kept for the next identical request (an LRU in bytes) */
-struct slice_cache;
-struct slice_entry;
 struct slice_cache *slice_cache_new(size_t max_bytes);
 void	slice_cache_free(struct slice_cache *);
 struct slice_entry *slice_cache_get(struct slice_cache *, const char *key);
@@ -623,6 +585,7 @@ const struct buf *slice_cache_record(const struct slice_entry *, uint64_t *total
 void	slice_cache_stats(struct slice_cache *, uint64_t *hits, uint64_t *misses,
 	    size_t *bytes);
 
+/* ==== refresh: manifest.c, guard.c, refresh.c, refresh_cycle.c ==== */
 /* manifest.c: what one snapshot holds; refresh builds it, the store keeps it */
 struct manifest_entry {
 	char		*brand;
@@ -678,84 +641,7 @@ void	guard_run(const struct config *, const struct catalog *, const struct pull 
 	    size_t npulls, guard_get_fn, void *arg, struct manifest *out);
 void	guard_failure_free(struct guard_failure *);
 
-/* store.c: LMDB, blue/green snapshots */
-struct store;
-struct store_pub;
-struct store_view;
-int	store_open(struct store **, const char *dir, size_t map_size_mb, int max_readers,
-	    char **cause);
-void	store_close(struct store *);
-int	store_backup(struct store *, int fd, char **cause);
-const char *store_dir(struct store *);
-void	store_thread_serving(void);	/* this thread only reads (checked) */
-struct store_counters {
-	uint64_t	 write_txns_background;
-	uint64_t	 write_txns_serving;	/* must stay 0 */
-	uint64_t	 readers_full;		/* views refused: reader table full */
-	uint64_t	 resized;		/* remaps after a peer grew the map */
-	uint64_t	 map_full;		/* publishes refused: map full */
-};
-void	store_counters(struct store *, struct store_counters *);
-/* Publish: the refresh thread only. */
-int	store_pub_begin(struct store *, struct store_pub **, char **cause);
-uint64_t store_pub_generation(struct store_pub *);
-const char *store_pub_colour(struct store_pub *);
-int	store_pub_prev(struct store_pub *, const char *brand, const char *agg,
-	    struct buf *out);
-int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
-	    const void *rec, size_t len, char **cause);
-int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
-int	store_pub_stage(struct store_pub *, const struct manifest *, char **cause);
-const char *store_view_held(struct store_view *);	/* the held colour, or NULL */
-int	store_held_release(struct store *, int publish, char **cause);
-int	store_manifest_update(struct store *, const struct manifest *, char **cause);
-void	store_pub_abort(struct store_pub *);
-int	store_swap(struct store *, char **cause);
-enum store_lease {
-	STORE_LEASE_MINE = 1,		/* owner holds the lease (taken or renewed) */
-	STORE_LEASE_HELD = 0,		/* another live process does (*holder) */
-	STORE_LEASE_ERROR = -1
-};
-enum store_lease store_lease(struct store *, const char *owner, int ttl, char **holder);
-int	store_set_pinned(struct store *, int pinned, char **cause);
-int	store_view_pinned(struct store_view *);
-void	store_lease_release(struct store *, const char *owner);
-/* Read: any thread; a view is one read transaction, owned by the calling thread. */
-struct store_reader;
-struct store_reader *store_reader_new(struct store *);
-void	store_reader_free(struct store_reader *);
-struct store_view *store_view_begin(struct store_reader *);
-void	store_view_release(struct store_view *);
-const char *store_view_colour(const struct store_view *);	/* NULL: no snapshot yet */
-uint64_t store_view_generation(const struct store_view *);
-int	store_view_get(struct store_view *, const char *brand, const char *agg,
-	    const void **rec, size_t *len);
-int	store_view_prev(struct store_view *, const char *brand, const char *agg,
-	    struct buf *out);
-uint64_t store_view_next_generation(struct store_view *);
-int	store_view_get_colour(struct store_view *, const char *colour, const char *brand,
-	    const char *agg, const void **rec, size_t *len);
-/* 0 and *m (caller manifest_free's), or -1: the colour holds no readable manifest */
-int	store_view_manifest(struct store_view *, const char *colour, struct manifest *m);
-/*
- * Sessions db: small opaque records under opaque keys (auth_session.c owns the format),
- * written rarely (login, logout, revocation, purge) in tiny write transactions.
- */
-int	store_session_put(struct store *, const void *key, size_t klen, const void *val,
-	    size_t vlen, char **cause);
-int	store_session_del(struct store *, const void *key, size_t klen);
-int	store_view_session(struct store_view *, const void *key, size_t klen,
-	    const void **val, size_t *vlen);
-/* cb returns 1 to delete the record (only when writable), 0 to keep it, -1 to stop. */
-typedef int (*store_session_cb)(const void *key, size_t klen, const void *val, size_t vlen,
-	    void *arg);
-int	store_session_scan(struct store *, int writable, store_session_cb, void *arg,
-	    char **cause);
-
-/* refresh.c: the refresh thread */
-struct refresher;
-struct json_t;
-struct event_base;
+/* refresh.c: the refresh thread (its cycle: refresh_cycle.c) */
 struct refresher *refresh_start(const struct config *, const struct catalog *, struct store *,
 	    struct source *, struct event_base *, int64_t last_publish);
 uint64_t refresh_request(struct refresher *, const char *brand, const char *agg);
@@ -810,10 +696,84 @@ void	refresh_status(struct refresher *, struct refresh_status *);
 void	refresh_status_free(struct refresh_status *);
 int64_t	refresh_next_due(struct refresher *);
 
+/* ==== store: store.c, store_pub.c, store_view.c, store_session.c ==== */
+/* store.c: the LMDB environment holding blue/green snapshots, sessions and the lease */
+int	store_open(struct store **, const char *dir, size_t map_size_mb, int max_readers,
+	    char **cause);
+void	store_close(struct store *);
+int	store_backup(struct store *, int fd, char **cause);
+const char *store_dir(struct store *);
+void	store_thread_serving(void);	/* this thread only reads (checked) */
+struct store_counters {
+	uint64_t	 write_txns_background;
+	uint64_t	 write_txns_serving;	/* must stay 0 */
+	uint64_t	 readers_full;		/* views refused: reader table full */
+	uint64_t	 resized;		/* remaps after a peer grew the map */
+	uint64_t	 map_full;		/* publishes refused: map full */
+};
+void	store_counters(struct store *, struct store_counters *);
+
+/* store_pub.c: publish (the refresh thread only); swap, hold, pin (writer pool too) */
+int	store_pub_begin(struct store *, struct store_pub **, char **cause);
+uint64_t store_pub_generation(struct store_pub *);
+const char *store_pub_colour(struct store_pub *);
+int	store_pub_prev(struct store_pub *, const char *brand, const char *agg,
+	    struct buf *out);
+int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
+	    const void *rec, size_t len, char **cause);
+int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
+int	store_pub_stage(struct store_pub *, const struct manifest *, char **cause);
+void	store_pub_abort(struct store_pub *);
+int	store_held_release(struct store *, int publish, char **cause);
+int	store_manifest_update(struct store *, const struct manifest *, char **cause);
+int	store_swap(struct store *, char **cause);
+int	store_set_pinned(struct store *, int pinned, char **cause);
+
+/* store_view.c: read, any thread; a view is one read transaction, owned by its thread */
+struct store_reader *store_reader_new(struct store *);
+void	store_reader_free(struct store_reader *);
+struct store_view *store_view_begin(struct store_reader *);
+void	store_view_release(struct store_view *);
+const char *store_view_colour(const struct store_view *);	/* NULL: no snapshot yet */
+uint64_t store_view_generation(const struct store_view *);
+int	store_view_get(struct store_view *, const char *brand, const char *agg,
+	    const void **rec, size_t *len);
+int	store_view_prev(struct store_view *, const char *brand, const char *agg,
+	    struct buf *out);
+uint64_t store_view_next_generation(struct store_view *);
+int	store_view_get_colour(struct store_view *, const char *colour, const char *brand,
+	    const char *agg, const void **rec, size_t *len);
+/* 0 and *m (caller manifest_free's), or -1: the colour holds no readable manifest */
+int	store_view_manifest(struct store_view *, const char *colour, struct manifest *m);
+int	store_view_pinned(struct store_view *);
+const char *store_view_held(struct store_view *);	/* the held colour, or NULL */
+int	store_view_session(struct store_view *, const void *key, size_t klen,
+	    const void **val, size_t *vlen);
+
+/*
+ * store_session.c: the sessions db, small opaque records under opaque keys
+ * (auth_session.c owns the format), written rarely (login, logout, revocation, purge)
+ * in tiny write transactions; and the refresh lease.
+ */
+int	store_session_put(struct store *, const void *key, size_t klen, const void *val,
+	    size_t vlen, char **cause);
+int	store_session_del(struct store *, const void *key, size_t klen);
+/* cb returns 1 to delete the record (only when writable), 0 to keep it, -1 to stop. */
+typedef int (*store_session_cb)(const void *key, size_t klen, const void *val, size_t vlen,
+	    void *arg);
+int	store_session_scan(struct store *, int writable, store_session_cb, void *arg,
+	    char **cause);
+enum store_lease {
+	STORE_LEASE_MINE = 1,		/* owner holds the lease (taken or renewed) */
+	STORE_LEASE_HELD = 0,		/* another live process does (*holder) */
+	STORE_LEASE_ERROR = -1
+};
+enum store_lease store_lease(struct store *, const char *owner, int ttl, char **holder);
+void	store_lease_release(struct store *, const char *owner);
+
+/* ==== access: auth.c, auth_session.c, auth_throttle.c, siphash.c, auth_password.c,
+ *      audit.c, revlog.c, users_init.c ==== */
 /* auth.c: principals and their checks: configured users and API tokens, login, logout */
-struct auth;
-struct auth_throttle;
-struct store_view;
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_TOKEN };
 enum auth_result { AUTH_OK, AUTH_NONE, AUTH_INVALID, AUTH_EXPIRED, AUTH_REVOKED };
 #define SESSION_ID_LEN	16	/* hex: the public handle of a session (not its secret) */
@@ -923,8 +883,19 @@ void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 char	*audit_cut(char *out, size_t size, const char *in);
 
+/* revlog.c: the append-only revocation log in state_dir (a restore cannot undo it) */
+int	revlog_open(const char *dir, char **cause);
+void	revlog_close(void);
+int	revlog_append(const char *kind, const unsigned char h[32], char **cause);
+int	revlog_each(int (*)(const char *, const unsigned char[32], void *), void *,
+	    char **cause);
+
+/* users_init.c: tpcd --init-users FILE */
+int	users_init(const char *path, FILE *out, char **cause);
+
+/* ==== http: worker.c, http_server.c (http.h: the http_*.c files), metrics.c,
+ *      metrics_process.c ==== */
 /* worker.c: background job pools (the store writer, the password hashers) */
-struct worker_pool;
 typedef void (*worker_fn)(void *arg);
 struct worker_pool *worker_pool_new(const char *name, int nthreads);
 void	worker_pool_free(struct worker_pool *);
@@ -935,7 +906,6 @@ int	worker_pending(struct worker_pool *);
 void	worker_background(const char *what);
 
 /* http_server.c (the other http_*.c share daemon/http.h) */
-struct http_server;
 /* What one configuration brings up; a reload builds a new one and switches to it. */
 struct runtime {
 	struct config		*cf;
@@ -951,5 +921,50 @@ void	http_server_drain(struct http_server *, int timeout_s);
 int	http_server_alive(struct http_server *, int64_t max_silence_ms);
 int	http_server_port(const struct http_server *);
 void	http_server_stop(struct http_server *);
+
+/* metrics.c: Prometheus counters, one set per serving thread */
+enum metric_route {
+	ROUTE_HEALTH, ROUTE_BRANDS, ROUTE_AGGREGATES, ROUTE_DATA, ROUTE_STATUS,
+	ROUTE_SNAPSHOTS, ROUTE_REFRESH, ROUTE_SESSION, ROUTE_ADMIN, ROUTE_METRICS, ROUTE_UI,
+	ROUTE_OTHER, ROUTE_COUNT
+};
+#define STATUS_SLOTS	15	/* the codes metrics.c names, and "other" */
+#define LATENCY_BUCKETS	14
+struct http_counters {
+	_Atomic uint64_t requests[ROUTE_COUNT][STATUS_SLOTS];
+	_Atomic uint64_t latency[ROUTE_COUNT][LATENCY_BUCKETS];
+	_Atomic uint64_t latency_sum_us[ROUTE_COUNT];
+	_Atomic uint64_t bytes_out;
+};
+void	metrics_request(struct http_counters *, enum metric_route, int status, uint64_t usec,
+	    size_t bytes);
+void	metrics_render_store(struct buf *, const struct store_counters *, int writer_queue,
+	    int hash_queue);
+void	metrics_render(struct buf *, struct http_counters *const *, int nthreads,
+	    int64_t open_conns, const struct refresh_status *, uint64_t generation,
+	    int64_t created_at, int pinned);
+
+/* metrics_process.c: metrics of the process: survive reloads; build info, process_* */
+void	metrics_refresh_retire(const struct refresh_status *);
+void	metrics_refresh_observe(int64_t duration_ms);
+void	metrics_login(int ok, const char *reason);
+void	metrics_refresh_retired_agg(const char *brand, const char *agg, uint64_t *ok,
+	    uint64_t *fail);
+void	metrics_refresh_totals(const struct refresh_status *, uint64_t *runs, uint64_t *stmts,
+	    uint64_t *retries);
+void	metrics_process_render(struct buf *);
+
+/* ==== process: sdnotify.c, preflight.c (main.c exports nothing) ==== */
+/* sdnotify.c: systemd readiness, status, watchdog, socket activation */
+void	 notify_ready(void);
+void	 notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	 notify_reloading(void);
+void	 notify_stopping(void);
+void	 notify_watchdog(void);
+uint64_t notify_watchdog_usec(void);
+int	 notify_listen_fd(char **cause);
+
+/* preflight.c: tpcd -t's checks of the paths a configuration names */
+int	preflight_run(const struct config *, FILE *out);
 
 #endif
