@@ -1,10 +1,11 @@
 /*
  * http_slice.c — a slice of one aggregate: GET .../aggregates/NAME?limit=&offset= and
  * equality filters on its dimension columns (?month=2025-12&region=Seoul). The serving
- * thread parses and checks the query, answers 400/304 itself, and hands the building to
- * the slicer pool (slice.c, through http_defer): it never reads a million rows nor
- * encodes. The reply carries the whole aggregate's headers with the slice's own ETag
- * and X-Tpcd-Total-Rows. The router has checked access as for the whole aggregate.
+ * thread parses and checks the query, answers 400/304 itself, sends a slice the refresh
+ * built at publish (the catalogue's slice_key) by reference, and hands any other to the
+ * slicer pool (slice.c, through http_defer): it never reads a million rows nor encodes.
+ * The reply carries the whole aggregate's headers with the slice's own ETag and
+ * X-Tpcd-Total-Rows. The router has checked access as for the whole aggregate.
  */
 #include <stdarg.h>
 #include <stdlib.h>

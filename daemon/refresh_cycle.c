@@ -1,9 +1,10 @@
 /*
  * refresh_cycle.c — one refresh cycle on the refresh thread, once refresh.c started
  * it: the pulls prepared from the live manifest, each settled pull compared and encoded
- * with only a read view open, the publish guards, then one write of the new snapshot
- * (published or held), and the cycle's outcome recorded in the refresh status. It keeps
- * no schedule or timer and takes no requests (refresh.c).
+ * (with its slices, for a slice_key: refresh_slices.c) with only a read view open, the
+ * publish guards, then one write of the new snapshot (published or held), and the
+ * cycle's outcome recorded in the refresh status. It keeps no schedule or timer and
+ * takes no requests (refresh.c).
  *
  * Publishing rules: a failed aggregate keeps its last good record and shows its error;
  * an aggregate whose content did not change keeps its record byte for byte (same ETag);
@@ -336,7 +337,7 @@ refresh_cycle_finish(struct refresher *r, int ok, int published, char *error)
  */
 static int
 cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs,
-    struct manifest *m, int held, char **cause)
+    const struct refresh_slices *slices, struct manifest *m, int held, char **cause)
 {
 	struct store_pub *pub = NULL;
 	struct buf prev;
@@ -365,7 +366,7 @@ cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs
 			goto out;
 		}
 		if (store_pub_put(pub, p->brand->id, p->agg->name, b->data, b->len,
-		    cause) != 0)
+		    cause) != 0 || refresh_slices_write(pub, p, &slices[i], &prev, cause) != 0)
 			goto out;
 		manifest_add_pull(m, p);
 	}
@@ -388,6 +389,7 @@ refresh_cycle_publish(struct refresher *r)
 	struct store_view *v = store_view_begin(r->rd);
 	struct buf prev, *recs = xcalloc(r->npulls ? r->npulls : 1, sizeof *recs);
 	int *keep = xcalloc(r->npulls ? r->npulls : 1, sizeof *keep);
+	struct refresh_slices *slices = xcalloc(r->npulls ? r->npulls : 1, sizeof *slices);
 	struct manifest m;
 	char *cause = NULL;
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
@@ -410,6 +412,8 @@ refresh_cycle_publish(struct refresher *r)
 		keep[i] = settle_one(r, v, p, &r->aggs[i], gen, &prev, &recs[i]);
 		if (keep[i] != 1)
 			buf_free(&recs[i]);
+		/* built now, outside the write: prev holds this pull's live record */
+		refresh_slices_prepare(v, p, keep[i], &recs[i], &prev, &slices[i]);
 		nfailed += p->wanted && p->state == PULL_FAILED;
 		nchanged += keep[i] == 1;
 		nlive += keep[i] >= 0;
@@ -432,7 +436,7 @@ refresh_cycle_publish(struct refresher *r)
 		goto out;
 	}
 	if (nchanged > 0 && !pinned) {
-		if (cycle_write(r, gen, keep, recs, &m, held, &cause) != 0)
+		if (cycle_write(r, gen, keep, recs, slices, &m, held, &cause) != 0)
 			goto out;
 		guard_count(r, &m);	/* once the verdict is in the store */
 		published = !held;
@@ -454,9 +458,12 @@ refresh_cycle_publish(struct refresher *r)
 out:
 	if (cause != NULL)
 		refresh_cycle_finish(r, 0, 0, cause);
-	for (size_t i = 0; i < r->npulls; i++)
+	for (size_t i = 0; i < r->npulls; i++) {
 		buf_free(&recs[i]);
+		refresh_slices_free(&slices[i]);
+	}
 	free(recs);
+	free(slices);
 	free(keep);
 	free(same);
 	manifest_free(&m);

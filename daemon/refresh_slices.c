@@ -1,0 +1,83 @@
+/*
+ * refresh_slices.c — the slices a publish stores beside an aggregate whose catalogue entry
+ * declares a slice_key: one record per value (slice.c builds them), under
+ * "brand/aggregate#value". A changed record's slices are built before the write
+ * transaction; a record kept from the live snapshot has its slices copied with it (or
+ * built from it, when the live snapshot lacks them: a slice_key declared since). Runs on
+ * the refresh thread; reaches the store only through store_view_* and store_pub_*.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tpcd.h"
+#include "refresh_priv.h"
+
+/*
+ * Before the write: the slices of pull p's record for this snapshot — built from rec when
+ * it changed (keep 1), named from prev (the live record) when it is kept (keep 0) and v
+ * holds every one of them, else built from prev. A failure leaves none: those slices are
+ * then computed on request, and the publish goes on.
+ */
+void
+refresh_slices_prepare(struct store_view *v, const struct pull *p, int keep,
+    const struct buf *rec, const struct buf *prev, struct refresh_slices *s)
+{
+	const struct aggregate *a = p->agg;
+	const struct buf *from = keep == 1 ? rec : prev;
+	char *cause = NULL;
+	const void *r;
+	size_t len, i;
+
+	memset(s, 0, sizeof *s);
+	if (a->slice_key == NULL || keep < 0)
+		return;
+	if (keep == 0 && slice_part_names(a, prev->data, prev->len, &s->names, &s->nnames,
+	    &cause) == 0) {
+		for (i = 0; i < s->nnames; i++)
+			if (store_view_get(v, p->brand->id, s->names[i], &r, &len) != 0)
+				break;
+		if (i == s->nnames)
+			return;		/* all there: copied at the write */
+		refresh_slices_free(s);
+	}
+	if (cause == NULL && slice_partitions(p->brand, a, from->data, from->len, &s->parts,
+	    &s->nparts, &cause) == 0)
+		return;
+	log_warn("refresh: %s/%s: no slices by %s (%s); they are computed on request",
+	    p->brand->id, a->name, a->slice_key, cause);
+	free(cause);
+}
+
+/*
+ * In the write transaction: pull p's slices into the new snapshot, built ones put,
+ * named ones copied from the live colour (tmp is scratch). 0, or -1 and *cause.
+ */
+int
+refresh_slices_write(struct store_pub *pub, const struct pull *p,
+    const struct refresh_slices *s, struct buf *tmp, char **cause)
+{
+	for (size_t i = 0; i < s->nparts; i++) {
+		char *name = slice_part_name(p->agg->name, s->parts[i].value, s->parts[i].n);
+		int rc = name == NULL ? 0 : store_pub_put(pub, p->brand->id, name,
+		    s->parts[i].rec.data, s->parts[i].rec.len, cause);
+		free(name);
+		if (rc != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < s->nnames; i++)
+		if (store_pub_prev(pub, p->brand->id, s->names[i], tmp) == 0 &&
+		    store_pub_put(pub, p->brand->id, s->names[i], tmp->data, tmp->len,
+		    cause) != 0)
+			return -1;
+	return 0;
+}
+
+void
+refresh_slices_free(struct refresh_slices *s)
+{
+	slice_parts_free(s->parts, s->nparts);
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i]);
+	free(s->names);
+	memset(s, 0, sizeof *s);
+}
