@@ -1,6 +1,20 @@
+-- age_group_analysis: see schema/sqlite/age_group_analysis.sql; the window measures are
+-- NULL when the window begins before the data's coverage start.
 WITH asof AS (
   -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
   SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
+),
+coverage AS (
+  -- the data's coverage start: META's coverage_start row, else the first order's day
+  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
+                  MAX(f.FIRST_DAY)) AS COVERAGE_START
+  FROM {{source_schema}}.META m
+  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
+),
+win AS (
+  SELECT IFF(DATEADD(day, 1 - {{window_days}}, a.AS_OF) >= c.COVERAGE_START, 1, 0) AS COVERED
+  FROM asof a
+  CROSS JOIN coverage c
 ),
 mem AS (
   SELECT m.MEMBER_ID, m.GENDER,
@@ -31,10 +45,13 @@ per_member AS (
 SELECT mem.AGE_GROUP                                                   AS AGE_GROUP,
        mem.GENDER                                                      AS GENDER,
        COUNT(*)                                                        AS MEMBERS,
-       COUNT(pm.MEMBER_ID)                                             AS BUYERS,
-       COALESCE(SUM(pm.ORDERS), 0)                                     AS ORDERS,
-       COALESCE(SUM(pm.REVENUE), 0)                                    AS REVENUE,
-       ROUND(100.0 * COUNT(pm.MEMBER_ID) / NULLIF(COUNT(*), 0), 4)     AS BUYER_RATE
+       IFF(MAX(w.COVERED) = 1, COUNT(pm.MEMBER_ID), NULL)              AS BUYERS,
+       IFF(MAX(w.COVERED) = 1, COALESCE(SUM(pm.ORDERS), 0), NULL)      AS ORDERS,
+       IFF(MAX(w.COVERED) = 1, COALESCE(SUM(pm.REVENUE), 0), NULL)     AS REVENUE,
+       IFF(MAX(w.COVERED) = 1,
+           ROUND(100.0 * COUNT(pm.MEMBER_ID) / NULLIF(COUNT(*), 0), 4), NULL)
+                                                                       AS BUYER_RATE
 FROM mem
+CROSS JOIN win w
 LEFT JOIN per_member pm ON pm.MEMBER_ID = mem.MEMBER_ID
 GROUP BY mem.AGE_GROUP, mem.GENDER

@@ -1,6 +1,20 @@
+-- heavy_users_by_menu: see schema/sqlite/heavy_users_by_menu.sql; the measures are NULL
+-- when the window begins before the data's coverage start.
 WITH asof AS (
   -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
   SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
+),
+coverage AS (
+  -- the data's coverage start: META's coverage_start row, else the first order's day
+  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
+                  MAX(f.FIRST_DAY)) AS COVERAGE_START
+  FROM {{source_schema}}.META m
+  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
+),
+win AS (
+  SELECT IFF(DATEADD(day, 1 - {{window_days}}, a.AS_OF) >= c.COVERAGE_START, 1, 0) AS COVERED
+  FROM asof a
+  CROSS JOIN coverage c
 ),
 member_product AS (
   SELECT o.MEMBER_ID, l.PRODUCT_ID,
@@ -15,13 +29,17 @@ member_product AS (
 SELECT p.PRODUCT_ID                                                                AS PRODUCT_ID,
        p.NAME                                                                      AS PRODUCT,
        p.CATEGORY                                                                  AS CATEGORY,
-       COUNT(*)                                                                    AS BUYERS,
-       SUM(mp.QTY)                                                                 AS QUANTITY,
-       COUNT_IF(mp.ORDERS >= {{menu_heavy_min_orders}})                            AS HEAVY_BUYERS,
-       ROUND(100.0 * COUNT_IF(mp.ORDERS >= {{menu_heavy_min_orders}}) / NULLIF(COUNT(*), 0), 4)
-                                                                                   AS HEAVY_BUYER_SHARE,
-       ROUND(100.0 * SUM(IFF(mp.ORDERS >= {{menu_heavy_min_orders}}, mp.QTY, 0)) / NULLIF(SUM(mp.QTY), 0), 4)
-                                                                                   AS HEAVY_QUANTITY_SHARE
+       IFF(MAX(w.COVERED) = 1, COUNT(*), NULL)                                     AS BUYERS,
+       IFF(MAX(w.COVERED) = 1, SUM(mp.QTY), NULL)                                  AS QUANTITY,
+       IFF(MAX(w.COVERED) = 1, COUNT_IF(mp.ORDERS >= {{menu_heavy_min_orders}}), NULL)
+                                                                                   AS HEAVY_BUYERS,
+       IFF(MAX(w.COVERED) = 1,
+           ROUND(100.0 * COUNT_IF(mp.ORDERS >= {{menu_heavy_min_orders}}) / NULLIF(COUNT(*), 0), 4),
+           NULL)                                                                   AS HEAVY_BUYER_SHARE,
+       IFF(MAX(w.COVERED) = 1,
+           ROUND(100.0 * SUM(IFF(mp.ORDERS >= {{menu_heavy_min_orders}}, mp.QTY, 0)) / NULLIF(SUM(mp.QTY), 0), 4),
+           NULL)                                                                   AS HEAVY_QUANTITY_SHARE
 FROM member_product mp
 JOIN {{source_schema}}.PRODUCTS p ON p.PRODUCT_ID = mp.PRODUCT_ID
+CROSS JOIN win w
 GROUP BY p.PRODUCT_ID, p.NAME, p.CATEGORY

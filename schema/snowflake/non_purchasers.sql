@@ -1,6 +1,32 @@
+-- non_purchasers: see schema/sqlite/non_purchasers.sql. "Never bought" counts only
+-- members whose answer is known despite the data's coverage start (KNOWN_NEW,
+-- KNOWN_SIGNATURE), and the shares are of them. Every measure is NULL when the active
+-- window begins before coverage start.
 WITH asof AS (
   -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
   SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
+),
+coverage AS (
+  -- the data's coverage start: META's coverage_start row, else the first order's day
+  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
+                  MAX(f.FIRST_DAY)) AS COVERAGE_START
+  FROM {{source_schema}}.META m
+  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
+),
+actwin AS (
+  SELECT IFF(DATEADD(day, 1 - {{active_days}}, a.AS_OF) >= c.COVERAGE_START, 1, 0) AS COVERED
+  FROM asof a
+  CROSS JOIN coverage c
+),
+launch AS (
+  -- 1 when every product of the kind launched on or after coverage start (or there is
+  -- none): no product is sold before its LAUNCHED_AT, so all its sales are in the data
+  SELECT IFF(COALESCE(MIN(IFF(p.IS_NEW = 1, p.LAUNCHED_AT, NULL)), '9999-12-31'::DATE)
+               >= MAX(c.COVERAGE_START), 1, 0) AS NEW_COVERED,
+         IFF(COALESCE(MIN(IFF(p.IS_SIGNATURE = 1, p.LAUNCHED_AT, NULL)), '9999-12-31'::DATE)
+               >= MAX(c.COVERAGE_START), 1, 0) AS SIGNATURE_COVERED
+  FROM {{source_schema}}.PRODUCTS p
+  CROSS JOIN coverage c
 ),
 active AS (
   SELECT DISTINCT o.MEMBER_ID
@@ -17,6 +43,21 @@ bought AS (
   JOIN active a ON a.MEMBER_ID = o.MEMBER_ID
   GROUP BY o.MEMBER_ID
 ),
+known AS (
+  -- per active member: the answer is known (1) or not (0), and what was bought (0/1)
+  SELECT a.MEMBER_ID,
+         COALESCE(b.ANY_NEW, 0) AS ANY_NEW,
+         COALESCE(b.ANY_SIGNATURE, 0) AS ANY_SIGNATURE,
+         IFF(COALESCE(b.ANY_NEW, 0) = 1 OR m.JOINED_AT::DATE >= c.COVERAGE_START
+             OR l.NEW_COVERED = 1, 1, 0) AS KNOWN_NEW,
+         IFF(COALESCE(b.ANY_SIGNATURE, 0) = 1 OR m.JOINED_AT::DATE >= c.COVERAGE_START
+             OR l.SIGNATURE_COVERED = 1, 1, 0) AS KNOWN_SIGNATURE
+  FROM active a
+  JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = a.MEMBER_ID
+  LEFT JOIN bought b ON b.MEMBER_ID = a.MEMBER_ID
+  CROSS JOIN coverage c
+  CROSS JOIN launch l
+),
 flagged AS (
   SELECT m.REGION,
          CASE WHEN m.BIRTH_YEAR IS NULL THEN 'unknown'
@@ -26,19 +67,27 @@ flagged AS (
               WHEN YEAR(d.AS_OF) - m.BIRTH_YEAR < 50 THEN '40s'
               WHEN YEAR(d.AS_OF) - m.BIRTH_YEAR < 60 THEN '50s'
               ELSE '60+' END AS AGE_GROUP,
-         IFF(COALESCE(b.ANY_NEW, 0) = 0, 1, 0) AS NEVER_NEW,
-         IFF(COALESCE(b.ANY_SIGNATURE, 0) = 0, 1, 0) AS NEVER_SIGNATURE
-  FROM active a
-  JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = a.MEMBER_ID
-  LEFT JOIN bought b ON b.MEMBER_ID = a.MEMBER_ID
+         k.KNOWN_NEW,
+         k.KNOWN_SIGNATURE,
+         IFF(k.KNOWN_NEW = 1 AND k.ANY_NEW = 0, 1, 0) AS NEVER_NEW,
+         IFF(k.KNOWN_SIGNATURE = 1 AND k.ANY_SIGNATURE = 0, 1, 0) AS NEVER_SIGNATURE
+  FROM known k
+  JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = k.MEMBER_ID
   CROSS JOIN asof d
 )
-SELECT REGION                                                          AS REGION,
-       AGE_GROUP                                                       AS AGE_GROUP,
-       COUNT(*)                                                        AS ACTIVE_MEMBERS,
-       SUM(NEVER_NEW)                                                  AS NEVER_NEW,
-       SUM(NEVER_SIGNATURE)                                            AS NEVER_SIGNATURE,
-       ROUND(100.0 * SUM(NEVER_NEW) / NULLIF(COUNT(*), 0), 4)          AS NEVER_NEW_SHARE,
-       ROUND(100.0 * SUM(NEVER_SIGNATURE) / NULLIF(COUNT(*), 0), 4)    AS NEVER_SIGNATURE_SHARE
-FROM flagged
-GROUP BY REGION, AGE_GROUP
+SELECT f.REGION                                                             AS REGION,
+       f.AGE_GROUP                                                          AS AGE_GROUP,
+       IFF(MAX(w.COVERED) = 1, COUNT(*), NULL)                              AS ACTIVE_MEMBERS,
+       IFF(MAX(w.COVERED) = 1, SUM(f.NEVER_NEW), NULL)                      AS NEVER_NEW,
+       IFF(MAX(w.COVERED) = 1, SUM(f.NEVER_SIGNATURE), NULL)                AS NEVER_SIGNATURE,
+       IFF(MAX(w.COVERED) = 1,
+           ROUND(100.0 * SUM(f.NEVER_NEW) / NULLIF(SUM(f.KNOWN_NEW), 0), 4), NULL)
+                                                                            AS NEVER_NEW_SHARE,
+       IFF(MAX(w.COVERED) = 1,
+           ROUND(100.0 * SUM(f.NEVER_SIGNATURE) / NULLIF(SUM(f.KNOWN_SIGNATURE), 0), 4), NULL)
+                                                                            AS NEVER_SIGNATURE_SHARE,
+       IFF(MAX(w.COVERED) = 1, SUM(f.KNOWN_NEW), NULL)                      AS KNOWN_NEW,
+       IFF(MAX(w.COVERED) = 1, SUM(f.KNOWN_SIGNATURE), NULL)                AS KNOWN_SIGNATURE
+FROM flagged f
+CROSS JOIN actwin w
+GROUP BY f.REGION, f.AGE_GROUP

@@ -1,10 +1,26 @@
-WITH sequenced AS (
+-- regional_purchase_cycle: see schema/sqlite/regional_purchase_cycle.sql; the cycle
+-- uses only orders on or after the data's coverage start.
+WITH coverage AS (
+  -- the data's coverage start: META's coverage_start row, else the first order's day
+  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
+                  MAX(f.FIRST_DAY)) AS COVERAGE_START
+  FROM {{source_schema}}.META m
+  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
+),
+covered AS (
+  -- orders on or after coverage start: a gap from an earlier one may span missing orders
+  SELECT o.MEMBER_ID, o.ORDER_ID, o.ORDERED_AT
+  FROM {{source_schema}}.ORDERS o
+  CROSS JOIN coverage c
+  WHERE o.ORDERED_AT::DATE >= c.COVERAGE_START
+),
+sequenced AS (
   SELECT MEMBER_ID,
          DATEDIFF(day, ORDERED_AT::DATE,
                   LEAD(ORDERED_AT::DATE) OVER (PARTITION BY MEMBER_ID
                                               ORDER BY ORDERED_AT NULLS FIRST, ORDER_ID NULLS FIRST))
            AS DAYS                                      -- NULL after a member's last order
-  FROM {{source_schema}}.ORDERS
+  FROM covered
 ),
 gaps AS (
   SELECT m.REGION, s.DAYS
@@ -23,7 +39,7 @@ member_cycle AS (
   SELECT m.REGION,
          DATEDIFF(day, MIN(o.ORDERED_AT::DATE), MAX(o.ORDERED_AT::DATE))::FLOAT / (COUNT(*) - 1)
            AS MEAN_GAP
-  FROM {{source_schema}}.ORDERS o
+  FROM covered o
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = o.MEMBER_ID
   GROUP BY o.MEMBER_ID, m.REGION
   HAVING COUNT(*) >= 2
@@ -35,8 +51,11 @@ member_medians AS (
   GROUP BY REGION
 ),
 buyers AS (
-  SELECT m.REGION, COUNT(*) AS BUYERS, COUNT_IF(c.ORDERS >= 2) AS REPEAT_BUYERS
-  FROM (SELECT MEMBER_ID, COUNT(*) AS ORDERS FROM {{source_schema}}.ORDERS GROUP BY MEMBER_ID) c
+  SELECT m.REGION, COUNT(*) AS BUYERS, COUNT_IF(c.COVERED_ORDERS >= 2) AS REPEAT_BUYERS
+  FROM (SELECT o.MEMBER_ID, COUNT_IF(o.ORDERED_AT::DATE >= cv.COVERAGE_START) AS COVERED_ORDERS
+        FROM {{source_schema}}.ORDERS o
+        CROSS JOIN coverage cv
+        GROUP BY o.MEMBER_ID) c
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = c.MEMBER_ID
   GROUP BY m.REGION
 ),

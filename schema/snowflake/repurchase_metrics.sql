@@ -1,8 +1,17 @@
 -- repurchase_metrics: see schema/sqlite/repurchase_metrics.sql. A rate is NULL until
--- every buyer of the cohort has had the whole window observed by as_of.
+-- every buyer of the cohort has had the whole window observed by as_of. Members who
+-- joined before the data's coverage start are not in the cohort (their first order on
+-- record need not be their first) but counted in UNKNOWN_FIRST_BUYERS.
 WITH asof AS (
   -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
   SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
+),
+coverage AS (
+  -- the data's coverage start: META's coverage_start row, else the first order's day
+  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
+                  MAX(f.FIRST_DAY)) AS COVERAGE_START
+  FROM {{source_schema}}.META m
+  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
 ),
 sequenced AS (
   SELECT MEMBER_ID,
@@ -15,22 +24,29 @@ sequenced AS (
   FROM {{source_schema}}.ORDERS
 ),
 firsts AS (
+  -- GAP and OBSERVED are NULL outside the cohort, so only cohort members count below
   SELECT TO_CHAR(s.DAY, 'YYYY-MM') AS COHORT,
-         DATEDIFF(day, s.DAY, s.NEXT_ORDER_DAY) AS GAP,     -- NULL: never came back
-         DATEDIFF(day, s.DAY, a.AS_OF) AS OBSERVED
+         IFF(m.JOINED_AT::DATE >= c.COVERAGE_START, 1, 0) AS FIRST_KNOWN,
+         IFF(m.JOINED_AT::DATE >= c.COVERAGE_START,
+             DATEDIFF(day, s.DAY, s.NEXT_ORDER_DAY), NULL) AS GAP,   -- NULL: no return
+         IFF(m.JOINED_AT::DATE >= c.COVERAGE_START,
+             DATEDIFF(day, s.DAY, a.AS_OF), NULL) AS OBSERVED
   FROM sequenced s
+  JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = s.MEMBER_ID
   CROSS JOIN asof a
+  CROSS JOIN coverage c
   WHERE s.RN = 1
 ),
 counts AS (
   SELECT COHORT,
-         COUNT(*)                                            AS BUYERS,
+         COUNT_IF(FIRST_KNOWN = 1)                           AS BUYERS,
          COUNT_IF(GAP <= {{repurchase_short_days}})          AS RETURNED_SHORT,
          COUNT_IF(GAP <= {{repurchase_mid_days}})            AS RETURNED_MID,
          COUNT_IF(GAP <= {{repurchase_long_days}})           AS RETURNED_LONG,
          COUNT_IF(OBSERVED >= {{repurchase_short_days}})     AS MATURED_SHORT,
          COUNT_IF(OBSERVED >= {{repurchase_mid_days}})       AS MATURED_MID,
-         COUNT_IF(OBSERVED >= {{repurchase_long_days}})      AS MATURED_LONG
+         COUNT_IF(OBSERVED >= {{repurchase_long_days}})      AS MATURED_LONG,
+         COUNT_IF(FIRST_KNOWN = 0)                           AS UNKNOWN_FIRST
   FROM firsts
   GROUP BY COHORT
 )
@@ -47,5 +63,6 @@ SELECT COHORT                                                                 AS
        IFF(MATURED_MID = BUYERS, ROUND(100.0 * RETURNED_MID / NULLIF(BUYERS, 0), 4), NULL)
                                                                               AS RATE_MID,
        IFF(MATURED_LONG = BUYERS, ROUND(100.0 * RETURNED_LONG / NULLIF(BUYERS, 0), 4), NULL)
-                                                                              AS RATE_LONG
+                                                                              AS RATE_LONG,
+       UNKNOWN_FIRST                                                          AS UNKNOWN_FIRST_BUYERS
 FROM counts

@@ -2,9 +2,19 @@
 -- :window_days days ending at as_of: buyers (members with an order), orders and revenue.
 -- Age = year(as_of) - birth_year; groups 10s (under 20, under-10s included), 20s, 30s,
 -- 40s, 50s, 60+; 'unknown' when birth_year is NULL. buyer_rate = buyers / members in %.
+-- The window measures are NULL when the window begins before the data's coverage start
+-- (meta 'coverage_start', else the first order's day): orders before it are missing.
 WITH
 asof(d) AS (SELECT value FROM meta WHERE key = 'as_of'),
-win(lo, hi) AS (SELECT date(d, (1 - :window_days) || ' days'), date(d, '+1 day') FROM asof),
+cov(c) AS (
+  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
+                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
+),
+win(lo, hi, covered) AS (
+  SELECT date(d, (1 - :window_days) || ' days'), date(d, '+1 day'),
+         date(d, (1 - :window_days) || ' days') >= cov.c
+  FROM asof, cov
+),
 mem AS (
   SELECT m.member_id, m.gender,
          CASE WHEN m.birth_year IS NULL THEN 'unknown'
@@ -30,11 +40,13 @@ per_member AS (
 SELECT mem.age_group                                        AS age_group,
        mem.gender                                           AS gender,
        COUNT(*)                                             AS members,
-       COUNT(pm.member_id)                                  AS buyers,
-       coalesce(SUM(pm.orders), 0)                          AS orders,
-       coalesce(SUM(pm.revenue), 0)                         AS revenue,
-       ROUND(100.0 * COUNT(pm.member_id) / COUNT(*), 4)     AS buyer_rate
+       CASE WHEN win.covered THEN COUNT(pm.member_id) END   AS buyers,
+       CASE WHEN win.covered THEN coalesce(SUM(pm.orders), 0) END AS orders,
+       CASE WHEN win.covered THEN coalesce(SUM(pm.revenue), 0) END AS revenue,
+       CASE WHEN win.covered THEN ROUND(100.0 * COUNT(pm.member_id) / COUNT(*), 4) END
+                                                            AS buyer_rate
 FROM mem
+CROSS JOIN win
 LEFT JOIN per_member pm ON pm.member_id = mem.member_id
 GROUP BY age_group, gender
 ORDER BY age_group NULLS FIRST, gender NULLS FIRST

@@ -3,7 +3,15 @@
 -- bucket (labelled e.g. '8+') holds the heavy users, so its order_share / revenue_share
 -- are the heavy users' share of the month's orders and revenue. Only members with at
 -- least one order in the month are counted; shares are % of the month's totals.
+-- Only months that lie wholly on or after the data's coverage start (meta
+-- 'coverage_start', else the first order's day) are listed: in a month that begins
+-- before it a member's order count misses the orders before coverage start, which
+-- would move members into lower buckets.
 WITH
+cov(c) AS (
+  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
+                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
+),
 order_revenue AS (
   SELECT order_id, SUM(qty * unit_price) AS revenue FROM order_lines GROUP BY order_id
 ),
@@ -17,7 +25,8 @@ member_month AS (
 buckets AS (
   SELECT month, min(orders, :heavy_min_orders) AS frequency,
          COUNT(*) AS members, SUM(orders) AS orders, SUM(revenue) AS revenue
-  FROM member_month
+  FROM member_month, cov
+  WHERE month || '-01' >= cov.c             -- per member and month: far fewer rows
   GROUP BY month, frequency
 ),
 totals AS (

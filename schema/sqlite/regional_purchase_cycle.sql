@@ -7,13 +7,26 @@
 -- do not dominate as they do the pooled median), and the region's three products with
 -- the largest quantity and the three with the largest revenue (ties: lower product_id
 -- first; NULL if fewer).
+-- The cycle (repeat_buyers, intervals, the medians and mean) uses only orders on or
+-- after the data's coverage start (meta 'coverage_start', else the first order's day):
+-- before it orders are missing, so a gap from an earlier order could span orders that
+-- are not in the data. buyers and the products count every order on record.
 WITH
+cov(c) AS (
+  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
+                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
+),
+-- 'YYYY-MM-DD HH:MM:SS' >= 'YYYY-MM-DD' as text: on or after that day, no substr needed
+covered AS (
+  SELECT member_id, ordered_at, order_id, julianday(substr(ordered_at, 1, 10)) AS day
+  FROM orders
+  WHERE ordered_at >= (SELECT c FROM cov)
+),
 sequenced AS (
   SELECT member_id, day,
          LEAD(day) OVER (PARTITION BY member_id
                          ORDER BY ordered_at NULLS FIRST, order_id NULLS FIRST) AS next_day
-  FROM (SELECT member_id, ordered_at, order_id,
-               julianday(substr(ordered_at, 1, 10)) AS day FROM orders)
+  FROM covered
 ),
 -- Gaps are whole days, so everything else comes from a per-region histogram of gap
 -- lengths, far smaller than the ~100k gaps. The k-th smallest gap is the first length
@@ -47,7 +60,7 @@ means AS (
 -- A member's mean gap telescopes to (last day - first day) / (orders - 1).
 member_cycle AS (
   SELECT m.region, (max(o.day) - min(o.day)) / (COUNT(*) - 1) AS mean_gap
-  FROM (SELECT member_id, julianday(substr(ordered_at, 1, 10)) AS day FROM orders) o
+  FROM covered o
   JOIN members m ON m.member_id = o.member_id
   GROUP BY o.member_id, m.region
   HAVING COUNT(*) >= 2
@@ -65,8 +78,10 @@ member_medians AS (
   GROUP BY region
 ),
 buyers AS (
-  SELECT m.region, COUNT(*) AS buyers, SUM(c.orders >= 2) AS repeat_buyers
-  FROM (SELECT member_id, COUNT(*) AS orders FROM orders GROUP BY member_id) c
+  SELECT m.region, COUNT(*) AS buyers, SUM(c.covered_orders >= 2) AS repeat_buyers
+  FROM (SELECT member_id,
+               SUM(ordered_at >= (SELECT c FROM cov)) AS covered_orders
+        FROM orders GROUP BY member_id) c
   JOIN members m ON m.member_id = c.member_id
   GROUP BY m.region
 ),

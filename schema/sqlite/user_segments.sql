@@ -7,8 +7,19 @@
 --   dormant  no order in the month
 -- All five segments are listed for every month (0 when empty). member_share is the
 -- segment's percentage of the month's members.
+-- Only months that lie wholly on or after the data's coverage start (meta
+-- 'coverage_start', else the first order's day) are listed: in a month that begins
+-- before it, a member's order count misses the orders before coverage start, so the
+-- light / regular / heavy / dormant split would be a guess (too many "dormant").
 WITH
-months(month) AS (SELECT DISTINCT substr(ordered_at, 1, 7) FROM orders),
+cov(c) AS (
+  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
+                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
+),
+months(month) AS (
+  SELECT month FROM (SELECT DISTINCT substr(ordered_at, 1, 7) AS month FROM orders), cov
+  WHERE month || '-01' >= cov.c
+),
 member_month AS (
   SELECT member_id, substr(ordered_at, 1, 7) AS month, COUNT(*) AS n
   FROM orders

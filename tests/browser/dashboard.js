@@ -104,6 +104,8 @@ async function compareTable(page, ctx, brand, agg) {
 	const body = await apiJson(ctx, '/v1/brands/' + brand + '/aggregates/' + agg);
 	const shown = await page.$$eval('#agg-' + agg + ' table.data tbody tr',
 	    (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));
+	const titles = await page.$$eval('#agg-' + agg + ' table.data tbody tr',
+	    (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.title)));
 	const heads = await page.$$eval('#agg-' + agg + ' table.data thead th',
 	    (ths) => ths.length);
 	check(heads === body.columns.length, agg + ': ' + heads + ' columns shown, API has ' +
@@ -116,8 +118,10 @@ async function compareTable(page, ctx, brand, agg) {
 		const where = agg + ' row ' + i + ' column ' + body.columns[j].name;
 		if (v === null) {
 			check(t === '\u2013', where + ': null shown as ' + JSON.stringify(t));
+			check(titles[i][j].length > 0, where + ': a null cell says why on hover');
 			return;
 		}
+		check(titles[i][j] === '', where + ': only null cells carry a hover note');
 		if (type === 'int64') {
 			check(Number(t.replace(/,/g, '')) === v, where + ': shown ' + t + ', API ' + v);
 		} else if (type === 'double') {

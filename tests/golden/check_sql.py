@@ -7,7 +7,8 @@ the daemon binds them, and compares column names, cell types and rows with
 golden.expected(). Prints OK/FAIL per aggregate (with a diff on failure); exits 1 on any
 mismatch.
 
-    check_sql.py              the golden dataset, with and without its coverage_start row
+    check_sql.py              the golden dataset, with its coverage_start row, without it
+                              and with later ones (COVERAGE_VARIANTS)
     check_sql.py --db FILE    also time each query on an existing brand database (e.g. a
                               demo one); rows there are not compared unless --compare
 """
@@ -140,25 +141,47 @@ def check(db_path, params, aggs, compare=True):
     return failed
 
 
+# The golden dataset's coverage start (None: no meta row, so the first order's day) and
+# why each one: later ones reach the coverage rules the dataset's own does not.
+COVERAGE_VARIANTS = [
+    ('2024-04-10', 'as in dataset.sql'),
+    (None, 'coverage begins at the first order\'s day'),
+    ('2022-01-01', 'before every product\'s launch, after one member joined'),
+    ('2025-02-01', 'a month that begins on it; a new product launched before it; '
+                   'the 90-day window reaches before it'),
+    ('2025-03-15', 'the 30-day active window reaches before it too'),
+]
+
+
+def set_coverage(db_path, value):
+    con = sqlite3.connect(db_path)
+    con.execute("DELETE FROM meta WHERE key = 'coverage_start'")
+    if value is not None:
+        con.execute("INSERT INTO meta VALUES ('coverage_start', ?)", (value,))
+    con.commit()
+    con.close()
+
+
+def check_variants(params, aggs):
+    """Failures over the golden dataset under every COVERAGE_VARIANTS start."""
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, 'golden.db')
+        build_golden_db(db)
+        for value, why in COVERAGE_VARIANTS:
+            set_coverage(db, value)
+            print('golden dataset, coverage_start %s (%s):' % (value or 'absent', why))
+            failed += check(db, params, aggs)
+    return failed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--db', help='time the queries on this brand database too')
     ap.add_argument('--compare', action='store_true', help='with --db: compare rows too')
     args = ap.parse_args()
     params, aggs = load_catalog(os.path.join(ROOT, 'schema/aggregates.yaml'))
-    failed = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        db = os.path.join(tmp, 'golden.db')
-        build_golden_db(db)
-        print('golden dataset:')
-        failed += check(db, params, aggs)
-        # without a declared coverage start, coverage begins at the first order's day
-        con = sqlite3.connect(db)
-        con.execute("DELETE FROM meta WHERE key = 'coverage_start'")
-        con.commit()
-        con.close()
-        print('golden dataset without meta coverage_start:')
-        failed += check(db, params, aggs)
+    failed = check_variants(params, aggs)
     if args.db:
         print('%s:' % args.db)
         failed += check(args.db, params, aggs, compare=args.compare)

@@ -14,6 +14,10 @@
 --                     ordered_members NULL for joins through 2024-04-09
 --   repurchase maturity: 30 days for first orders up to 2025-03-01, 60 up to 2025-01-30,
 --                     90 up to 2024-12-31
+--                     cohorts hold members who joined on or after coverage start only
+--   months wholly covered: 2024-05 on (user_segments, heavy_users; 2024-03 and the
+--                     straddling 2024-04 are left out); cycles count gaps from 2024-04-10
+--   check_sql.py also moves coverage_start (COVERAGE_VARIANTS) to reach the window NULLs
 -- Part 1 (members 1-24, orders 1-275) is ordinary traffic, generated once with a fixed
 -- seed and pasted here; part 2 (members 101-, orders 1001-) was written by hand, one
 -- edge case per member, each commented.
@@ -1017,3 +1021,40 @@ INSERT INTO order_lines VALUES (1126, 1, 1, 2, 4500);
 INSERT INTO members VALUES (127, '2024-04-10 08:00:00', 1978, 'F', 'Seoul');
 INSERT INTO orders VALUES (1127, 127, 1, '2024-04-10 08:30:00');
 INSERT INTO order_lines VALUES (1127, 1, 4, 1, 5900);
+
+-- 128-130: what orders before coverage start leave unknown (schema/README.md "Coverage").
+-- 128: joined before coverage start; its first order on record, 2024-04-05, lies before
+--      coverage start, in the month that straddles it: 2024-04 (with 127's order on
+--      coverage start itself) is in the sales tables as recorded, but not in
+--      user_segments or heavy_users, whose per-member counts would miss earlier orders.
+--      That order has the signature latte, the only signature product 128 bought: on
+--      record, so 128 is known not to be a "never signature" member. It orders again in
+--      the active window: known never to have bought a new product (all launched after
+--      coverage start). Not in any repurchase cohort (its first order may be earlier):
+--      counted in 2024-04's unknown_first_buyers. Its 349-day gap starts before coverage
+--      start, so Busan's cycle leaves it out (orders may be missing in between).
+INSERT INTO members VALUES (128, '2023-05-01 10:00:00', 1990, 'F', 'Busan');
+INSERT INTO orders VALUES (1128, 128, 5, '2024-04-05 11:00:00');
+INSERT INTO orders VALUES (1129, 128, 5, '2025-03-20 11:00:00');
+INSERT INTO order_lines VALUES (1128, 1, 4, 1, 5900);
+INSERT INTO order_lines VALUES (1129, 1, 1, 1, 4500);
+-- 129: joined before coverage start and bought only plain products since: whether it
+--      ever bought a signature product (launched 2022) is unknown, so it is among
+--      Busan 30s' active_members but in neither never_signature nor known_signature; it
+--      is a known "never new" member. Cohort 2025-03: unknown_first_buyers.
+INSERT INTO members VALUES (129, '2024-01-15 10:00:00', 1991, 'M', 'Busan');
+INSERT INTO orders VALUES (1130, 129, 5, '2025-03-21 12:00:00');
+INSERT INTO order_lines VALUES (1130, 1, 2, 1, 5000);
+-- 130: the same purchases, but joined on coverage start's day (in the evening): its
+--      whole history is on record, so it is a known "never signature" and "never new"
+--      member, and a buyer of the 2025-03 cohort.
+INSERT INTO members VALUES (130, '2024-04-10 18:00:00', 1992, 'U', 'Busan');
+INSERT INTO orders VALUES (1131, 130, 5, '2025-03-22 12:00:00');
+INSERT INTO order_lines VALUES (1131, 1, 2, 1, 5000);
+-- 131: joined in 2021, before every product launched, and bought only plain products
+--      on record: with the dataset's coverage start its signature history is unknown;
+--      with a coverage start before every launch (check_sql.py's 2022-01-01 variant) it
+--      is known from the launch dates alone, though it joined before coverage start.
+INSERT INTO members VALUES (131, '2021-06-01 10:00:00', 1982, 'M', 'Incheon');
+INSERT INTO orders VALUES (1132, 131, 7, '2025-03-25 12:00:00');
+INSERT INTO order_lines VALUES (1132, 1, 1, 2, 4500);

@@ -111,6 +111,17 @@ class Data:
         return (self.coverage is not None and
                 day - datetime.timedelta(days=look_back - 1) >= self.coverage)
 
+    def month_covered(self, month):
+        """Every day of the calendar month 'YYYY-MM' lies on or after coverage start."""
+        return (self.coverage is not None and
+                datetime.date.fromisoformat(month + '-01') >= self.coverage)
+
+    def joined_covered(self, member_id):
+        """The member joined on or after coverage start, so (no order precedes joining)
+        all of their orders are in the data."""
+        return (self.coverage is not None and
+                day_of(self.members[member_id]['joined_at']) >= self.coverage)
+
     def age_group(self, member):
         return age_group(member['birth_year'], self.as_of)
 
@@ -157,7 +168,9 @@ def mau_users(d, p):
 
 
 def user_segments(d, p):
-    months = sorted({month_of(o['ordered_at']) for o in d.orders})
+    # a month that begins before coverage start is left out: its order counts are partial
+    months = sorted({month_of(o['ordered_at']) for o in d.orders
+                     if d.month_covered(month_of(o['ordered_at']))})
     out = []
     for mo in months:
         members = {s: 0 for s in SEGMENTS}
@@ -209,8 +222,11 @@ def age_group_analysis(d, p):
             g['buyers'] += 1
             g['orders'] += len(recent)
             g['revenue'] += sum(d.revenue[o['order_id']] for o in recent)
-    return [[ag, gender, g['members'], g['buyers'], g['orders'], g['revenue'],
-             pct(g['buyers'], g['members'])]
+    # the window's measures are unknown when it begins before coverage start
+    known = d.covered(d.as_of, p['window_days'])
+    return [[ag, gender, g['members']] +
+            ([g['buyers'], g['orders'], g['revenue'], pct(g['buyers'], g['members'])]
+             if known else [None] * 4)
             for (ag, gender), g in sorted(groups.items())]
 
 
@@ -253,13 +269,19 @@ def sales_by_category(d, p):
 
 def repurchase_metrics(d, p):
     # matured: the member's N-day window after the first order has fully elapsed by
-    # as_of; a rate is given only when every buyer of the cohort has matured
+    # as_of; a rate is given only when every buyer of the cohort has matured. A member
+    # who joined before coverage start may have ordered before the data begins: not in
+    # the cohort, only counted (last column) under their first order on record.
     windows = [p['repurchase_short_days'], p['repurchase_mid_days'], p['repurchase_long_days']]
-    cohorts = {}
+    cohorts, unknown = {}, {}
     for m, os in d.orders_of.items():
         if not os:
             continue
-        c = cohorts.setdefault(month_of(os[0]['ordered_at']), [0, 0, 0, 0, 0, 0, 0])
+        mo = month_of(os[0]['ordered_at'])
+        c = cohorts.setdefault(mo, [0, 0, 0, 0, 0, 0, 0])
+        if not d.joined_covered(m):
+            unknown[mo] = unknown.get(mo, 0) + 1
+            continue
         c[0] += 1
         first = day_of(os[0]['ordered_at'])
         for i, w in enumerate(windows):
@@ -271,7 +293,7 @@ def repurchase_metrics(d, p):
     out = []
     for mo, c in sorted(cohorts.items()):
         rates = [pct(c[1 + i], c[0]) if c[4 + i] == c[0] else None for i in range(3)]
-        out.append([mo] + c + rates)
+        out.append([mo] + c + rates + [unknown.get(mo, 0)])
     return out
 
 
@@ -279,6 +301,8 @@ def heavy_users(d, p):
     heavy = p['heavy_min_orders']
     per_member = {}                      # (month, member) -> [orders, revenue]
     for o in d.orders:
+        if not d.month_covered(month_of(o['ordered_at'])):
+            continue                     # partial month: counts would be too low
         c = per_member.setdefault((month_of(o['ordered_at']), o['member_id']), [0, 0])
         c[0] += 1
         c[1] += d.revenue[o['order_id']]
@@ -316,26 +340,48 @@ def heavy_users_by_menu(d, p):
         if len(oids) >= p['menu_heavy_min_orders']:
             s['heavy'] += 1
             s['heavy_qty'] += qty
+    known = d.covered(d.as_of, p['window_days'])      # as in age_group_analysis
     out = []
     for pid, s in sorted(per_product.items()):
         prod = d.products[pid]
-        out.append([pid, prod['name'], prod['category'], s['buyers'], s['qty'], s['heavy'],
-                    pct(s['heavy'], s['buyers']), pct(s['heavy_qty'], s['qty'])])
+        measures = [s['buyers'], s['qty'], s['heavy'], pct(s['heavy'], s['buyers']),
+                    pct(s['heavy_qty'], s['qty'])]
+        out.append([pid, prod['name'], prod['category']] +
+                   (measures if known else [None] * 5))
     return out
 
 
 def non_purchasers(d, p):
+    # "never bought a product of a kind" is known when the member bought one in the
+    # data, or none of their possible purchases of it can predate coverage start: they
+    # joined on or after it, or every product of the kind launched on or after it
+    def launched_covered(flag):
+        days = [datetime.date.fromisoformat(pr['launched_at'])
+                for pr in d.products.values() if pr[flag]]
+        return d.coverage is not None and all(day >= d.coverage for day in days)
+
+    kinds = ('is_new', 'is_signature')
+    launch_ok = {k: launched_covered(k) for k in kinds}
     groups = {}
     for m, os in d.orders_of.items():
         if not any(in_window(day_of(o['ordered_at']), d.as_of, p['active_days']) for o in os):
             continue
         products = [d.products[l['product_id']] for o in os for l in d.lines_of[o['order_id']]]
         r = d.members[m]
-        g = groups.setdefault((r['region'], d.age_group(r)), [0, 0, 0])
-        g[0] += 1
-        g[1] += not any(pr['is_new'] for pr in products)
-        g[2] += not any(pr['is_signature'] for pr in products)
-    return [[region, ag, g[0], g[1], g[2], pct(g[1], g[0]), pct(g[2], g[0])]
+        g = groups.setdefault((r['region'], d.age_group(r)),
+                              {'active': 0, 'never': [0, 0], 'known': [0, 0]})
+        g['active'] += 1
+        for i, k in enumerate(kinds):
+            bought = any(pr[k] for pr in products)
+            if bought or d.joined_covered(m) or launch_ok[k]:
+                g['known'][i] += 1
+                g['never'][i] += not bought
+    # who is active is unknown when the active window begins before coverage start
+    known = d.covered(d.as_of, p['active_days'])
+    return [[region, ag] +
+            ([g['active'], g['never'][0], g['never'][1],
+              pct(g['never'][0], g['known'][0]), pct(g['never'][1], g['known'][1]),
+              g['known'][0], g['known'][1]] if known else [None] * 7)
             for (region, ag), g in sorted(groups.items())]
 
 
@@ -356,10 +402,14 @@ def top3(totals, products):
 
 
 def regional_purchase_cycle(d, p):
+    # the cycle counts only orders on or after coverage start (a gap from an earlier
+    # order may span orders missing from the data); buyers and products count them all
     regions = {}
-    for m, os in d.orders_of.items():
-        if not os:
+    for m, all_os in d.orders_of.items():
+        if not all_os:
             continue
+        os = [o for o in all_os if d.coverage is not None and
+              day_of(o['ordered_at']) >= d.coverage]
         r = regions.setdefault(d.members[m]['region'],
                                {'buyers': 0, 'repeat': 0, 'gaps': [], 'member_means': [],
                                 'qty': {}, 'revenue': {}})
@@ -370,7 +420,7 @@ def regional_purchase_cycle(d, p):
         r['gaps'] += gaps
         if gaps:
             r['member_means'].append(sum(gaps) / len(gaps))
-        for o in os:
+        for o in all_os:
             for l in d.lines_of[o['order_id']]:
                 pid = l['product_id']
                 r['qty'][pid] = r['qty'].get(pid, 0) + l['qty']

@@ -141,7 +141,9 @@ def test_reload_valid_and_invalid():
     work = demo_copy()
     make_demo(os.path.join(work, "source"),
               brands=(("a", "brand_a"), ("b", "brand_b"), ("c", "brand_c")))
-    with Tpcd(workdir=work).start() as t:
+    # http.timeout well above a refresh on a busy machine: the test keeps one keep-alive
+    # connection open across two reloads and a refresh, which the default 30 s may close
+    with Tpcd(workdir=work, extra="http:\n  timeout: 300\n").start() as t:
         conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=DEADLINE)
         brands = lambda: [b["id"] for b in json.loads(t.get("/v1/brands", conn=conn).body)
                           ["brands"]]

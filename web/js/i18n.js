@@ -22,7 +22,8 @@ tpc.i18n = (function () {
 			no_brands: '볼 수 있는 브랜드가 없습니다.', not_ready: '아직 데이터가 없습니다.',
 			session_over: '세션이 끝났습니다. 다시 로그인하세요.', admin: '관리자',
 			unit_KRW: '원', unit_days: '일', unit_pct: '%', table: '표',
-			heat_low: '적음', heat_high: '많음', weekday_hour: '요일 × 시간대'
+			heat_low: '적음', heat_high: '많음', weekday_hour: '요일 × 시간대',
+			no_value: '값 없음: 데이터 수집 시작 전이라 알 수 없거나 계산할 수 없음'
 		},
 		en: {
 			skip: 'Skip to content', brand: 'Brand', logout: 'Log out',
@@ -37,7 +38,8 @@ tpc.i18n = (function () {
 			no_brands: 'There is no brand you may read.', not_ready: 'No data yet.',
 			session_over: 'Your session has ended. Please log in again.', admin: 'admin',
 			unit_KRW: 'KRW', unit_days: 'days', unit_pct: '%', table: 'Table',
-			heat_low: 'fewer', heat_high: 'more', weekday_hour: 'Weekday × hour'
+			heat_low: 'fewer', heat_high: 'more', weekday_hour: 'Weekday × hour',
+			no_value: 'No value: unknown (before the data\'s coverage start) or not computable'
 		}
 	};
 	var lang = 'ko';

@@ -35,6 +35,9 @@ tpc.views = (function () {
 			r.forEach(function (v, i) {
 				var td = tr.insertCell();
 				td.textContent = format.cell(v, types[i]);
+				/* a NULL is "unknown", not zero: say why on hover */
+				if (v === null || v === undefined)
+					td.title = i18n.t('no_value');
 				if (types[i] === 'int64' || types[i] === 'double')
 					td.className = 'num';
 			});
