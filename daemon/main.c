@@ -344,16 +344,21 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	svc.throttle = auth_throttle_new(0);
 	if ((svc.rt = runtime_new(cf, cat, svc.st, svc.throttle, &cause)) == NULL)
 		fatal("%s", cause);
-	if ((svc.http = http_server_start(svc.rt, svc.st, lfd, &cause)) == NULL)
-		fatal("%s", cause);
-	if (lfd >= 0)
-		close(lfd);	/* each serving thread holds its own duplicate */
+	/*
+	 * The signals are watched before the serving threads start: a client may get its
+	 * first 200 at once and send SIGTERM, which must shut down cleanly rather than kill
+	 * the process (the handler runs once the loop below dispatches).
+	 */
 	if ((svc.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 	for (int i = 0; i < 3; i++)
 		if ((sig[i] = evsignal_new(svc.base, signals[i], signal_cb, &svc)) == NULL ||
 		    evsignal_add(sig[i], NULL) != 0)
 			fatal("cannot watch signal %d", signals[i]);
+	if ((svc.http = http_server_start(svc.rt, svc.st, lfd, &cause)) == NULL)
+		fatal("%s", cause);
+	if (lfd >= 0)
+		close(lfd);	/* each serving thread holds its own duplicate */
 	if ((svc.status = event_new(svc.base, -1, EV_PERSIST, status_timer_cb, &svc)) == NULL ||
 	    evtimer_add(svc.status, &status_tv) != 0)
 		fatal("cannot create the status timer");

@@ -28,9 +28,11 @@ count_cmocka() {	# $1 = binary; counts its PASSED/FAILED lines
 	echo "unit $name: $p passed, $f failed"
 }
 
+t0=$SECONDS
 for b in build/tests/test_* build/asan/tests/test_*; do
 	[ -x "$b" ] && count_cmocka "$b"
 done
+echo "phase unit: $((SECONDS - t0))s"
 
 # One pass or failure per fuzz target: every input of its corpus, once, under ASan/UBSan.
 replay_corpus() {	# $1 = replay binary, $2 = corpus directory
@@ -47,6 +49,7 @@ replay_corpus() {	# $1 = replay binary, $2 = corpus directory
 	fi
 }
 
+t0=$SECONDS
 for t in tests/fuzz/fuzz_*.c; do
 	[ -f "$t" ] || continue
 	t=$(basename "$t" .c); t=${t#fuzz_}
@@ -57,16 +60,50 @@ for t in tests/fuzz/fuzz_*.c; do
 		failed=$((failed + 1)); failures+=("replay_$t")
 	fi
 done
+echo "phase fuzz replay: $((SECONDS - t0))s"
 
 export TPCD_BIN=${TPCD_BIN:-build/asan/tpcd}
 export TPCCTL_BIN=${TPCCTL_BIN:-build/tpcctl}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TPCD_TEST_OUT=${TPCD_TEST_OUT:-$log}	# screenshots of the browser test
+export TPCD_DEMO_CACHE=$log/demo	# each demo data set generated once (harness.make_demo)
+export PYTHON log
+
+# The integration files run in TPCD_TEST_LANES lanes (default 2): each file is its own
+# process with its own daemons on kernel-chosen free ports and its own temporary
+# directories, and none measures timing against the machine (that is make bench), so two
+# can share it. Lanes take the longest files first; each file's output is reported whole,
+# in file order, as soon as it and every file before it have finished.
+lanes=${TPCD_TEST_LANES:-2}
+first="test_service.py test_operator.py test_limits.py test_point_in_time.py"
+files=()
 for t in tests/integration/test_*.py tests/golden/test_*.py tests/browser/test_*.py; do
-	[ -f "$t" ] || continue
-	out=$("$PYTHON" "$t" 2>&1); rc=$?
-	echo "$out" > "$log/$(basename "$t").log"
+	[ -f "$t" ] && files+=("$t")
+done
+queue=()
+for t in "${files[@]}"; do
+	case " $first " in *" $(basename "$t") "*) queue=("$t" "${queue[@]}") ;; *) queue+=("$t") ;; esac
+done
+
+run_file() {	# $1 = test file; leaves its output, exit code and seconds in $log
+	local name t1=$SECONDS rc
+	name=$(basename "$1")
+	"$PYTHON" "$1" > "$log/$name.log" 2>&1; rc=$?
+	echo "$rc $((SECONDS - t1))" > "$log/$name.rc.tmp" && mv "$log/$name.rc.tmp" "$log/$name.rc"
+}
+export -f run_file
+
+report_file() {	# $1 = test file that has finished
+	local t=$1 name out rc secs p f
+	name=$(basename "$t")
+	out=$(cat "$log/$name.log")
+	if [ -e "$log/$name.rc" ]; then
+		read -r rc secs < "$log/$name.rc"
+	else
+		rc=1 secs=0; out="$out
+$t did not run"
+	fi
 	echo "$out" | grep -E '^(FAIL|ERROR)' | sed "s|^|  $t: |"
 	p=$(echo "$out" | sed -n 's/^RESULT passed=\([0-9]*\) failed=.*/\1/p' | tail -1)
 	f=$(echo "$out" | sed -n 's/^RESULT passed=[0-9]* failed=\([0-9]*\).*/\1/p' | tail -1)
@@ -77,8 +114,27 @@ for t in tests/integration/test_*.py tests/golden/test_*.py tests/browser/test_*
 	fi
 	passed=$((passed + p)); failed=$((failed + f))
 	[ "$f" -eq 0 ] || failures+=("$t")
-	echo "integration $t: $p passed, $f failed"
+	echo "integration $t: $p passed, $f failed (${secs}s)"
+}
+
+t0=$SECONDS
+printf '%s\n' "${queue[@]}" | xargs -d '\n' -P "$lanes" -n 1 bash -c 'run_file "$1"' _ &
+lanes_pid=$!
+i=0
+while [ $i -lt ${#files[@]} ]; do
+	name=$(basename "${files[$i]}")
+	if [ -e "$log/$name.rc" ]; then
+		report_file "${files[$i]}"; i=$((i + 1))
+	elif ! kill -0 $lanes_pid 2>/dev/null; then	# all lanes done: report what is left
+		for t in "${files[@]:$i}"; do report_file "$t"; done
+		break
+	else
+		sleep 1
+	fi
 done
+wait $lanes_pid
+rm -rf "$TPCD_DEMO_CACHE"
+echo "phase integration: $((SECONDS - t0))s"
 
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]} (logs in $log)"
 echo "$passed passed, $failed failed"

@@ -3,6 +3,7 @@ store, talks real HTTP to it, and stops it. Tests are plain functions registered
 @test; run_tests() prints one PASS/FAIL line each and a RESULT line for tests/run.sh.
 Nothing here sleeps-and-hopes: every wait polls a condition until a deadline."""
 
+import fcntl
 import gzip
 import hashlib
 import http.client
@@ -118,8 +119,34 @@ class Response:
         return json.loads(body)
 
 
-def make_demo(source_dir, brands=(("a", "brand_a"), ("b", "brand_b")), seed=1):
-    """Writes a config for the demo generator and runs `tpcd --demo` into source_dir."""
+def make_demo(source_dir, brands=(("a", "brand_a"), ("b", "brand_b")), seed=1, fresh=False):
+    """Writes a config for the demo generator and runs `tpcd --demo` into source_dir.
+    Under tests/run.sh (TPCD_DEMO_CACHE set) each (brands, seed) is generated once per run
+    and its files copied: the generator is deterministic (test_skeleton checks it with
+    fresh=True, which always runs it) and costs seconds per call under the sanitizers."""
+    cache = os.environ.get("TPCD_DEMO_CACHE")
+    if fresh or not cache:
+        _run_demo(source_dir, brands, seed)
+        return
+    key = "%s-%d" % ("_".join("%s.%s" % b for b in brands), seed)
+    done = os.path.join(cache, key)
+    os.makedirs(cache, exist_ok=True)
+    with open(done + ".lock", "w") as lock:	# the other lane may be generating it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isdir(done):
+            tmp = tempfile.mkdtemp(prefix=key + ".", dir=cache)
+            _run_demo(tmp, brands, seed)
+            os.rename(tmp, done)
+    os.makedirs(source_dir, exist_ok=True)
+    for name in os.listdir(done):	# replaces a database as the generator does
+        target = os.path.join(source_dir, name)
+        for side in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(target + side):
+                os.unlink(target + side)
+        shutil.copy(os.path.join(done, name), target)	# mode too; mtime now, as generated
+
+
+def _run_demo(source_dir, brands, seed):
     tmp = tempfile.mkdtemp(prefix="tpcd-demo-")
     try:
         cfg = os.path.join(tmp, "tpcd.yaml")

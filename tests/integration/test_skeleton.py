@@ -249,7 +249,7 @@ def test_demo_generator_is_deterministic():
     results = []
     for seed in (7, 7, 8):
         work = tempfile.mkdtemp(prefix="tpcd-test-")
-        make_demo(os.path.join(work, "source"), seed=seed, brands=SMALL)
+        make_demo(os.path.join(work, "source"), seed=seed, brands=SMALL, fresh=True)
         with Tpcd(workdir=work, brands=SMALL).start() as t:
             results.append(aggregate_bodies(t))
     check(len(results[0]) >= 4, "aggregates compared")
