@@ -194,8 +194,6 @@ void	http_info_snapshots(struct http_req *);
 void	http_data(struct http_req *);
 int	http_data_accepts(const char *header, const char *token);
 int	http_data_etag_matches(const char *if_none_match, const char *etag);
-void	http_data_cache_headers(struct evkeyvalq *, const struct record_meta *,
-	    const char *etag);
 int	http_data_behind(struct evkeyvalq *in, int64_t data_time);
 
 /* http_slice.c: ?limit=&offset= and dimension filters, built on the slicer pool */

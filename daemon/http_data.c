@@ -285,12 +285,6 @@ http_data_etag_matches(const char *inm, const char *etag)
 	return etag_matches(inm, etag);
 }
 
-void
-http_data_cache_headers(struct evkeyvalq *h, const struct record_meta *m, const char *etag)
-{
-	add_cache_headers(h, m, etag);
-}
-
 int
 http_data_behind(struct evkeyvalq *in, int64_t data_time)
 {

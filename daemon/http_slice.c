@@ -283,13 +283,26 @@ slice_variant(struct evkeyvalq *in, const char *format)
 	return gz ? BODY_JSON_GZ : BODY_JSON;
 }
 
-/* The headers of a whole aggregate's answer, with the slice's ETag. */
+/*
+ * The headers of a whole aggregate's answer, with the slice's ETag: revalidated every time
+ * (no-cache), Last-Modified and Age from the data's refresh, the snapshot and colour.
+ */
 static void
 slice_headers(struct http_req *r, struct slice_job *j, struct evkeyvalq *out)
 {
-	char tmp[32];
+	int64_t now = time(NULL), at = j->meta.refreshed_at;
+	time_t tt = (time_t)at;
+	struct tm tm;
+	char tmp[64];
 
-	http_data_cache_headers(out, &j->meta, j->etag);
+	evhttp_add_header(out, "ETag", j->etag);
+	evhttp_add_header(out, "Cache-Control", "private, no-cache");
+	gmtime_r(&tt, &tm);
+	strftime(tmp, sizeof tmp, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	evhttp_add_header(out, "Last-Modified", tmp);
+	snprintf(tmp, sizeof tmp, "%lld", (long long)(now > at ? now - at : 0));
+	evhttp_add_header(out, "Age", tmp);
+	evhttp_add_header(out, "Vary", "Accept, Accept-Encoding");
 	if (j->colour[0] == '\0')
 		http_staleness_headers(r, j->v, out);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(j->v));
