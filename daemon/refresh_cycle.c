@@ -412,8 +412,6 @@ refresh_cycle_publish(struct refresher *r)
 		keep[i] = settle_one(r, v, p, &r->aggs[i], gen, &prev, &recs[i]);
 		if (keep[i] != 1)
 			buf_free(&recs[i]);
-		/* built now, outside the write: prev holds this pull's live record */
-		refresh_slices_prepare(v, p, keep[i], &recs[i], &prev, &slices[i]);
 		nfailed += p->wanted && p->state == PULL_FAILED;
 		nchanged += keep[i] == 1;
 		nlive += keep[i] >= 0;
@@ -429,6 +427,9 @@ refresh_cycle_publish(struct refresher *r)
 		guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, &gs, &m);
 		held = m.nfailures > 0 && !r->cf->guards_warn;
 		m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
+		/* the slices of a slice_key, built (or found) before the write, as records are */
+		for (size_t i = 0; i < r->npulls; i++)
+			refresh_slices_prepare(v, &r->pulls[i], keep[i], &recs[i], &slices[i]);
 	}
 	store_view_release(v);
 	if (nlive == 0) {

@@ -93,7 +93,7 @@ struct refresh_slices {
 	size_t			 nnames;
 };
 void	 refresh_slices_prepare(struct store_view *, const struct pull *, int keep,
-	    const struct buf *rec, const struct buf *prev, struct refresh_slices *);
+	    const struct buf *rec, struct refresh_slices *);
 int	 refresh_slices_write(struct store_pub *, const struct pull *,
 	    const struct refresh_slices *, struct buf *tmp, char **cause);
 void	 refresh_slices_free(struct refresh_slices *);

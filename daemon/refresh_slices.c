@@ -13,35 +13,41 @@
 #include "refresh_priv.h"
 
 /*
- * Before the write: the slices of pull p's record for this snapshot — built from rec when
- * it changed (keep 1), named from prev (the live record) when it is kept (keep 0) and v
- * holds every one of them, else built from prev. A failure leaves none: those slices are
- * then computed on request, and the publish goes on.
+ * Before the write, once a cycle publishes: the slices of pull p's record for the new
+ * snapshot — built from rec when it changed (keep 1); for a record kept from the live
+ * snapshot v (keep 0), named from it when v holds every one of its slices, else built
+ * from it. A failure leaves none: those slices are then computed on request, and the
+ * publish goes on.
  */
 void
 refresh_slices_prepare(struct store_view *v, const struct pull *p, int keep,
-    const struct buf *rec, const struct buf *prev, struct refresh_slices *s)
+    const struct buf *rec, struct refresh_slices *s)
 {
 	const struct aggregate *a = p->agg;
-	const struct buf *from = keep == 1 ? rec : prev;
+	const void *from, *r;
+	size_t flen, len, i;
 	char *cause = NULL;
-	const void *r;
-	size_t len, i;
 
 	memset(s, 0, sizeof *s);
 	if (a->slice_key == NULL || keep < 0)
 		return;
-	if (keep == 0 && slice_part_names(a, prev->data, prev->len, &s->names, &s->nnames,
-	    &cause) == 0) {
-		for (i = 0; i < s->nnames; i++)
-			if (store_view_get(v, p->brand->id, s->names[i], &r, &len) != 0)
-				break;
-		if (i == s->nnames)
-			return;		/* all there: copied at the write */
-		refresh_slices_free(s);
+	from = rec->data;
+	flen = rec->len;
+	if (keep == 0) {
+		/* the live record, in the map while v is open */
+		if (store_view_get(v, p->brand->id, a->name, &from, &flen) != 0)
+			return;
+		if (slice_part_names(a, from, flen, &s->names, &s->nnames, &cause) == 0) {
+			for (i = 0; i < s->nnames; i++)
+				if (store_view_get(v, p->brand->id, s->names[i], &r, &len) != 0)
+					break;
+			if (i == s->nnames)
+				return;		/* all there: copied at the write */
+			refresh_slices_free(s);
+		}
 	}
-	if (cause == NULL && slice_partitions(p->brand, a, from->data, from->len, &s->parts,
-	    &s->nparts, &cause) == 0)
+	if (cause == NULL && slice_partitions(p->brand, a, from, flen, &s->parts, &s->nparts,
+	    &cause) == 0)
 		return;
 	log_warn("refresh: %s/%s: no slices by %s (%s); they are computed on request",
 	    p->brand->id, a->name, a->slice_key, cause);

@@ -15,13 +15,16 @@ import http.client
 import io
 import json
 import os
+import shutil
+import signal
 import sqlite3
 import subprocess
 import urllib.parse
 
 import msgpack
 
-from harness import (ADMIN_AUTH, DEADLINE, TPCCTL, Tpcd, check, demo_workdir, eq, run_tests,
+from harness import (ADMIN_AUTH, DEADLINE, ROOT, TPCCTL, Tpcd, check, demo_workdir, eq,
+                     run_tests,
                      test, tpcctl_env, wait_for)
 
 BASE = "/v1/brands/a/aggregates/"
@@ -376,6 +379,49 @@ def test_slices():
                      unsliced_requests_unchanged, tpcctl_get_slices,
                      slices_built_at_publish, slices_follow_new_data):
             case(t)
+
+
+@test
+def test_slice_key_declared_later():
+    """A slice_key added by a reload: the kept record's slices are built from the live one
+    at the next publish (the live snapshot has none to copy); until then they are computed."""
+    work = demo_workdir(brands=(("a", "brand_a"),))
+    cat = os.path.join(work, "catalog")
+    shutil.copytree(os.path.join(ROOT, "schema"), cat)
+    yaml_path = os.path.join(cat, "aggregates.yaml")
+    with open(yaml_path) as f:
+        shipped = f.read()
+    with open(yaml_path, "w") as f:
+        f.write("".join(l for l in shipped.splitlines(True)
+                        if not l.startswith("    slice_key:")))
+    with Tpcd(workdir=work, brands=(("a", "brand_a"),), refresh_interval=3600,
+              catalog=yaml_path).start() as t:
+        month = json.loads(t.get(url("region_sales")).body)["rows"][0][0]
+        r = t.get(url("region_sales", month=month))
+        eq(r.header("X-Tpcd-Slice"), "computed", "no slice_key yet")
+        with open(yaml_path, "w") as f:
+            f.write(shipped)
+        t.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload: done" in t.read_log(), "the reload")
+        # a publish that changes heavy_users only: region_sales is kept, and its slices
+        # are built from the live record
+        db = sqlite3.connect(os.path.join(work, "source", "brand_a.db"))
+        db.execute("UPDATE order_lines SET unit_price = unit_price + 100 WHERE order_id IN "
+                   "(SELECT order_id FROM orders ORDER BY ordered_at DESC LIMIT 20)")
+        db.commit()
+        db.close()
+        whole = t.get(url("region_sales")).body
+        before = t.status()["refreshes"]
+        eq(t.post("/v1/refresh", body=json.dumps({"aggregate": "heavy_users"}),
+                  headers={"Content-Type": "application/json"}).status, 202)
+        s = wait_for(lambda: (lambda s: s if s["refreshes"] > before and not s["refreshing"]
+                              else None)(t.status()), "the refresh of heavy_users")
+        check(s["last_refresh"]["published"], s["last_refresh"])
+        eq(t.get(url("region_sales")).body, whole, "region_sales kept as it was")
+        r = t.get(url("region_sales", month=month))
+        eq(r.header("X-Tpcd-Slice"), "publish", "built from the kept record")
+        eq(json.loads(r.body)["rows"],
+           [x for x in json.loads(whole)["rows"] if x[0] == month])
 
 
 if __name__ == "__main__":
