@@ -14,12 +14,12 @@ BRAND	?= a
 # What building and running tpcd and tpcctl needs; then what only the tests need.
 DEB_PKGS = build-essential pkg-config libevent-dev libcurl4-openssl-dev liblmdb-dev \
 	libmsgpack-dev libyaml-dev libsystemd-dev libsqlite3-dev libjansson-dev libssl-dev \
-	zlib1g-dev libcrypt-dev python3
+	zlib1g-dev libdeflate-dev libcrypt-dev python3
 DEB_TEST_PKGS = libcmocka-dev python3-msgpack python3-yaml curl groff-base nginx \
 	valgrind prometheus chromium fonts-noto-cjk nodejs npm python3-jsonschema
 NPROC	:= $(shell nproc 2>/dev/null || echo 2)
 PKGS	= libevent libevent_pthreads libcurl lmdb msgpack yaml-0.1 libsystemd sqlite3 \
-	jansson openssl zlib libcrypt
+	jansson openssl zlib libcrypt libdeflate
 
 WARN	= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wpointer-arith

@@ -3,7 +3,8 @@
  * a candidate snapshot before it goes live, reading its records (and the live ones, for
  * the change limits) through the caller's accessor, and names every failed check in the
  * manifest. It decides nothing: refresh_cycle.c holds or publishes. It never writes the
- * store.
+ * store. Records are read a row at a time (a million-row one is never unpacked whole);
+ * only an aggregate a cross-aggregate check names is kept as a table for it.
  * The cross-aggregate checks are a small generic evaluator, not code per rule:
  *   fn(column) [by key | by month(key)] in aggregate == fn(column) [by ...] in aggregate
  * with fn sum, count or last (the value on the row with the greatest key in a group),
@@ -154,67 +155,20 @@ guard_parse_check(const struct catalog *cat, struct guard_check *c, const char *
 
 /* ---- reading records ---- */
 
-/* A record's msgpack body into t (initialised here); 0, or -1 when it does not read. */
-static int
-g_decode(const void *rec, size_t len, size_t ncols, struct table *t)
+/* guard_rows' callback for a whole table: appends the row. */
+static void
+g_append_cb(void *arg, const struct table *row)
 {
-	msgpack_unpacked u;
-	const char *body, *etag;
-	size_t blen, off = 0;
-	int rc = -1;
+	struct table *t = arg;
+	struct cell *cells = table_add_row(t);
 
-	table_init(t, ncols);
-	if (record_body(rec, len, BODY_MSGPACK, &body, &blen, &etag) != 0)
-		return -1;
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, body, blen, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    u.data.type != MSGPACK_OBJECT_MAP)
-		goto out;
-	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
-		const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
-		const msgpack_object *rows = &kv->val;
-
-		if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size != 4 ||
-		    memcmp(kv->key.via.str.ptr, "rows", 4) != 0)
-			continue;
-		if (rows->type != MSGPACK_OBJECT_ARRAY)
-			goto out;
-		for (uint32_t r = 0; r < rows->via.array.size; r++) {
-			const msgpack_object *row = &rows->via.array.ptr[r];
-			struct cell *cells;
-
-			if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != ncols)
-				goto out;
-			cells = table_add_row(t);
-			for (size_t c = 0; c < ncols; c++) {
-				const msgpack_object *o = &row->via.array.ptr[c];
-				switch (o->type) {
-				case MSGPACK_OBJECT_POSITIVE_INTEGER:
-					cells[c].kind = CELL_INT;
-					cells[c].v.i = (int64_t)o->via.u64;
-					break;
-				case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-					cells[c].kind = CELL_INT;
-					cells[c].v.i = o->via.i64;
-					break;
-				case MSGPACK_OBJECT_FLOAT32:
-				case MSGPACK_OBJECT_FLOAT64:
-					cells[c].kind = CELL_DOUBLE;
-					cells[c].v.d = o->via.f64;
-					break;
-				case MSGPACK_OBJECT_STR:
-					table_set_text(t, &cells[c], o->via.str.ptr, o->via.str.size);
-					break;
-				default:
-					cells[c].kind = CELL_NULL;
-				}
-			}
-		}
-		rc = 0;
+	for (size_t c = 0; c < t->ncols; c++) {
+		const struct cell *src = table_cell(row, 0, c);
+		if (src->kind == CELL_TEXT)
+			table_set_text(t, &cells[c], table_text(row, src), src->v.t.len);
+		else
+			cells[c] = *src;
 	}
-out:
-	msgpack_unpacked_destroy(&u);
-	return rc;
 }
 
 static int
@@ -231,12 +185,29 @@ g_number(const struct cell *c, double *out)
 
 /* ---- one run ---- */
 
+/* One column's value checks, accumulated row by row. */
+struct g_vcol {
+	int		 nonneg, pct, nullok;
+	size_t		 bad, first;
+	double		 badv;
+	const char	*check;
+};
+
+/*
+ * One aggregate of the brand. The candidate is read once, row by row: its row count,
+ * totals and value checks accumulate as it goes, and it is kept whole as a table only
+ * when a cross-aggregate check names it.
+ */
 struct g_agg {
 	int		 present;	/* the candidate holds it */
 	int		 have;		/* the candidate holds it and it decoded */
+	int		 keep;		/* a cross-aggregate check reads t */
 	struct table	 t;
+	size_t		 rows;
+	double		*sum;		/* per column: the candidate's totals */
+	struct g_vcol	*vcol;		/* per column */
 	int		 have_live;
-	struct table	 live;
+	double		*live_sum;	/* per column: the live record's totals */
 	uint64_t	 live_rows;
 };
 
@@ -284,15 +255,17 @@ g_change(double live, double cand)
 	return live == 0 ? (cand == 0 ? 0 : INFINITY) : fabs(cand - live) / fabs(live) * 100;
 }
 
-static double
-g_total(const struct table *t, size_t col)
+/* guard_rows' callback for the live record: adds the row's numbers to the totals. */
+static void
+g_sum_cb(void *arg, const struct table *row)
 {
-	double sum = 0, x;
+	struct g_agg *ga = arg;
+	double x;
 
-	for (size_t r = 0; r < t->nrows; r++)
-		if (g_number(table_cell(t, r, col), &x) == 0)
-			sum += x;
-	return sum;
+	for (size_t c = 0; c < row->ncols; c++)
+		if (g_number(table_cell(row, 0, c), &x) == 0)
+			ga->live_sum[c] += x;
+	ga->live_rows++;
 }
 
 /* The limits against the live colour: row count and the declared totals. */
@@ -305,10 +278,10 @@ g_changes(struct g_run *g, const struct aggregate *a, struct g_agg *ga)
 
 	if (!ga->have_live)
 		return;		/* the first snapshot of it: nothing to compare with */
-	ch = g_change((double)ga->live_rows, (double)ga->t.nrows);
+	ch = g_change((double)ga->live_rows, (double)ga->rows);
 	if (limit > 0 && ga->live_rows > 0 && ch > limit)
 		g_fail(g, "max_row_change", a->name, "%zu rows, %" PRIu64 " live: %.1f %% "
-		    "change, more than %g %%", ga->t.nrows, ga->live_rows, ch, limit);
+		    "change, more than %g %%", ga->rows, ga->live_rows, ch, limit);
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < gs[k]->ntotals; i++) {
 			const struct guard_total *tot = &gs[k]->totals[i];
@@ -317,8 +290,8 @@ g_changes(struct g_run *g, const struct aggregate *a, struct g_agg *ga)
 
 			if (c == NULL)
 				continue;	/* a default naming a column this one lacks */
-			lv = g_total(&ga->live, (size_t)(c - a->cols));
-			cv = g_total(&ga->t, (size_t)(c - a->cols));
+			lv = ga->live_sum[c - a->cols];
+			cv = ga->sum[c - a->cols];
 			ch = g_change(lv, cv);
 			if (tot->max_change > 0 && ch > tot->max_change)
 				g_fail(g, "max_total_change", a->name, "sum(%s) %.15g, %.15g live: "
@@ -327,51 +300,94 @@ g_changes(struct g_run *g, const struct aggregate *a, struct g_agg *ga)
 		}
 }
 
-/* Values within one table: signs, percentages, NULL dimensions. */
+/* Which value checks apply to each column of a: signs, percentages, NULL dimensions. */
 static void
-g_values(struct g_run *g, const struct aggregate *a, const struct table *t)
+g_values_begin(struct g_run *g, const struct aggregate *a, struct g_vcol *v)
 {
 	const struct catalog *cat = g->cat;
 
 	for (size_t c = 0; c < a->ncols; c++) {
 		const struct column *col = &a->cols[c];
 		int measure = strcmp(col->role, "measure") == 0;
-		int nonneg = g_in(a->guards.non_negative, a->guards.nnon_negative, col->name) ||
+
+		v[c].nonneg = g_in(a->guards.non_negative, a->guards.nnon_negative, col->name) ||
 		    (measure && g_in(cat->non_negative_units, cat->nnon_negative_units,
 		    col->unit));
-		int pct = measure && g_in(cat->percent_units, cat->npercent_units, col->unit);
-		int nullok = measure || g_in(a->guards.nullable, a->guards.nnullable, col->name);
-		size_t bad = 0, first = 0;
-		double x, badv = 0;
-		const char *check = NULL;
-
-		for (size_t r = 0; r < t->nrows; r++) {
-			const struct cell *cl = table_cell(t, r, c);
-			const char *why = NULL;
-
-			if (cl->kind == CELL_NULL)
-				why = nullok ? NULL : "null_dimension";
-			else if (g_number(cl, &x) == 0 && (nonneg || pct) && x < 0)
-				why = pct ? "percent_range" : "non_negative";
-			else if (g_number(cl, &x) == 0 && pct && x > 100 + 1e-9)
-				why = "percent_range";
-			if (why == NULL)
-				continue;
-			if (bad++ == 0) {
-				first = r;
-				badv = cl->kind == CELL_NULL ? NAN : x;
-				check = why;
-			}
-		}
-		if (bad == 0)
-			continue;
-		if (strcmp(check, "null_dimension") == 0)
-			g_fail(g, check, a->name, "%s is NULL in %zu rows (first: row %zu)",
-			    col->name, bad, first + 1);
-		else
-			g_fail(g, check, a->name, "%s is %.15g in row %zu (%zu rows out of %s)",
-			    col->name, badv, first + 1, bad, pct ? "[0, 100]" : "range");
+		v[c].pct = measure && g_in(cat->percent_units, cat->npercent_units, col->unit);
+		v[c].nullok = measure || g_in(a->guards.nullable, a->guards.nnullable,
+		    col->name);
 	}
+}
+
+/* Row r (the one row of t) against the value checks; the first bad one is kept. */
+static void
+g_values_row(struct g_vcol *v, const struct table *t, size_t r)
+{
+	for (size_t c = 0; c < t->ncols; c++) {
+		const struct cell *cl = table_cell(t, 0, c);
+		const char *why = NULL;
+		double x = 0;
+
+		if (cl->kind == CELL_NULL)
+			why = v[c].nullok ? NULL : "null_dimension";
+		else if (g_number(cl, &x) == 0 && (v[c].nonneg || v[c].pct) && x < 0)
+			why = v[c].pct ? "percent_range" : "non_negative";
+		else if (g_number(cl, &x) == 0 && v[c].pct && x > 100 + 1e-9)
+			why = "percent_range";
+		if (why == NULL)
+			continue;
+		if (v[c].bad++ == 0) {
+			v[c].first = r;
+			v[c].badv = cl->kind == CELL_NULL ? NAN : x;
+			v[c].check = why;
+		}
+	}
+}
+
+/* The value checks' failures, one per column. */
+static void
+g_values_end(struct g_run *g, const struct aggregate *a, const struct g_vcol *v)
+{
+	for (size_t c = 0; c < a->ncols; c++) {
+		const struct column *col = &a->cols[c];
+
+		if (v[c].bad == 0)
+			continue;
+		if (strcmp(v[c].check, "null_dimension") == 0)
+			g_fail(g, v[c].check, a->name, "%s is NULL in %zu rows (first: row %zu)",
+			    col->name, v[c].bad, v[c].first + 1);
+		else
+			g_fail(g, v[c].check, a->name, "%s is %.15g in row %zu (%zu rows out of "
+			    "%s)", col->name, v[c].badv, v[c].first + 1, v[c].bad,
+			    v[c].pct ? "[0, 100]" : "range");
+	}
+}
+
+/* guard_rows' callback for the candidate: counts, totals, value checks, and t if kept. */
+static void
+g_cand_cb(void *arg, const struct table *row)
+{
+	struct g_agg *ga = arg;
+	double x;
+
+	for (size_t c = 0; c < row->ncols; c++)
+		if (g_number(table_cell(row, 0, c), &x) == 0)
+			ga->sum[c] += x;
+	g_values_row(ga->vcol, row, ga->rows);
+	if (ga->keep)
+		g_append_cb(&ga->t, row);
+	ga->rows++;
+}
+
+/* Does a cross-aggregate check of the catalogue read aggregate a's rows? */
+static int
+g_named_by_check(const struct catalog *cat, const struct aggregate *a)
+{
+	for (size_t i = 0; i < cat->nchecks; i++)
+		for (int k = 0; k < 2; k++)
+			if (strcmp(cat->checks[i].side[k].aggregate, a->name) == 0)
+				return 1;
+	return 0;
 }
 
 /* ---- cross-aggregate checks ---- */
@@ -532,35 +548,34 @@ g_brand(struct g_run *g, const struct pull *pulls, size_t npulls)
 	for (size_t i = 0; i < cat->naggs; i++) {
 		const struct aggregate *a = &cat->aggs[i];
 		struct g_agg *ga = &g->aggs[i];
-		const void *rec;
+		const char *body;
 		size_t len;
 		long min = a->guards.min_rows >= 0 ? a->guards.min_rows : cat->guards.min_rows;
-		struct record_meta rm;
 
 		table_init(&ga->t, a->ncols);
-		table_init(&ga->live, a->ncols);
-		if (g->get(g->arg, 0, g->b->id, a->name, &rec, &len) != 0) {
+		if (g->get(g->arg, 0, g->b->id, a->name, &body, &len) != 0) {
 			missing++;
 			continue;
 		}
 		ga->present = 1;
-		table_free(&ga->t);
-		if (g_decode(rec, len, a->ncols, &ga->t) != 0) {
+		ga->keep = g_named_by_check(cat, a);
+		ga->sum = xcalloc(a->ncols ? a->ncols : 1, sizeof *ga->sum);
+		ga->vcol = xcalloc(a->ncols ? a->ncols : 1, sizeof *ga->vcol);
+		g_values_begin(g, a, ga->vcol);
+		if (guard_rows(body, len, a->ncols, g_cand_cb, ga) != 0) {
 			g_fail(g, "readable", a->name, "the candidate's record does not decode");
 			continue;
 		}
 		ga->have = 1;
-		if (g->get(g->arg, 1, g->b->id, a->name, &rec, &len) == 0 &&
-		    record_parse(rec, len, &rm) == 0) {
-			table_free(&ga->live);
-			ga->have_live = g_decode(rec, len, a->ncols, &ga->live) == 0;
-			ga->live_rows = rm.rows;
+		if (g->get(g->arg, 1, g->b->id, a->name, &body, &len) == 0) {
+			/* of the live record only its rows and totals count, as it is read */
+			ga->live_sum = xcalloc(a->ncols ? a->ncols : 1, sizeof *ga->live_sum);
+			ga->have_live = guard_rows(body, len, a->ncols, g_sum_cb, ga) == 0;
 		}
-		if ((long)ga->t.nrows < min)
-			g_fail(g, "min_rows", a->name, "%zu rows, fewer than %ld", ga->t.nrows,
-			    min);
+		if ((long)ga->rows < min)
+			g_fail(g, "min_rows", a->name, "%zu rows, fewer than %ld", ga->rows, min);
 		g_changes(g, a, ga);
-		g_values(g, a, &ga->t);
+		g_values_end(g, a, ga->vcol);
 	}
 	if (missing == cat->naggs)
 		g_fail(g, "brand_present", NULL, "brand %s has no aggregate in the candidate",
@@ -596,7 +611,9 @@ guard_run(const struct config *cf, const struct catalog *cat, const struct pull 
 		g_brand(&g, pulls, npulls);
 		for (size_t i = 0; i < cat->naggs; i++) {
 			table_free(&g.aggs[i].t);
-			table_free(&g.aggs[i].live);
+			free(g.aggs[i].sum);
+			free(g.aggs[i].vcol);
+			free(g.aggs[i].live_sum);
 		}
 	}
 	free(g.aggs);

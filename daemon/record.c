@@ -1,9 +1,12 @@
 /*
  * record.c — the record format: one aggregate's every body behind a fixed header (magic,
  * generation, refresh time, row count, content hash, and per body its offset, length and
- * strong ETag). encode.c builds the bodies and seals them here; the store, refresh and the
- * serving threads only parse and slice. Knows nothing about how a body is encoded.
+ * strong ETag). encode.c builds the bodies and seals them here, whole (record_seal) or
+ * still apart (a record_out, which the store copies into place body by body); the store,
+ * refresh and the serving threads only parse and slice. Knows nothing about how a body
+ * is encoded.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -94,6 +97,94 @@ record_seal(struct buf *out, uint64_t generation, int64_t refreshed_at, uint64_t
 	}
 	memcpy(out->data, &h, sizeof h);
 	return 0;
+}
+
+/*
+ * Seals a record whose bodies are still apart (a record_out, which the encoder filled):
+ * the same header record_seal writes, for the bodies laid out after it in order. The
+ * content hash covers the msgpack body from content_off on. -1 when too large.
+ */
+int
+record_out_seal(struct record_out *o, uint64_t generation, int64_t refreshed_at,
+    uint64_t rows, size_t content_off)
+{
+	struct record_hdr h;
+	size_t at = sizeof h;
+
+	memset(&h, 0, sizeof h);
+	memcpy(h.magic, RECORD_MAGIC, 4);
+	h.nvar = BODY_NVARIANTS;
+	h.generation = generation;
+	h.refreshed_at = refreshed_at;
+	h.rows = rows;
+	record_sha256(o->body[BODY_MSGPACK].data + o->off[BODY_MSGPACK] + content_off,
+	    o->len[BODY_MSGPACK] - content_off, h.content_hash);
+	for (int i = 0; i < BODY_NVARIANTS; i++) {
+		if (at > UINT32_MAX || o->len[i] > UINT32_MAX - at)
+			return -1;
+		h.var[i].off = (uint32_t)at;
+		h.var[i].len = (uint32_t)o->len[i];
+		record_etag(o->body[i].data + o->off[i], o->len[i], h.var[i].etag);
+		at += o->len[i];
+	}
+	memcpy(o->hdr, &h, sizeof h);
+	o->hdr_len = sizeof h;
+	o->total = at;
+	o->meta.generation = generation;
+	o->meta.refreshed_at = refreshed_at;
+	o->meta.rows = rows;
+	memcpy(o->meta.content_hash, h.content_hash, 32);
+	return 0;
+}
+
+/* Body v of a sealed record_out, in place (valid until it is written or freed). */
+const char *
+record_out_body(const struct record_out *o, enum body_variant v, size_t *len)
+{
+	*len = o->len[v];
+	return o->body[v].data + o->off[v];
+}
+
+/*
+ * Copies the sealed record to dst (o->total bytes: the store's reserved room), freeing
+ * each body as soon as it is in place: the record is never whole twice.
+ */
+void
+record_out_write(struct record_out *o, void *dst)
+{
+	char *p = dst;
+
+	memcpy(p, o->hdr, o->hdr_len);
+	p += o->hdr_len;
+	for (int i = 0; i < BODY_NVARIANTS; i++) {
+		if (o->len[i] > 0)
+			memcpy(p, o->body[i].data + o->off[i], o->len[i]);
+		p += o->len[i];
+		buf_free(&o->body[i]);
+		o->off[i] = 0;
+	}
+}
+
+struct record_out *
+record_out_new(void)
+{
+	struct record_out *o = xcalloc(1, sizeof *o);
+
+	o->hdr = xcalloc(1, sizeof(struct record_hdr));
+	for (int i = 0; i < BODY_NVARIANTS; i++)
+		buf_init(&o->body[i]);
+	return o;
+}
+
+void
+record_out_free(struct record_out *o)
+{
+	if (o == NULL)
+		return;
+	for (int i = 0; i < BODY_NVARIANTS; i++)
+		buf_free(&o->body[i]);
+	free(o->hdr);
+	free(o);
 }
 
 /* Checks a record read from the store; 0 and *m filled, or -1 if it is not one. */

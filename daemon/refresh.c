@@ -24,7 +24,7 @@ static void
 pulls_free(struct pull *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		table_free(&p[i].table);
+		encode_free(p[i].enc);
 		free(p[i].error);
 		free(p[i].prev_data_ts);
 		free(p[i].data_ts);

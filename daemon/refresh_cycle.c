@@ -1,10 +1,11 @@
 /*
  * refresh_cycle.c — one refresh cycle on the refresh thread, once refresh.c started
- * it: the pulls prepared from the live manifest, each settled pull compared and encoded
- * (with its slices, for a slice_key: refresh_slices.c) with only a read view open, the
- * publish guards, then one write of the new snapshot (published or held), and the
- * cycle's outcome recorded in the refresh status. It keeps no schedule or timer and
- * takes no requests (refresh.c).
+ * it: the pulls prepared from the live manifest (the candidate's generation fixed, for
+ * the rows stream into each pull's encoder as they arrive), each settled pull sealed and
+ * compared with only a read view open, the publish guards (and the slices of a
+ * slice_key: refresh_slices.c), then one write of the new snapshot (published or held),
+ * and the cycle's outcome recorded in the refresh status. It keeps no schedule or timer
+ * and takes no requests (refresh.c).
  *
  * Publishing rules: a failed aggregate keeps its last good record and shows its error;
  * an aggregate whose content did not change keeps its record byte for byte (same ETag);
@@ -22,15 +23,20 @@
 #include "tpcd.h"
 #include "refresh_priv.h"
 
-/* The live snapshot's manifest into *m (empty when there is none): its lineage. */
+/*
+ * The live snapshot's manifest into *m (empty when there is none): its lineage; and,
+ * when next_gen is not NULL, the generation the next snapshot will have.
+ */
 static void
-live_manifest(struct refresher *r, struct manifest *m)
+live_manifest(struct refresher *r, struct manifest *m, uint64_t *next_gen)
 {
 	struct store_view *v = store_view_begin(r->rd);
 
 	memset(m, 0, sizeof *m);
 	if (v != NULL && store_view_colour(v) != NULL)
 		store_view_manifest(v, store_view_colour(v), m);
+	if (next_gen != NULL)
+		*next_gen = v != NULL ? store_view_next_generation(v) : 0;
 	store_view_release(v);
 }
 
@@ -41,7 +47,7 @@ refresh_cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 	struct manifest m;
 	size_t k = 0;
 
-	live_manifest(r, &m);
+	live_manifest(r, &m, &r->snap_gen);
 	r->npulls = r->cf->nbrands * r->cat->naggs;
 	r->pulls = xcalloc(r->npulls, sizeof *r->pulls);
 	for (size_t b = 0; b < r->cf->nbrands; b++) {
@@ -54,7 +60,9 @@ refresh_cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 			p->wanted = (brand == NULL || strcmp(brand, p->brand->id) == 0) &&
 			    (agg == NULL || strcmp(agg, p->agg->name) == 0);
 			p->state = p->wanted ? PULL_PENDING : PULL_UNCHANGED;
-			table_init(&p->table, p->agg->ncols);
+			/* rows stream into the encoder: the snapshot's identity is fixed now */
+			p->snap_generation = r->snap_gen;
+			p->snap_at = r->started_ms / 1000;
 			e = manifest_find(&m, p->brand->id, p->agg->name);
 			if (e != NULL && r->seen[k].data_ts != NULL &&
 			    r->seen[k].live_gen == m.generation) {
@@ -142,7 +150,7 @@ cycle_touch(struct refresher *r)
 	char *cause = NULL;
 	int changed = 0;
 
-	live_manifest(r, &m);
+	live_manifest(r, &m, NULL);
 	for (size_t i = 0; i < r->npulls && m.colour != NULL; i++) {
 		struct pull *p = &r->pulls[i];
 		const struct manifest_entry *e = manifest_find(&m, p->brand->id, p->agg->name);
@@ -164,18 +172,20 @@ cycle_touch(struct refresher *r)
 struct guard_src {
 	struct refresher	*r;
 	struct store_view	*v;
-	const int		*keep;		/* per pull: 1 new (recs), 0 the live one, -1 none */
-	struct buf		*recs;
+	const int		*keep;		/* per pull: 1 new (outs), 0 the live one, -1 none */
+	struct record_out	**outs;
 };
 
 static int
-guard_get_cb(void *arg, int live, const char *brand, const char *agg, const void **rec,
+guard_get_cb(void *arg, int live, const char *brand, const char *agg, const char **body,
     size_t *len)
 {
 	struct guard_src *g = arg;
 	const struct brand *b = config_find_brand(g->r->cf, brand);
 	const struct aggregate *a = catalog_find(g->r->cat, agg);
-	size_t i;
+	const char *etag;
+	const void *rec;
+	size_t i, reclen;
 
 	if (b == NULL || a == NULL)
 		return -1;
@@ -183,11 +193,12 @@ guard_get_cb(void *arg, int live, const char *brand, const char *agg, const void
 	if (!live && i < g->r->npulls && g->keep[i] != 0) {
 		if (g->keep[i] < 0)
 			return -1;
-		*rec = g->recs[i].data;
-		*len = g->recs[i].len;
+		*body = record_out_body(g->outs[i], BODY_MSGPACK, len);
 		return 0;
 	}
-	return store_view_get(g->v, brand, agg, rec, len);
+	if (store_view_get(g->v, brand, agg, &rec, &reclen) != 0)
+		return -1;
+	return record_body(rec, reclen, BODY_MSGPACK, body, len, &etag);
 }
 
 /* Counts each failed guard (for /metrics) and logs it. */
@@ -236,41 +247,34 @@ guard_count(struct refresher *r, const struct manifest *m)
 }
 
 /*
- * Decides one pull's record: the new one (returns 1, in rec), the live one (0, in prev),
- * or none (-1: failed and never published). Updates its status entry.
+ * Decides one pull's record: the new one (returns 1, in *out), the live one (0), or none
+ * (-1: failed and never published). Updates its status entry.
  */
 static int
 settle_one(struct refresher *r, struct store_view *v, struct pull *p,
-    struct refresh_agg *s, uint64_t gen, struct buf *prev, struct buf *rec)
+    struct refresh_agg *s, struct record_out **out)
 {
 	struct record_meta pm = { 0 }, nm = { 0 };
-	int have_prev = store_view_prev(v, p->brand->id, p->agg->name, prev) == 0 &&
-	    record_parse(prev->data, prev->len, &pm) == 0;
+	const void *prev;
+	size_t prevlen;
+	/* the live record's header, read in place: a large one is not copied to compare */
+	int have_prev = store_view_get(v, p->brand->id, p->agg->name, &prev, &prevlen) == 0 &&
+	    record_parse(prev, prevlen, &pm) == 0;
 	char *cause = NULL;
 	int rc = have_prev ? 0 : -1;
 
+	*out = NULL;
 	if (p->state == PULL_DONE) {
-		uint64_t rgen = gen;
-		int64_t at = r->started_ms / 1000, dms;
-		/*
-		 * Content-addressed: with the source's data timestamp, the record's generation
-		 * and time are that timestamp's (milliseconds, seconds), so every instance
-		 * that pulls the same data builds the same bytes and ETags, and a newer
-		 * generation always means newer data. Without one, this snapshot's.
-		 */
-		if (clock_parse_iso8601_ms(p->data_ts, &dms) == 0 && dms > 0) {
-			rgen = (uint64_t)dms;
-			at = dms / 1000;
-		}
-		int erc = encode_record(p->brand, p->agg, &p->table, rgen, at, rec, &cause);
-
-		table_free(&p->table);	/* encoded: let its memory go before the store write */
-		if (erc != 0) {
+		/* the bodies were encoded as the rows came (encode_pull_begin): seal them */
+		*out = encode_finish_out(p->enc, &cause);
+		encode_free(p->enc);	/* what it held is in *out now, or gone */
+		p->enc = NULL;
+		if (*out == NULL) {
 			p->state = PULL_FAILED;
 			free(p->error);
 			p->error = cause;
 		} else {
-			record_parse(rec->data, rec->len, &nm);
+			nm = (*out)->meta;
 			rc = have_prev && memcmp(pm.content_hash, nm.content_hash, 32) == 0 ?
 			    0 : 1;
 		}
@@ -336,7 +340,7 @@ refresh_cycle_finish(struct refresher *r, int ok, int published, char *error)
  * A candidate held by its guards is written all the same, but not made active.
  */
 static int
-cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs,
+cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct record_out **outs,
     const struct refresh_slices *slices, struct manifest *m, int held, char **cause)
 {
 	struct store_pub *pub = NULL;
@@ -355,7 +359,6 @@ cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs
 	m->colour = xstrdup(store_pub_colour(pub));	/* a swap may have come between */
 	for (size_t i = 0; i < r->npulls; i++) {
 		struct pull *p = &r->pulls[i];
-		const struct buf *b = keep[i] == 1 ? &recs[i] : &prev;
 
 		if (keep[i] < 0)
 			continue;
@@ -365,8 +368,12 @@ cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct buf *recs
 			    p->brand->id, p->agg->name);
 			goto out;
 		}
-		if (store_pub_put(pub, p->brand->id, p->agg->name, b->data, b->len,
-		    cause) != 0 || refresh_slices_write(pub, p, &slices[i], &prev, cause) != 0)
+		/* a new record goes straight into the room the store reserves for it */
+		if (keep[i] == 1 ? store_pub_put_out(pub, p->brand->id, p->agg->name, outs[i],
+		    cause) != 0 : store_pub_put(pub, p->brand->id, p->agg->name, prev.data,
+		    prev.len, cause) != 0)
+			goto out;
+		if (refresh_slices_write(pub, p, &slices[i], &prev, cause) != 0)
 			goto out;
 		manifest_add_pull(m, p);
 	}
@@ -380,14 +387,31 @@ out:
 }
 
 /*
- * All pulls are settled: encode what changed (no write transaction open: a cycle that
- * changes nothing opens none), then publish it in one short write (or not).
+ * Whether a record of this cycle carries the snapshot's generation (no data timestamp
+ * to take it from), which encode_pull_begin took as the pulls began.
+ */
+static int
+cycle_used_snap_gen(struct refresher *r)
+{
+	int64_t ms;
+
+	for (size_t i = 0; i < r->npulls; i++)
+		if (r->pulls[i].state == PULL_DONE &&
+		    (clock_parse_iso8601_ms(r->pulls[i].data_ts, &ms) != 0 || ms <= 0))
+			return 1;
+	return 0;
+}
+
+/*
+ * All pulls are settled: seal what changed (its bodies were encoded as the rows came; no
+ * write transaction open: a cycle that changes nothing opens none), then publish it in
+ * one short write (or not).
  */
 void
 refresh_cycle_publish(struct refresher *r)
 {
 	struct store_view *v = store_view_begin(r->rd);
-	struct buf prev, *recs = xcalloc(r->npulls ? r->npulls : 1, sizeof *recs);
+	struct record_out **outs = xcalloc(r->npulls ? r->npulls : 1, sizeof *outs);
 	int *keep = xcalloc(r->npulls ? r->npulls : 1, sizeof *keep);
 	struct refresh_slices *slices = xcalloc(r->npulls ? r->npulls : 1, sizeof *slices);
 	struct manifest m;
@@ -398,20 +422,25 @@ refresh_cycle_publish(struct refresher *r)
 	int *same = xcalloc(r->npulls ? r->npulls : 1, sizeof *same);
 
 	memset(&m, 0, sizeof m);
-	buf_init(&prev);
 	if (v == NULL) {
 		cause = xstrdup("store: cannot open a read view (reader table full?)");
 		goto out;
 	}
 	gen = store_view_next_generation(v);
+	if (gen != r->snap_gen && cycle_used_snap_gen(r)) {
+		cause = xstrdup("the store changed while pulling (another instance published); "
+		    "the next cycle retries");
+		goto out;
+	}
 	pinned = store_view_pinned(v);
 	for (size_t i = 0; i < r->npulls; i++) {
 		struct pull *p = &r->pulls[i];
 
-		buf_init(&recs[i]);
-		keep[i] = settle_one(r, v, p, &r->aggs[i], gen, &prev, &recs[i]);
-		if (keep[i] != 1)
-			buf_free(&recs[i]);
+		keep[i] = settle_one(r, v, p, &r->aggs[i], &outs[i]);
+		if (keep[i] != 1) {
+			record_out_free(outs[i]);
+			outs[i] = NULL;
+		}
 		nfailed += p->wanted && p->state == PULL_FAILED;
 		nchanged += keep[i] == 1;
 		nlive += keep[i] >= 0;
@@ -422,14 +451,14 @@ refresh_cycle_publish(struct refresher *r)
 	    r->started_ms / 1000, r->src->name);
 	if (nlive > 0 && nchanged > 0 && !pinned) {
 		/* the guards, on the candidate's records, before anything is written */
-		struct guard_src gs = { r, v, keep, recs };
+		struct guard_src gs = { r, v, keep, outs };
 
 		guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, &gs, &m);
 		held = m.nfailures > 0 && !r->cf->guards_warn;
 		m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
 		/* the slices of a slice_key, built (or found) before the write, as records are */
 		for (size_t i = 0; i < r->npulls; i++)
-			refresh_slices_prepare(v, &r->pulls[i], keep[i], &recs[i], &slices[i]);
+			refresh_slices_prepare(v, &r->pulls[i], keep[i], outs[i], &slices[i]);
 	}
 	store_view_release(v);
 	if (nlive == 0) {
@@ -437,7 +466,7 @@ refresh_cycle_publish(struct refresher *r)
 		goto out;
 	}
 	if (nchanged > 0 && !pinned) {
-		if (cycle_write(r, gen, keep, recs, slices, &m, held, &cause) != 0)
+		if (cycle_write(r, gen, keep, outs, slices, &m, held, &cause) != 0)
 			goto out;
 		guard_count(r, &m);	/* once the verdict is in the store */
 		published = !held;
@@ -460,13 +489,12 @@ out:
 	if (cause != NULL)
 		refresh_cycle_finish(r, 0, 0, cause);
 	for (size_t i = 0; i < r->npulls; i++) {
-		buf_free(&recs[i]);
+		record_out_free(outs[i]);
 		refresh_slices_free(&slices[i]);
 	}
-	free(recs);
+	free(outs);
 	free(slices);
 	free(keep);
 	free(same);
 	manifest_free(&m);
-	buf_free(&prev);
 }

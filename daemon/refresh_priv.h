@@ -43,6 +43,7 @@ struct refresher {
 	size_t			 npulls;
 	int64_t			 started_ms;
 	uint64_t		 live_gen;	/* of the snapshot the cycle compares with */
+	uint64_t		 snap_gen;	/* the candidate's, as the pulls began */
 	struct refresh_seen	*seen;		/* like pulls: lineage not yet published */
 
 	pthread_mutex_t		 mu;		/* guards everything below */
@@ -93,7 +94,7 @@ struct refresh_slices {
 	size_t			 nnames;
 };
 void	 refresh_slices_prepare(struct store_view *, const struct pull *, int keep,
-	    const struct buf *rec, struct refresh_slices *);
+	    const struct record_out *, struct refresh_slices *);
 int	 refresh_slices_write(struct store_pub *, const struct pull *,
 	    const struct refresh_slices *, struct buf *tmp, char **cause);
 void	 refresh_slices_free(struct refresh_slices *);

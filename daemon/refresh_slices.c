@@ -14,30 +14,35 @@
 
 /*
  * Before the write, once a cycle publishes: the slices of pull p's record for the new
- * snapshot — built from rec when it changed (keep 1); for a record kept from the live
- * snapshot v (keep 0), named from it when v holds every one of its slices, else built
- * from it. A failure leaves none: those slices are then computed on request, and the
- * publish goes on.
+ * snapshot — built from out's msgpack body when it changed (keep 1: out is the sealed
+ * record, its bodies still apart); for a record kept from the live snapshot v (keep 0),
+ * named from it when v holds every one of its slices, else built from it. A failure
+ * leaves none: those slices are then computed on request, and the publish goes on.
  */
 void
 refresh_slices_prepare(struct store_view *v, const struct pull *p, int keep,
-    const struct buf *rec, struct refresh_slices *s)
+    const struct record_out *out, struct refresh_slices *s)
 {
 	const struct aggregate *a = p->agg;
-	const void *from, *r;
-	size_t flen, len, i;
+	struct record_meta meta;
+	const char *mp, *etag;
+	const void *rec, *r;
+	size_t mplen, len, i;
 	char *cause = NULL;
 
 	memset(s, 0, sizeof *s);
-	if (a->slice_key == NULL || keep < 0)
+	if (a->slice_key == NULL || keep < 0 || (keep == 1 && out == NULL))
 		return;
-	from = rec->data;
-	flen = rec->len;
-	if (keep == 0) {
+	if (keep == 1) {
+		meta = out->meta;
+		mp = record_out_body(out, BODY_MSGPACK, &mplen);
+	} else {
 		/* the live record, in the map while v is open */
-		if (store_view_get(v, p->brand->id, a->name, &from, &flen) != 0)
+		if (store_view_get(v, p->brand->id, a->name, &rec, &len) != 0 ||
+		    record_parse(rec, len, &meta) != 0 ||
+		    record_body(rec, len, BODY_MSGPACK, &mp, &mplen, &etag) != 0)
 			return;
-		if (slice_part_names(a, from, flen, &s->names, &s->nnames, &cause) == 0) {
+		if (slice_part_names(a, mp, mplen, &s->names, &s->nnames, &cause) == 0) {
 			for (i = 0; i < s->nnames; i++)
 				if (store_view_get(v, p->brand->id, s->names[i], &r, &len) != 0)
 					break;
@@ -46,8 +51,8 @@ refresh_slices_prepare(struct store_view *v, const struct pull *p, int keep,
 			refresh_slices_free(s);
 		}
 	}
-	if (cause == NULL && slice_partitions(p->brand, a, from, flen, &s->parts, &s->nparts,
-	    &cause) == 0)
+	if (cause == NULL && slice_partitions(p->brand, a, &meta, mp, mplen, &s->parts,
+	    &s->nparts, &cause) == 0)
 		return;
 	log_warn("refresh: %s/%s: no slices by %s (%s); they are computed on request",
 	    p->brand->id, a->name, a->slice_key, cause);

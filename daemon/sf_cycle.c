@@ -202,13 +202,12 @@ sf_cycle_finish(struct sf_stmt *st, int ok, char *error)
 		free(p->handle);
 		p->handle = st->handle ? xstrdup(st->handle) : NULL;
 		if (ok) {
-			table_free(&p->table);
-			p->table = st->table;		/* ownership moves to the pull */
-			table_init(&st->table, st->ncols);
-			p->state = PULL_DONE;
+			p->state = PULL_DONE;	/* its rows are in p->enc already */
 			free(p->error);
 			p->error = NULL;
 		} else {
+			encode_free(p->enc);	/* what a failed result encoded */
+			p->enc = NULL;
 			p->state = PULL_FAILED;
 			free(p->error);
 			p->error = error;

@@ -1,8 +1,10 @@
 /*
  * sf_result.c — a statement's result: checks resultSetMetaData against the catalogue,
- * decodes rows (sfdecode.c) into the statement's table, fetches partitions 1..N with at
- * most max_partitions in flight (each retried on its own), and stitches them in order.
- * Owns struct sf_part; reports the outcome through sf_cycle_finish / sf_stmt_fail.
+ * decodes rows (sf_rows.c, sfdecode.c) and fetches partitions 1..N, at most max_partitions ahead of
+ * the one being decoded (each retried on its own). A pull's rows stream into its encoder
+ * in partition order, a batch at a time: a partition that arrives early waits as the
+ * body it came in, and is freed once decoded, so no whole result is held. Owns struct
+ * sf_part; reports the outcome through sf_cycle_finish / sf_stmt_fail.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,44 +23,17 @@ struct sf_part {
 	int64_t		 sleep_ms;
 	struct up_req	*req;
 	struct event	*timer;
-	struct table	 table;
-	int		 done;
+	struct buf	 body;		/* arrived, waiting for its turn to be decoded */
+	int		 arrived;
 };
 
-/* Decodes the rows of data into t, typed by st's columns (sf_result_meta first). */
-int
-sf_result_rows(struct sf_stmt *st, json_t *data, struct table *t, char **cause)
+/* A row of t is decoded: counted, and a full batch of a pull's goes to its encoder. */
+void
+sf_result_row(struct sf_stmt *st, struct table *t)
 {
-	size_t i;
-	json_t *row;
-
-	if (!json_is_array(data)) {
-		*cause = xstrdup("result has no data array");
-		return -1;
-	}
-	json_array_foreach(data, i, row) {
-		struct cell *c;
-
-		if (!json_is_array(row) || json_array_size(row) != st->rcols) {
-			*cause = xasprintf("row %zu has the wrong number of cells", i);
-			return -1;
-		}
-		c = table_add_row(t);
-		for (size_t k = 0; k < st->ncols; k++) {
-			json_t *v = json_array_get(row, st->colmap ? st->colmap[k] : k);
-			const char *sv;
-			if (json_is_null(v))
-				continue;
-			if ((sv = json_string_value(v)) == NULL) {
-				*cause = xasprintf("row %zu cell %zu is not a string", i, k);
-				return -1;
-			}
-			if (sf_decode(&st->cols[k], sv, json_string_length(v), st->want[k].type,
-			    t, &c[k], cause) != 0)
-				return -1;
-		}
-	}
-	return 0;
+	st->rows_seen++;
+	if (st->pull != NULL && t->nrows == ENCODE_BATCH_ROWS)
+		encode_pull_rows(st->pull, t);
 }
 
 /*
@@ -134,7 +109,7 @@ sf_result_meta(struct sf_stmt *st, json_t *meta, char **cause)
 	return 0;
 }
 
-static void sf_result_part_send(struct sf_part *);
+static int sf_result_part_send(struct sf_part *);
 
 static void
 sf_result_part_backoff_cb(evutil_socket_t fd, short what, void *arg)
@@ -143,47 +118,76 @@ sf_result_part_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	sf_result_part_send(arg);
 }
 
-/* All partitions are in: stitch them after partition 0, in order, and check the count. */
+/* Every partition is decoded: check the count, settle the statement. */
 static void
-sf_result_assemble(struct sf_stmt *st)
+sf_result_done(struct sf_stmt *st)
 {
-	for (size_t i = 1; i < st->nparts; i++) {
-		struct table *p = &st->parts[i].table;
-		for (size_t r = 0; r < p->nrows; r++) {
-			struct cell *dst = table_add_row(&st->table);
-			for (size_t c = 0; c < st->ncols; c++) {
-				const struct cell *src = table_cell(p, r, c);
-				if (src->kind == CELL_TEXT)
-					table_set_text(&st->table, &dst[c], table_text(p, src),
-					    src->v.t.len);
-				else
-					dst[c] = *src;
-			}
-		}
-		table_free(p);
-	}
-	if (st->table.nrows != st->num_rows) {
-		sf_stmt_fail(st, xasprintf("received %zu rows but numRows says %llu",
-		    st->table.nrows, (unsigned long long)st->num_rows));
+	if (st->rows_seen != st->num_rows) {
+		sf_stmt_fail(st, xasprintf("received %llu rows but numRows says %llu",
+		    (unsigned long long)st->rows_seen, (unsigned long long)st->num_rows));
 		return;
 	}
 	sf_cycle_finish(st, 1, NULL);
 }
 
+static int sf_result_part_retry(struct sf_part *, const char *, const char *);
+
+/*
+ * Decodes partition p, whose turn it is, from the body it arrived in. Returns 0; 1 when
+ * the body was not JSON and it is being fetched again; -1 when the statement failed
+ * (and is freed).
+ */
+static int
+sf_result_decode(struct sf_stmt *st, struct sf_part *p)
+{
+	char *cause = NULL;
+	int rc = sf_rows_scan(st, p->body.data ? p->body.data : "", p->body.len, &st->table,
+	    sf_result_row, &cause);
+
+	buf_free(&p->body);
+	p->arrived = 0;
+	if (rc == SF_ROWS_MALFORMED)
+		return sf_result_part_retry(p, "malformed partition body", NULL) != 0 ? -1 : 1;
+	if (rc == 0 && st->pull != NULL)
+		encode_pull_rows(st->pull, &st->table);	/* the last, partial batch */
+	if (rc != 0) {
+		sf_stmt_fail(st, xasprintf("partition %zu: %s", p->idx, cause));
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Decodes what has arrived, in order, then fetches ahead: at most max_partitions past
+ * the one awaited are fetching or waiting, so at most that many bodies are held.
+ */
 static void
 sf_result_pump(struct sf_stmt *st)
 {
-	while (st->next_part < st->nparts &&
-	    st->parts_inflight < (size_t)st->s->sc->max_partitions) {
-		struct sf_part *p = &st->parts[st->next_part++];
-		st->parts_inflight++;
-		sf_result_part_send(p);
+	size_t ahead = (size_t)st->s->sc->max_partitions;
+
+	while (st->next_encode < st->nparts && st->parts[st->next_encode].arrived) {
+		int rc = sf_result_decode(st, &st->parts[st->next_encode]);
+		if (rc < 0)
+			return;
+		if (rc > 0)
+			break;
+		st->next_encode++;
 	}
-	if (st->parts_done == st->nparts - 1)
-		sf_result_assemble(st);
+	if (st->next_encode == st->nparts) {
+		sf_result_done(st);
+		return;
+	}
+	while (st->next_part < st->nparts && st->next_part < st->next_encode + ahead) {
+		struct sf_part *p = &st->parts[st->next_part++];
+		if (sf_result_part_send(p) != 0)
+			return;
+	}
 }
 
-static void
+/* Fetches partition p again after a backoff; -1 when the budget is spent (st freed). */
+static int
 sf_result_part_retry(struct sf_part *p, const char *why, const char *retry_after)
 {
 	struct sf_stmt *st = p->st;
@@ -194,7 +198,7 @@ sf_result_part_retry(struct sf_part *p, const char *why, const char *retry_after
 	if (ms < 0) {
 		sf_stmt_fail(st, xasprintf("partition %zu: %s; giving up after %d retries",
 		    p->idx, why, p->attempt));
-		return;
+		return -1;
 	}
 	log_info("snowflake: %s: partition %zu: %s; retry %d in %lld ms", st->tag, p->idx,
 	    why, p->attempt, (long long)ms);
@@ -203,15 +207,16 @@ sf_result_part_retry(struct sf_part *p, const char *why, const char *retry_after
 	if (p->timer == NULL)
 		p->timer = evtimer_new(st->s->base, sf_result_part_backoff_cb, p);
 	evtimer_add(p->timer, &tv);
+	return 0;
 }
 
+/* A partition's answer: kept as it came until its turn (sf_result_pump decodes it). */
 static void
 sf_result_part_cb(struct up_req *req, struct up_resp *resp, void *arg)
 {
 	struct sf_part *p = arg;
 	struct sf_stmt *st = p->st;
-	char *cause = NULL, why[320];
-	json_t *j;
+	char why[320];
 
 	p->req = NULL;
 	if (resp->result != 0) {
@@ -236,27 +241,17 @@ sf_result_part_cb(struct up_req *req, struct up_resp *resp, void *arg)
 		}
 		return;
 	}
-	j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+	/* the body moves to the partition: no copy of a partition's bytes */
+	buf_free(&p->body);
+	p->body = resp->body;
+	buf_init(&resp->body);
 	up_req_free(req);
-	if (j == NULL) {
-		sf_result_part_retry(p, "malformed partition body", NULL);
-		return;
-	}
-	table_init(&p->table, st->ncols);
-	if (sf_result_rows(st, json_object_get(j, "data"), &p->table, &cause) != 0) {
-		json_decref(j);
-		sf_stmt_fail(st, xasprintf("partition %zu: %s", p->idx, cause));
-		free(cause);
-		return;
-	}
-	json_decref(j);
-	p->done = 1;
-	st->parts_inflight--;
-	st->parts_done++;
+	p->arrived = 1;
 	sf_result_pump(st);
 }
 
-static void
+/* Asks for partition p; -1 when there is no credential to ask with (st freed). */
+static int
 sf_result_part_send(struct sf_part *p)
 {
 	struct sf_stmt *st = p->st;
@@ -266,7 +261,7 @@ sf_result_part_send(struct sf_part *p)
 
 	if (tok == NULL) {
 		sf_stmt_fail(st, cause);
-		return;
+		return -1;
 	}
 	url = xasprintf("%s/api/v2/statements/%s?partition=%zu", s->sc->url, st->handle,
 	    p->idx);
@@ -277,21 +272,34 @@ sf_result_part_send(struct sf_part *p)
 	    (long)s->sc->request_timeout * 1000, sf_result_part_cb, p);
 	explicit_bzero(authz, strlen(authz));
 	free(url); free(authz); free(type);
+	return 0;
 }
 
-/* A complete first response (200): metadata, partition 0, then the other partitions. */
+/*
+ * A complete first response (200): metadata, partition 0, then the other partitions.
+ * A pull's encoder starts here, with its first rows.
+ */
 void
-sf_result_read(struct sf_stmt *st, json_t *j)
+sf_result_read(struct sf_stmt *st, json_t *j, const struct buf *body)
 {
 	char *cause = NULL;
 
-	if (sf_result_meta(st, json_object_get(j, "resultSetMetaData"), &cause) != 0 ||
-	    sf_result_rows(st, json_object_get(j, "data"), &st->table, &cause) != 0) {
+	if (sf_result_meta(st, json_object_get(j, "resultSetMetaData"), &cause) != 0) {
 		sf_stmt_fail(st, cause);
 		return;
 	}
+	if (st->pull != NULL)
+		encode_pull_begin(st->pull);
+	/* j holds no rows (sf_rows_load): they are read from the body in place */
+	if (sf_rows_scan(st, body->data ? body->data : "", body->len, &st->table,
+	    sf_result_row, &cause) != 0) {
+		sf_stmt_fail(st, cause ? cause : xstrdup("malformed result body"));
+		return;
+	}
+	if (st->pull != NULL)
+		encode_pull_rows(st->pull, &st->table);
 	if (st->nparts == 1) {
-		sf_result_assemble(st);
+		sf_result_done(st);
 		return;
 	}
 	st->parts = xcalloc(st->nparts, sizeof *st->parts);
@@ -299,9 +307,9 @@ sf_result_read(struct sf_stmt *st, json_t *j)
 		st->parts[i].st = st;
 		st->parts[i].idx = i;
 		st->parts[i].sleep_ms = st->s->sc->retry_base_ms;
-		table_init(&st->parts[i].table, st->ncols);
+		buf_init(&st->parts[i].body);
 	}
-	st->next_part = 1;
+	st->next_part = st->next_encode = 1;
 	sf_result_pump(st);
 }
 
@@ -313,7 +321,7 @@ sf_result_free(struct sf_stmt *st)
 		up_req_free(st->parts[i].req);
 		if (st->parts[i].timer != NULL)
 			event_free(st->parts[i].timer);
-		table_free(&st->parts[i].table);
+		buf_free(&st->parts[i].body);
 	}
 	free(st->parts);
 	st->parts = NULL;

@@ -242,7 +242,8 @@ sf_stmt_cb(struct up_req *req, struct up_resp *resp, void *arg)
 		return;
 	}
 	if (resp->status == 200 || resp->status == 202) {
-		j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+		/* the rows stay out of the tree: sf_result_read reads them in place */
+		j = sf_rows_load(resp->body.data ? resp->body.data : "", resp->body.len);
 		if (j == NULL) {
 			const char *what = resp->status == 200 ? "malformed result body" :
 			    "malformed 202 body";
@@ -256,8 +257,8 @@ sf_stmt_cb(struct up_req *req, struct up_resp *resp, void *arg)
 	}
 	switch (resp->status) {
 	case 200:
+		sf_result_read(st, j, &resp->body);	/* may free st, never req */
 		up_req_free(req);
-		sf_result_read(st, j);
 		break;
 	case 202:
 		up_req_free(req);

@@ -174,6 +174,39 @@ iso_timestamp(int64_t sec, const char *frac, int offset_min, int with_zone, char
 		    abs(offset_min) / 60, abs(offset_min) % 60);
 }
 
+/*
+ * Days since 1970-01-01 as "%Y-%m-%d" (gmtime_r + strftime wrote it before: the same
+ * text, the year unpadded), by the civil-from-days arithmetic: a date column of a
+ * million rows is a million of them. days lies within the years 1 to 9999.
+ */
+static void
+sf_date(int64_t days, char out[64])
+{
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int d = (int)(doy - (153 * mp + 2) / 5 + 1), m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	int y = (int)(yoe + era * 400 + (m <= 2)), k = 0;
+	char ybuf[8];
+	int yn = 0;
+
+	do {
+		ybuf[yn++] = (char)('0' + y % 10);
+		y /= 10;
+	} while (y > 0);
+	while (yn > 0)
+		out[k++] = ybuf[--yn];
+	out[k++] = '-';
+	out[k++] = (char)('0' + m / 10);
+	out[k++] = (char)('0' + m % 10);
+	out[k++] = '-';
+	out[k++] = (char)('0' + d / 10);
+	out[k++] = (char)('0' + d % 10);
+	out[k] = '\0';
+}
+
 /* The value as text, for a string column (and the date form for a date column). */
 static int
 to_text(const struct sf_col *c, const char *s, size_t len, struct table *t,
@@ -187,10 +220,7 @@ to_text(const struct sf_col *c, const char *s, size_t len, struct table *t,
 		if (parse_int64(s, len, &v) != 0 || v < SF_EPOCH_MIN / 86400 ||
 		    v > SF_EPOCH_MAX / 86400)
 			goto bad;
-		time_t tt = (time_t)(v * 86400);
-		struct tm tm;
-		gmtime_r(&tt, &tm);
-		strftime(out, sizeof out, "%Y-%m-%d", &tm);
+		sf_date(v, out);
 		break;
 	}
 	case SF_TIME:

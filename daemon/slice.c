@@ -400,26 +400,25 @@ slice_key_text(const struct mp_cell *c, char num[32], const char **v, size_t *n)
 }
 
 /*
- * Groups rec's rows by a's slice key into gs (the rows themselves too when keep_rows).
- * A NULL key belongs to no group: no filter matches it. Returns 0, or -1 and *cause.
+ * Groups the rows of a record's msgpack body (mp, mplen bytes) by a's slice key into gs
+ * (the rows themselves too when keep_rows). A NULL key belongs to no group: no filter
+ * matches it. Returns 0, or -1 and *cause.
  */
 static int
-slice_group_rows(const struct aggregate *a, const void *rec, size_t len, int keep_rows,
+slice_group_rows(const struct aggregate *a, const char *mp, size_t mplen, int keep_rows,
     struct slice_groups *gs, char **cause)
 {
 	struct mp_cell *row = xcalloc(a->ncols ? a->ncols : 1, sizeof *row);
-	const char *body, *etag, *v;
+	const char *v;
 	uint32_t nrows, n;
 	char num[32];
-	size_t blen, vn;
+	size_t vn;
 	struct mp m;
 	int rc = -1;
 
 	memset(gs, 0, sizeof *gs);
-	if (record_body(rec, len, BODY_MSGPACK, &body, &blen, &etag) != 0)
-		goto out;
-	m.p = (const unsigned char *)body;
-	m.end = m.p + blen;
+	m.p = (const unsigned char *)mp;
+	m.end = m.p + mplen;
 	if (mp_find_rows(&m, &nrows) != 0)
 		goto out;
 	for (uint32_t r = 0; r < nrows; r++) {
@@ -456,26 +455,22 @@ slice_parts_free(struct slice_part *parts, size_t n)
 }
 
 /*
- * The slices of rec built at publish: its rows grouped by the aggregate's slice key, each
- * group encoded as a record of its own (byte for byte the slice a filter on that value
- * computes), in the order the values first appear. *parts is the caller's
- * (slice_parts_free). Returns 0, or -1 and *cause.
+ * The slices built at publish of a record (its meta, its msgpack body mp): its rows
+ * grouped by the aggregate's slice key, each group encoded as a record of its own (byte
+ * for byte the slice a filter on that value computes), in the order the values first
+ * appear. *parts is the caller's (slice_parts_free). Returns 0, or -1 and *cause.
  */
 int
-slice_partitions(const struct brand *br, const struct aggregate *a, const void *rec,
-    size_t len, struct slice_part **parts, size_t *nparts, char **cause)
+slice_partitions(const struct brand *br, const struct aggregate *a,
+    const struct record_meta *meta, const char *mp, size_t mplen,
+    struct slice_part **parts, size_t *nparts, char **cause)
 {
 	struct slice_groups gs;
-	struct record_meta meta;
 	int rc = -1;
 
 	*parts = NULL;
 	*nparts = 0;
-	if (record_parse(rec, len, &meta) != 0) {
-		*cause = xstrdup("not a record");
-		return -1;
-	}
-	if (slice_group_rows(a, rec, len, 1, &gs, cause) != 0)
+	if (slice_group_rows(a, mp, mplen, 1, &gs, cause) != 0)
 		goto out;
 	*parts = xcalloc(gs.n ? gs.n : 1, sizeof **parts);
 	for (size_t g = 0; g < gs.n; g++) {
@@ -483,7 +478,7 @@ slice_partitions(const struct brand *br, const struct aggregate *a, const void *
 		p->value = xstrndup(gs.g[g].value, gs.g[g].n);
 		p->n = gs.g[g].n;
 		buf_init(&p->rec);
-		if (encode_record(br, a, &gs.g[g].t, meta.generation, meta.refreshed_at,
+		if (encode_record(br, a, &gs.g[g].t, meta->generation, meta->refreshed_at,
 		    &p->rec, cause) != 0)
 			goto out;
 		table_free(&gs.g[g].t);		/* encoded: its memory can go */
@@ -500,20 +495,20 @@ out:
 }
 
 /*
- * The store names (slice_part_name) of the slices of rec, each once, in the order their
- * values first appear; a value that cannot be named is left out (its slice is computed).
- * What an unchanged aggregate's slices are carried into a new snapshot by. *names is the
- * caller's (each, then the array). Returns 0, or -1 and *cause.
+ * The store names (slice_part_name) of the slices of a record whose msgpack body is mp,
+ * each once, in the order their values first appear; a value that cannot be named is
+ * left out (its slice is computed). What an unchanged aggregate's slices are carried into
+ * a new snapshot by. *names is the caller's (each, then the array). 0, or -1 and *cause.
  */
 int
-slice_part_names(const struct aggregate *a, const void *rec, size_t len, char ***names,
+slice_part_names(const struct aggregate *a, const char *mp, size_t mplen, char ***names,
     size_t *nnames, char **cause)
 {
 	struct slice_groups gs;
 
 	*names = NULL;
 	*nnames = 0;
-	if (slice_group_rows(a, rec, len, 0, &gs, cause) != 0) {
+	if (slice_group_rows(a, mp, mplen, 0, &gs, cause) != 0) {
 		slice_groups_free(&gs);
 		return -1;
 	}

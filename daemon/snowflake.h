@@ -2,7 +2,8 @@
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
  * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
  * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
- * and fetches partitions. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
+ * and fetches partitions (sf_rows.c reads a partition's rows), streaming a pull's rows
+ * into its encoder in order. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
  * for the decoding); elsewhere it is a struct source.
  */
 #ifndef SNOWFLAKE_H
@@ -40,12 +41,12 @@ struct sf_stmt {
 	size_t		*colmap;	/* by name: want[k] is result column colmap[k] */
 	size_t		 rcols;		/* columns in the result (ncols unless by name) */
 	uint64_t	 num_rows;
-	struct table	 table;		/* partition 0, then all */
+	uint64_t	 rows_seen;	/* decoded so far, every partition */
+	struct table	 table;		/* freshness: the rows; pull: a batch for the encoder */
 	struct sf_part	*parts;		/* 1..nparts-1 */
 	size_t		 nparts;
-	size_t		 next_part;
-	size_t		 parts_inflight;
-	size_t		 parts_done;
+	size_t		 next_part;	/* the next to fetch */
+	size_t		 next_encode;	/* the next to decode: partitions encode in order */
 	struct sf_stmt	*next;		/* in the source's list */
 };
 
@@ -93,9 +94,14 @@ int	 sf_stmt_retryable(long status);
 
 /* sf_result.c: a statement's result: metadata, rows, partitions 1..N */
 int	 sf_result_meta(struct sf_stmt *, struct json_t *meta, char **cause);
-int	 sf_result_rows(struct sf_stmt *, struct json_t *data, struct table *,
-	    char **cause);
-void	 sf_result_read(struct sf_stmt *, struct json_t *);
+void	 sf_result_read(struct sf_stmt *, struct json_t *, const struct buf *body);
 void	 sf_result_free(struct sf_stmt *);
+void	 sf_result_row(struct sf_stmt *, struct table *);
+
+/* sf_rows.c: a result body's rows, read without a JSON tree */
+#define SF_ROWS_MALFORMED (-2)
+int	 sf_rows_scan(struct sf_stmt *, const char *body, size_t len, struct table *,
+	    void (*row)(struct sf_stmt *, struct table *), char **cause);
+struct json_t *sf_rows_load(const char *body, size_t len);
 
 #endif

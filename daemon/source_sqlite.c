@@ -1,8 +1,9 @@
 /*
  * source_sqlite.c — the embedded source: runs an aggregate's SQLite query against a
- * brand's database file (<sqlite dir>/<schema>.db, opened read-only) and fills a table,
- * checking the result's shape and types against the catalogue, and reads the time the
- * data describes (its declared data time) in the same transaction. All of one brand's
+ * brand's database file (<sqlite dir>/<schema>.db, opened read-only), checking the
+ * result's shape and types against the catalogue, its rows handed to the encoder in small
+ * batches as they step (no whole result is held), and reads the time the data describes
+ * (its declared data time) in the same transaction. All of one brand's
  * aggregates in a cycle run in one read transaction: one source state per snapshot. Runs
  * on the refresh thread only; it never touches the store or HTTP.
  */
@@ -116,36 +117,46 @@ bad:
 }
 
 /*
- * Runs aggregate a on db (brand b's database at path, inside the brand's read
- * transaction) into out (initialised here; the caller frees it with table_free whatever
- * the result). Returns 0, or -1 and *cause (caller frees).
+ * Runs pull p's aggregate on db (brand b's database at path, inside the brand's read
+ * transaction), its rows streamed into p's encoder a batch at a time as they step.
+ * Returns 0, or -1 and *cause (caller frees).
  */
 static int
-sqlite_pull_one(sqlite3 *db, const char *path, const struct catalog *cat,
-    const struct aggregate *a, struct table *out, char **cause)
+sqlite_pull_one(sqlite3 *db, const char *path, const struct catalog *cat, struct pull *p,
+    char **cause)
 {
+	const struct aggregate *a = p->agg;
 	sqlite3_stmt *st = NULL;
+	struct table batch;
 	char *err = NULL;
 	int rc;
 
-	table_init(out, a->ncols);
+	table_init(&batch, a->ncols);
 	if (sqlite3_prepare_v2(db, a->sqlite_sql, -1, &st, NULL) != SQLITE_OK) {
 		err = xasprintf("%s: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	if (bind_params(st, cat, &err) != 0 || check_shape(st, a, &err) != 0)
 		goto out;
+	encode_pull_begin(p);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cell *row = table_add_row(out);
+		struct cell *row = table_add_row(&batch);
 		for (size_t i = 0; i < a->ncols; i++)
-			if (read_cell(out, &row[i], st, (int)i, &a->cols[i], &err) != 0)
+			if (read_cell(&batch, &row[i], st, (int)i, &a->cols[i], &err) != 0)
 				goto out;
+		if (batch.nrows == ENCODE_BATCH_ROWS)
+			encode_pull_rows(p, &batch);
 	}
 	if (rc != SQLITE_DONE)
 		err = xasprintf("%s: %s", path, sqlite3_errmsg(db));
+	else
+		encode_pull_rows(p, &batch);
 out:
 	sqlite3_finalize(st);
+	table_free(&batch);
 	if (err != NULL) {
+		encode_free(p->enc);
+		p->enc = NULL;
 		*cause = err;
 		return -1;
 	}
@@ -259,7 +270,7 @@ sqlite_pull_timed(struct source *src, sqlite3 *db, const char *path, struct pull
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	src->statements++;
-	if (sqlite_pull_one(db, path, s->cat, p->agg, &p->table, &p->error) == 0)
+	if (sqlite_pull_one(db, path, s->cat, p, &p->error) == 0)
 		p->state = PULL_DONE;
 	else
 		p->state = PULL_FAILED;
@@ -299,7 +310,6 @@ sqlite_pull_all(struct source *src, struct pull *p, size_t n, void (*done)(void 
 			    sqlite_begin(s->cf, b, &db, &path, &err) == 0)
 				data_time = sqlite_data_time(db);	/* the same state */
 			if (err != NULL) {	/* the brand's database cannot be read */
-				table_init(&p[j].table, p[j].agg->ncols);
 				p[j].error = xstrdup(err);
 				p[j].state = PULL_FAILED;
 				continue;

@@ -3,8 +3,8 @@
  * colour (store_pub_*), read back and validated against its manifest, then made active
  * or held; swap/rollback, ending a hold, the pin, and rewriting the live manifest. Every
  * function here writes (or checks what it wrote), so none runs on a serving thread. It
- * parses records only to validate them (record_parse); it keeps no reader state
- * (store_view.c) and no sessions.
+ * parses records only to validate them (record_parse) and copies a record_out into the
+ * room it reserves; it keeps no reader state (store_view.c) and no sessions.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -102,6 +102,31 @@ store_pub_put(struct store_pub *p, const char *brand, const char *agg, const voi
 		*cause = xasprintf("store: writing %s/%s: %s", brand, agg, mdb_strerror(rc));
 		return -1;
 	}
+	p->nputs++;
+	return 0;
+}
+
+/*
+ * Writes a sealed record whose bodies are still apart straight into the room LMDB
+ * reserves for it (MDB_RESERVE), body by body, each freed once copied: the record is
+ * never whole in memory beside LMDB's own copy of it.
+ */
+int
+store_pub_put_out(struct store_pub *p, const char *brand, const char *agg,
+    struct record_out *o, char **cause)
+{
+	MDB_val k, v = { o->total, NULL };
+	char *key = store_record_key(brand, agg, &k);
+	int rc = mdb_put(p->txn, p->st->colour[p->target], &k, &v, MDB_RESERVE);
+
+	free(key);
+	if (rc != 0) {
+		if (rc == MDB_MAP_FULL)
+			atomic_fetch_add(&p->st->map_full, 1);
+		*cause = xasprintf("store: writing %s/%s: %s", brand, agg, mdb_strerror(rc));
+		return -1;
+	}
+	record_out_write(o, v.mv_data);
 	p->nputs++;
 	return 0;
 }

@@ -118,23 +118,6 @@ store_view_next_generation(struct store_view *v)
 	return gen + 1;
 }
 
-/*
- * Copies the active snapshot's record for brand/agg into out (0), or -1 when there is
- * none: the refresh compares against it before it opens a write transaction.
- */
-int
-store_view_prev(struct store_view *v, const char *brand, const char *agg, struct buf *out)
-{
-	const void *rec;
-	size_t len;
-
-	if (store_view_get(v, brand, agg, &rec, &len) != 0)
-		return -1;
-	buf_reset(out);
-	buf_add(out, rec, len);
-	return 0;
-}
-
 const char *
 store_view_colour(const struct store_view *v)
 {

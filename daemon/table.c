@@ -1,7 +1,8 @@
 /*
- * table.c — an in-memory result set: the hand-over format between a source and the
- * encoder. Cells are row-major; text lives in one arena so a million-row result is a few
- * large allocations, not millions of small ones. The table owns everything it holds.
+ * table.c — rows in memory: the hand-over format between a source and the encoder, a
+ * batch of a few hundred rows at a time (emptied with table_clear and filled again), and
+ * the guards' tables. Cells are row-major; text lives in one arena, so a batch is a few
+ * allocations reused, not one per cell. The table owns everything it holds.
  */
 #include <stdlib.h>
 
@@ -24,6 +25,14 @@ table_free(struct table *t)
 	buf_free(&t->text);
 	t->cells = NULL;
 	t->nrows = t->cap = 0;
+}
+
+/* Empties t for the next batch of rows, keeping its memory. */
+void
+table_clear(struct table *t)
+{
+	t->nrows = 0;
+	buf_reset(&t->text);
 }
 
 /* Appends a row of NULL cells and returns its first cell. */

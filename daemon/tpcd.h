@@ -30,6 +30,7 @@ struct ydoc;				/* yamldoc.c (yamldoc.h) */
 struct upstream;			/* upstream.c */
 struct up_req;				/* upstream.c */
 struct jwt_key;				/* jwt.c */
+struct encoder;				/* encode.c */
 struct slice_cache;			/* slice_cache.c */
 struct slice_entry;			/* slice_cache.c */
 struct refresher;			/* refresh.c (refresh_priv.h) */
@@ -407,6 +408,7 @@ struct table {
 };
 void	table_init(struct table *, size_t ncols);
 void	table_free(struct table *);
+void	table_clear(struct table *);
 struct cell *table_add_row(struct table *);
 void	table_set_text(struct table *, struct cell *, const char *, size_t);
 const struct cell *table_cell(const struct table *, size_t row, size_t col);
@@ -421,7 +423,9 @@ struct pull {
 	const struct aggregate	*agg;
 	int			 wanted;	/* 0: not part of this cycle, keep the live one */
 	enum pull_state		 state;
-	struct table		 table;		/* PULL_DONE */
+	struct encoder		*enc;		/* PULL_DONE: the bodies, encoded as rows came */
+	uint64_t		 snap_generation;	/* set by refresh: the candidate's */
+	int64_t			 snap_at;	/* and its time: a record without data_ts */
 	char			*error;		/* PULL_FAILED; a warning with PULL_UNCHANGED */
 	char			*prev_data_ts;	/* lineage of the live record (from the manifest) */
 	char			*data_ts;	/* lineage of what was pulled */
@@ -515,9 +519,19 @@ int	ddl_render(FILE *, const struct config *, const struct catalog *, const stru
 	    const char *warehouse, char **cause);
 
 /* ==== encode: encode.c, record.c, slice.c, slice_cache.c ==== */
-/* encode.c: the bodies of one aggregate, built once at publish */
+/* encode.c: the bodies of one aggregate, built once at publish as its rows stream in */
+struct encoder *encode_begin(const struct brand *, const struct aggregate *,
+	    uint64_t generation, int64_t refreshed_at);
+void	encode_table(struct encoder *, const struct table *);
+uint64_t encode_rows(const struct encoder *);
+struct record_out *encode_finish_out(struct encoder *, char **cause);
+int	encode_finish(struct encoder *, struct buf *out, char **cause);
+void	encode_free(struct encoder *);
 int	encode_record(const struct brand *, const struct aggregate *, const struct table *,
 	    uint64_t generation, int64_t refreshed_at, struct buf *out, char **cause);
+#define ENCODE_BATCH_ROWS 256	/* rows a source decodes before handing them over */
+void	encode_pull_begin(struct pull *);
+void	encode_pull_rows(struct pull *, struct table *);
 
 /* record.c: the record format: a header, then every body of one aggregate */
 enum body_variant {
@@ -534,6 +548,22 @@ void	record_begin(struct buf *);
 int	record_seal(struct buf *, uint64_t generation, int64_t refreshed_at, uint64_t rows,
 	    const size_t start[BODY_NVARIANTS], const size_t end[BODY_NVARIANTS],
 	    size_t content_off, size_t content_end);
+/* A sealed record whose bodies are still apart: body v is body[v].data + off[v], len[v]. */
+struct record_out {
+	char		*hdr;
+	size_t		 hdr_len;
+	struct buf	 body[BODY_NVARIANTS];
+	size_t		 off[BODY_NVARIANTS];
+	size_t		 len[BODY_NVARIANTS];
+	size_t		 total;		/* the record's size once written */
+	struct record_meta meta;
+};
+struct record_out *record_out_new(void);
+int	record_out_seal(struct record_out *, uint64_t generation, int64_t refreshed_at,
+	    uint64_t rows, size_t content_off);
+const char *record_out_body(const struct record_out *, enum body_variant, size_t *len);
+void	record_out_write(struct record_out *, void *dst);
+void	record_out_free(struct record_out *);
 int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
@@ -565,11 +595,12 @@ struct slice_part {
 	size_t		 n;
 	struct buf	 rec;		/* the record of its rows */
 };
-int	slice_partitions(const struct brand *, const struct aggregate *, const void *rec,
-	    size_t len, struct slice_part **, size_t *nparts, char **cause);
+int	slice_partitions(const struct brand *, const struct aggregate *,
+	    const struct record_meta *, const char *mp, size_t mplen, struct slice_part **,
+	    size_t *nparts, char **cause);
 void	slice_parts_free(struct slice_part *, size_t);
 char	*slice_part_name(const char *agg, const char *value, size_t n);
-int	slice_part_names(const struct aggregate *, const void *rec, size_t len,
+int	slice_part_names(const struct aggregate *, const char *mp, size_t mplen,
 	    char ***names, size_t *nnames, char **cause);
 const char *slice_part_value(const struct aggregate *, const struct slice_query *,
 	    char num[32], size_t *n, size_t *which);
@@ -632,13 +663,19 @@ void	manifest_add_failure(struct manifest *, const struct guard_failure *);
 int64_t	manifest_data_time(const char *iso);
 
 /* guard.c: publish guards, evaluated on a candidate snapshot before it goes live */
-/* Reads one record of the candidate (live 0) or the live snapshot (live 1); 0 or -1. */
+/*
+ * The msgpack body of one record of the candidate (live 0) or the live snapshot
+ * (live 1); 0 or -1.
+ */
 typedef int (*guard_get_fn)(void *arg, int live, const char *brand, const char *agg,
-	    const void **rec, size_t *len);
+	    const char **body, size_t *len);
 int	guard_parse_check(const struct catalog *, struct guard_check *, const char *text,
 	    char **cause);
 void	guard_run(const struct config *, const struct catalog *, const struct pull *,
 	    size_t npulls, guard_get_fn, void *arg, struct manifest *out);
+/* guard_rows.c: a msgpack body's rows, one at a time, for the guards */
+int	guard_rows(const char *body, size_t len, size_t ncols,
+	    void (*fn)(void *, const struct table *), void *arg);
 void	guard_failure_free(struct guard_failure *);
 
 /* refresh.c: the refresh thread (its cycle: refresh_cycle.c) */
@@ -721,6 +758,8 @@ int	store_pub_prev(struct store_pub *, const char *brand, const char *agg,
 	    struct buf *out);
 int	store_pub_put(struct store_pub *, const char *brand, const char *agg,
 	    const void *rec, size_t len, char **cause);
+int	store_pub_put_out(struct store_pub *, const char *brand, const char *agg,
+	    struct record_out *, char **cause);
 int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
 int	store_pub_stage(struct store_pub *, const struct manifest *, char **cause);
 void	store_pub_abort(struct store_pub *);
@@ -738,8 +777,6 @@ const char *store_view_colour(const struct store_view *);	/* NULL: no snapshot y
 uint64_t store_view_generation(const struct store_view *);
 int	store_view_get(struct store_view *, const char *brand, const char *agg,
 	    const void **rec, size_t *len);
-int	store_view_prev(struct store_view *, const char *brand, const char *agg,
-	    struct buf *out);
 uint64_t store_view_next_generation(struct store_view *);
 int	store_view_get_colour(struct store_view *, const char *colour, const char *brand,
 	    const char *agg, const void **rec, size_t *len);

@@ -40,6 +40,9 @@ class Tpcd:
     def write(self):
         lines = ["listen:", "  address: 127.0.0.1", "  port: %d" % self.port,
                  "  threads: %d" % THREADS, "state_dir: %s" % os.path.join(self.dir, "store")]
+        # a 10 M-row aggregate's record is 1.4 GB: the default 1 GiB map cannot hold it
+        # (LMDB reserves the address space only; the file grows with what is written)
+        lines += ["store:", "  map_size_mb: 16384"]
         lines += (self.source.rstrip("\n").split("\n") if self.source else
                   ["source:", "  type: sqlite", "  sqlite:", "    dir: %s" % self.source_dir])
         lines += ["catalog: %s" % self.catalog, "refresh_interval: 3600", "log_level: info",

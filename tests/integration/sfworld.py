@@ -30,16 +30,17 @@ def dt_name(brand, agg):
     return "DT_BRAND_%s_%s" % (brand.upper(), agg["relation"])
 
 
-def build_fake_db(path, source_dir):
-    """Materialises every aggregate of the demo data as its dynamic table, named as
-    Snowflake names it, with one SUCCEEDED refresh each in the history."""
+def build_fake_db(path, source_dir, brands=BRANDS):
+    """Materialises every aggregate of the demo data (or any brands' SQLite files) as
+    its dynamic table, named as Snowflake names it, with one SUCCEEDED refresh each in
+    the history."""
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE FAKESNOW_REFRESH_HISTORY(NAME TEXT, SCHEMA_NAME TEXT, "
                "DATABASE_NAME TEXT, QUALIFIED_NAME TEXT, STATE TEXT, STATE_MESSAGE TEXT, "
                "REFRESH_ACTION TEXT, DATA_TIMESTAMP TIMESTAMP_LTZ, "
                "REFRESH_START_TIME TIMESTAMP_LTZ, REFRESH_END_TIME TIMESTAMP_LTZ)")
     params = {k: v for k, v in CAT["params"].items()}
-    for bid, schema in BRANDS:
+    for bid, schema in brands:
         src = sqlite3.connect(os.path.join(source_dir, schema + ".db"))
         for a in CAT["aggregates"]:
             with open(os.path.join(CAT_DIR, a["sqlite"])) as f:
@@ -66,13 +67,13 @@ def add_history(db, bid, agg, ts, state="SUCCEEDED", action="INCREMENTAL", messa
 
 
 class Fakesnow:
-    def __init__(self, work, source_dir, partition_rows=100):
+    def __init__(self, work, source_dir, partition_rows=100, brands=BRANDS):
         self.work = work
         self.keys = os.path.join(work, "keys")
         subprocess.run(["sh", os.path.join(ROOT, "tests/fakesnow/mkkey.sh"), self.keys],
                        check=True, capture_output=True)
         self.db = os.path.join(work, "fake.db")
-        build_fake_db(self.db, source_dir)
+        build_fake_db(self.db, source_dir, brands)
         portfile = os.path.join(work, "fakesnow.port")
         self.log = open(os.path.join(work, "fakesnow.log"), "wb")
         self.proc = subprocess.Popen(

@@ -116,18 +116,18 @@ struct world {
 };
 
 static int
-get_cb(void *arg, int live, const char *brand, const char *agg, const void **rec,
+get_cb(void *arg, int live, const char *brand, const char *agg, const char **body,
     size_t *len)
 {
 	struct world *w = arg;
 	const struct aggregate *a = catalog_find(w->cat, agg);
+	const char *etag;
 
 	(void)brand;
 	if (a == NULL || w->rec[live][a - w->cat->aggs].len == 0)
 		return -1;
-	*rec = w->rec[live][a - w->cat->aggs].data;
-	*len = w->rec[live][a - w->cat->aggs].len;
-	return 0;
+	return record_body(w->rec[live][a - w->cat->aggs].data,
+	    w->rec[live][a - w->cat->aggs].len, BODY_MSGPACK, body, len, &etag);
 }
 
 /* One record from rows written as "text|int|double" cells ('-' is NULL). */
