@@ -344,24 +344,31 @@ out:
 	return rc;
 }
 
-/* swap, rollback: the other colour becomes active. */
+/*
+ * swap, rollback, publish --force: POSTs body (or nothing) to path, after which another
+ * colour is active. Prints "WHAT: COLOUR is active (generation N)" and tail, or, with
+ * tail NULL, the pin's note when the answer says pinned.
+ */
 static int
-ops_colour_action(struct ctx *c, const char *path, const char *what, struct err *e)
+ops_colour_action(struct ctx *c, const char *path, const char *body, const char *what,
+    const char *tail, struct err *e)
 {
 	json_t *root;
 	bool num;
 	char *colour, *gen;
 
-	if (api_post_json(c, path, NULL, &root, e) == -1)
+	if (api_post_json(c, path, body, &root, e) == -1)
 		return -1;
 	if (c->fmt == OUT_JSON)
 		render_json(root);
 	else {
 		colour = body_json_text(json_object_get(root, "active"), &num);
 		gen = body_json_text(json_object_get(root, "generation"), &num);
+		if (tail == NULL)
+			tail = json_is_true(json_object_get(root, "pinned")) ?
+			    "; pinned: refreshes publish nothing until tpcctl unpin" : "";
 		printf("%s: %s is active (generation %s)%s\n", what, colour ? colour : "?",
-		    gen ? gen : "?", json_is_true(json_object_get(root, "pinned")) ?
-		    "; pinned: refreshes publish nothing until tpcctl unpin" : "");
+		    gen ? gen : "?", tail);
 		free(colour);
 		free(gen);
 	}
@@ -373,14 +380,14 @@ int
 ops_swap(struct ctx *c, char **args, struct err *e)
 {
 	(void)args;
-	return ops_colour_action(c, "/v1/swap", "swapped", e);
+	return ops_colour_action(c, "/v1/swap", NULL, "swapped", NULL, e);
 }
 
 int
 ops_rollback(struct ctx *c, char **args, struct err *e)
 {
 	(void)args;
-	return ops_colour_action(c, "/v1/rollback", "rolled back", e);
+	return ops_colour_action(c, "/v1/rollback", NULL, "rolled back", NULL, e);
 }
 
 static int
@@ -468,28 +475,12 @@ ops_snapshots(struct ctx *c, char **args, struct err *e)
 int
 ops_publish(struct ctx *c, char **args, struct err *e)
 {
-	json_t *root;
-	bool num;
-	char *colour, *gen;
-
 	(void)args;
 	if (!c->force)
 		return fail(e, EXIT_USAGE, "publish needs --force: it makes a candidate that "
 		    "failed its publish guards live (tpcctl status names the failed checks)");
-	if (api_post_json(c, "/v1/publish", "{\"force\":true}", &root, e) == -1)
-		return -1;
-	if (c->fmt == OUT_JSON)
-		render_json(root);
-	else {
-		colour = body_json_text(json_object_get(root, "active"), &num);
-		gen = body_json_text(json_object_get(root, "generation"), &num);
-		printf("published by force: %s is active (generation %s); unpinned\n",
-		    colour ? colour : "?", gen ? gen : "?");
-		free(colour);
-		free(gen);
-	}
-	json_decref(root);
-	return 0;
+	return ops_colour_action(c, "/v1/publish", "{\"force\":true}", "published by force",
+	    "; unpinned", e);
 }
 
 /* discard: the candidate the publish guards held is dropped. */

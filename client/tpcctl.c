@@ -30,18 +30,6 @@ fatal(const char *fmt, ...)
 	exit(EXIT_SERVER);
 }
 
-int
-fail(struct err *e, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->code = code;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int verb_help(struct ctx *, char **, struct err *);
 
 static const struct verb {

@@ -1,9 +1,10 @@
 /*
  * tpcctl.h — the one header of tpcctl, the ops client of tpcd. Prototypes are grouped per
- * file, in the order a command runs: the command line (tpcctl.c), the token (token.c), the
- * transport (api.c), response bodies (body.c, mpcheck.c, agg.c), what is printed (term.c,
- * grid.c, render.c) and the verbs (ops.c, health.c, session.c, data.c, diff.c). Allocation
- * (xmalloc.c), buffers (buf.c) and the helpers of util.c are the daemon's, linked in.
+ * file, in the order a command runs: the command line (tpcctl.c), a verb's error (fail.c),
+ * the token (token.c), the transport (api.c), response bodies (body.c, mpcheck.c, agg.c),
+ * what is printed (term.c, grid.c, render.c) and the verbs (ops.c, health.c, session.c,
+ * data.c, diff.c). Allocation (xmalloc.c), buffers (buf.c) and the helpers of util.c are
+ * the daemon's, linked in.
  */
 #ifndef TPCCTL_H
 #define TPCCTL_H
@@ -70,7 +71,7 @@ struct ctx {
 	size_t		 nwhere;
 };
 
-/* tpcctl.c */
+/* fail.c */
 int	fail(struct err *, int, const char *, ...) __attribute__((format(printf, 3, 4)));
 
 /* backup.c */

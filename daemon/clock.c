@@ -9,13 +9,20 @@
 
 #include "tpcd.h"
 
-int64_t
-mono_us(void)
+/* Clock id's time in units of 1/per_sec second (truncated). */
+static int64_t
+clock_read(clockid_t id, int64_t per_sec)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * per_sec + ts.tv_nsec / (1000000000 / per_sec);
+}
+
+int64_t
+mono_us(void)
+{
+	return clock_read(CLOCK_MONOTONIC, 1000000);
 }
 
 int64_t
@@ -27,10 +34,7 @@ mono_ms(void)
 int64_t
 wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_read(CLOCK_REALTIME, 1000);
 }
 
 /* Unix seconds t as UTC "2024-05-01T12:00:00Z", the one time format tpcd shows. */

@@ -47,6 +47,21 @@ write_job_free(struct write_job *j)
 	free(j);
 }
 
+/*
+ * Hands the write of a route that names its object in the path (DELETE /v1/sessions/ID,
+ * POST /v1/tokens/NAME/revoke) to the writer: the name is the job's and the audit
+ * line's target.
+ */
+static void
+write_job_defer_named(struct http_req *r, worker_fn work,
+    void (*reply)(struct http_req *, void *))
+{
+	struct write_job *j = write_job_new(r);
+
+	snprintf(j->name, sizeof j->name, "%s", r->seg[2]);
+	snprintf(r->target, sizeof r->target, "%s", r->seg[2]);
+	http_defer(r, r->t->srv->writer, work, reply, j);
+}
 
 static void
 sessions_work(void *arg)
@@ -102,11 +117,7 @@ session_delete_reply(struct http_req *r, void *arg)
 void
 http_session_delete(struct http_req *r)
 {
-	struct write_job *j = write_job_new(r);
-
-	snprintf(j->name, sizeof j->name, "%s", r->seg[2]);
-	snprintf(r->target, sizeof r->target, "%s", r->seg[2]);
-	http_defer(r, r->t->srv->writer, session_delete_work, session_delete_reply, j);
+	write_job_defer_named(r, session_delete_work, session_delete_reply);
 }
 
 /* GET /v1/tokens: the API tokens (names, scope, revocation; never hashes). */
@@ -146,9 +157,5 @@ token_revoke_reply(struct http_req *r, void *arg)
 void
 http_token_revoke(struct http_req *r)
 {
-	struct write_job *j = write_job_new(r);
-
-	snprintf(j->name, sizeof j->name, "%s", r->seg[2]);
-	snprintf(r->target, sizeof r->target, "%s", r->seg[2]);
-	http_defer(r, r->t->srv->writer, token_revoke_work, token_revoke_reply, j);
+	write_job_defer_named(r, token_revoke_work, token_revoke_reply);
 }

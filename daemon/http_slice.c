@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -37,6 +36,8 @@ struct slice_job {
 	char			 etag[ETAG_LEN + 1];
 	char			 colour[8];	/* "" for the active snapshot */
 	struct record_meta	 meta;
+	int64_t			 data_time;	/* 0: unknown, or a ?colour= read */
+	size_t			 brand_ix, agg_ix;	/* http_head.c's slot, as routed */
 	struct slice_cache	*cache;
 	struct slice_entry	*built;		/* the slice's record, from or into the cache */
 	char			*cause;
@@ -284,31 +285,22 @@ slice_variant(struct evkeyvalq *in, const char *format)
 }
 
 /*
- * The headers of a whole aggregate's answer, with the slice's ETag: revalidated every time
- * (no-cache), Last-Modified and Age from the data's refresh, the snapshot and colour.
+ * The head of a whole aggregate's answer (http_head.c: the same lines, the same way),
+ * with the slice's ETag; unless not_modified, its Content-Type and Content-Encoding.
  */
 static void
-slice_headers(struct http_req *r, struct slice_job *j, struct evkeyvalq *out)
+slice_head(struct slice_job *j, struct evkeyvalq *out, int not_modified)
 {
-	int64_t now = time(NULL), at = j->meta.refreshed_at;
-	time_t tt = (time_t)at;
-	struct tm tm;
-	char tmp[64];
+	struct http_head h = {
+		.brand_ix = j->brand_ix, .agg_ix = j->agg_ix,
+		.generation = store_view_generation(j->v), .refreshed_at = j->meta.refreshed_at,
+		.data_time = j->data_time, .variant = j->var, .etag = j->etag,
+		.colour = j->colour[0] != '\0' ? j->colour : store_view_colour(j->v),
+		.content_type = slice_types[j->var],
+		.gzip = j->var == BODY_JSON_GZ || j->var == BODY_CSV_GZ,
+	};
 
-	evhttp_add_header(out, "ETag", j->etag);
-	evhttp_add_header(out, "Cache-Control", "private, no-cache");
-	gmtime_r(&tt, &tm);
-	strftime(tmp, sizeof tmp, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	evhttp_add_header(out, "Last-Modified", tmp);
-	snprintf(tmp, sizeof tmp, "%lld", (long long)(now > at ? now - at : 0));
-	evhttp_add_header(out, "Age", tmp);
-	evhttp_add_header(out, "Vary", "Accept, Accept-Encoding");
-	if (j->colour[0] == '\0')
-		http_staleness_headers(r, j->v, out);
-	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(j->v));
-	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
-	evhttp_add_header(out, "X-Tpcd-Colour", j->colour[0] ? j->colour :
-	    store_view_colour(j->v));
+	http_head_data(out, &h, not_modified);
 }
 
 /*
@@ -360,7 +352,6 @@ slice_reply(struct http_req *r, void *arg)
 	const struct buf *rec;
 	struct evbuffer *eb;
 	const char *body, *etag;
-	enum body_variant var = j->var;
 	uint64_t total;
 	size_t blen;
 	char tmp[32];
@@ -372,16 +363,13 @@ slice_reply(struct http_req *r, void *arg)
 		http_reply_error(r->req, 500, "internal", "the slice could not be built");
 		return;
 	}
-	slice_headers(r, j, out);
+	slice_head(j, out, 0);
 	store_view_release(j->v);	/* the body is the slice's own from here */
 	j->built = NULL;		/* its reference goes with the body */
 	slice_job_free(j);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)total);
 	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
 	evhttp_add_header(out, "X-Tpcd-Slice", "computed");
-	evhttp_add_header(out, "Content-Type", slice_types[var]);
-	if (var == BODY_JSON_GZ || var == BODY_CSV_GZ)
-		evhttp_add_header(out, "Content-Encoding", "gzip");
 	if ((eb = evbuffer_new()) == NULL ||
 	    evbuffer_add_reference(eb, body, blen, slice_body_free_cb, e) != 0) {
 		slice_cache_release(e);
@@ -444,13 +432,10 @@ slice_send_part(struct http_req *r, struct slice_job *j, const void *rec, size_t
 	char tmp[32];
 
 	record_body(rec, len, j->var, &body, &blen, &etag);
-	slice_headers(r, j, out);
+	slice_head(j, out, 0);
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)rows);
 	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
 	evhttp_add_header(out, "X-Tpcd-Slice", "publish");
-	evhttp_add_header(out, "Content-Type", slice_types[j->var]);
-	if (j->var == BODY_JSON_GZ || j->var == BODY_CSV_GZ)
-		evhttp_add_header(out, "Content-Encoding", "gzip");
 	slice_job_free(j);
 	if ((eb = evbuffer_new()) == NULL ||
 	    evbuffer_add_reference(eb, body, blen, slice_view_release_cb, v) != 0) {
@@ -536,6 +521,8 @@ http_slice(struct http_req *r, const char *q)
 	j = xcalloc(1, sizeof *j);
 	j->brand = r->brand;
 	j->agg = r->agg;
+	j->brand_ix = (size_t)(r->brand - r->t->rt->cf->brands);
+	j->agg_ix = (size_t)(r->agg - r->t->rt->cat->aggs);
 	j->cache = r->t->srv->slice_cache;
 	j->q = s.q;
 	memcpy(j->colour, s.colour, sizeof j->colour);
@@ -545,6 +532,7 @@ http_slice(struct http_req *r, const char *q)
 		return 1;
 	}
 	dt = j->colour[0] == '\0' ? http_staleness_data_time(r, j->v) : 0;
+	j->data_time = dt > 0 ? dt : 0;
 	if (http_data_behind(in, dt > 0 ? dt : j->meta.refreshed_at)) {
 		store_view_release(j->v);
 		slice_job_free(j);
@@ -556,7 +544,7 @@ http_slice(struct http_req *r, const char *q)
 	record_body(j->rec, j->len, j->var, &body, &blen, &whole);
 	slice_etag(whole, &j->q, j->etag);
 	if (http_data_etag_matches(evhttp_find_header(in, "If-None-Match"), j->etag)) {
-		slice_headers(r, j, out);
+		slice_head(j, out, 1);
 		store_view_release(j->v);
 		slice_job_free(j);
 		http_reply_note(304, 0);

@@ -21,11 +21,7 @@
 static uint64_t
 sf_stmt_rng(struct sf_source *s)
 {
-	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return util_splitmix64(&s->rng);
 }
 
 static void

@@ -5,7 +5,8 @@
  * refresh → store → access → http → process; each stage's banner names its files, each
  * group the file that defines it. Structs that only one file needs stay in that file;
  * the store's and the refresh thread's files share theirs in store_priv.h and
- * refresh_priv.h, the http_*.c files in http.h. It is longer than any .c on purpose
+ * refresh_priv.h, the demo generator's in demo_priv.h, the config table and its checks
+ * config_check.h, the http_*.c files in http.h. It is longer than any .c on purpose
  * (tmux.h's model): one concern, the daemon's whole interface, read top to bottom.
  */
 #ifndef TPCD_H
@@ -97,8 +98,10 @@ enum { UTIL_PW_CONFIRM = 1 << 0, UTIL_PW_NONEMPTY = 1 << 1 };
 int	util_mkdir_p(const char *path, unsigned int mode, char **cause);
 int	util_read_password(FILE *in, const char *prompt, int flags, char **pw, char **cause);
 void	util_csv_field(struct buf *, const char *s, size_t n);
+uint64_t util_splitmix64(uint64_t *state);
 
-/* ==== config: config.c, config_table.c (yamldoc.h: the YAML reader they share) ==== */
+/* ==== config: config.c, config_table.c, config_check.c (config_check.h; yamldoc.h: the
+ *      YAML reader they share) ==== */
 /* config.c */
 enum source_kind { SOURCE_SQLITE, SOURCE_SNOWFLAKE };
 
@@ -220,7 +223,8 @@ const struct brand *config_find_brand(const struct config *, const char *id);
 
 /*
  * Every key of tpcd.yaml is one row of a section table in config_table.c; config.c parses,
- * defaults and frees a value by its type, at offset bytes from the section's base struct.
+ * defaults and frees a value by its type, at offset bytes from the section's base struct;
+ * the rows' checks and the sections' done functions are config_check.c's.
  */
 enum config_type {
 	CONFIG_INT,		/* int, min..max */
@@ -385,7 +389,8 @@ int	catalog_guards_resolve(struct catalog *, char **cause);
 void	catalog_guards_free(struct agg_guards *);
 
 /* ==== source: table.c, the source interface, source_sqlite.c, sf_*.c, upstream.c, jwt.c,
- *      sfdecode.c, demo.c, demo_accounts.c, ddl.c ==== */
+ *      sfdecode.c, demo.c, demo_gen.c, demo_profile.c (demo_priv.h), demo_accounts.c,
+ *      ddl.c ==== */
 /* table.c: a result set held in memory; strings live in one arena */
 enum cell_kind { CELL_NULL, CELL_INT, CELL_DOUBLE, CELL_TEXT };
 struct cell {
@@ -877,6 +882,7 @@ int	auth_session_create(struct store *, struct auth_session *, char **token,
 int	auth_session_get(struct store_view *, const unsigned char key[32],
 	    struct auth_session *);
 int	auth_session_delete(struct store *, const unsigned char key[32]);
+uint64_t auth_session_revocations(void);
 int	auth_session_replay(struct store *, char **cause);
 void	auth_session_purge(struct store *, int64_t now);
 void	auth_session_cap(struct store *, const char *user, int max);
@@ -907,15 +913,17 @@ char	*auth_password_hash(const char *pw, char **cause);
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
 void	audit_close(void);
-void	audit_flush(void);
-struct audit_access {
+struct audit_access {		/* count requests alike, first_ms to last_ms */
 	const char	*principal, *kind, *session, *addr, *method, *path;
 	size_t		 pathlen;
 	const char	*brand, *aggregate;
 	int		 status;
-	size_t		 bytes;
+	uint64_t	 bytes;		/* their sum */
+	uint64_t	 count;
+	int64_t		 first_ms, last_ms;	/* unix milliseconds (audit_now_ms) */
 };
 void	audit_access(const struct audit_access *);
+int64_t	audit_now_ms(void);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 char	*audit_cut(char *out, size_t size, const char *in);

@@ -1,6 +1,7 @@
 /*
  * util.c — small helpers with no daemon state (no configuration, no log, no event loop),
- * so that tpcctl links them too: mkdir -p, a password from the terminal, a CSV field.
+ * so that tpcctl links them too: mkdir -p, a password from the terminal, a CSV field, the
+ * next number of a splitmix64 stream.
  * Errors come back as a message in *cause (the caller frees it); nothing here logs.
  */
 #include <sys/stat.h>
@@ -144,4 +145,16 @@ util_csv_field(struct buf *b, const char *s, size_t n)
 		buf_addc(b, s[i]);
 	}
 	buf_addc(b, '"');
+}
+
+/* splitmix64: advances *state and returns its next number; tiny, fast, the same sequence
+ * on every platform (the demo generator's stream, Snowflake request ids). */
+uint64_t
+util_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }

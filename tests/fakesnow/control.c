@@ -50,9 +50,7 @@ counters_free(void)
 void
 counter_inc(const char *name)
 {
-	json_t *v = json_object_get(counters, name);
-
-	json_object_set_new(counters, name, json_integer(json_integer_value(v) + 1));
+	counter_add(name, 1);
 }
 
 void
@@ -80,14 +78,7 @@ counter_key_add(const char *map, const char *key, long long n)
 void
 counter_key(const char *map, const char *key)
 {
-	json_t *m = json_object_get(counters, map), *v;
-
-	if (m == NULL || key == NULL)
-		return;
-	v = json_object_get(m, key);
-	if (v == NULL && json_object_size(m) >= MAX_KEYS)
-		return;
-	json_object_set_new(m, key, json_integer(json_integer_value(v) + 1));
+	counter_key_add(map, key, 1);
 }
 
 void

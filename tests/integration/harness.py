@@ -100,6 +100,20 @@ def free_port():
     return port
 
 
+def socket_activation(fd):
+    """A preexec_fn (Popen with close_fds=False) doing in the child, before exec, what
+    systemd does with a socket unit: the listening socket fd becomes fd 3, LISTEN_FDS=1,
+    LISTEN_PID the child's own pid."""
+    def activate():
+        if fd == 3:
+            os.set_inheritable(3, True)
+        else:
+            os.dup2(fd, 3)
+        os.environ["LISTEN_FDS"] = "1"
+        os.environ["LISTEN_PID"] = str(os.getpid())
+    return activate
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status

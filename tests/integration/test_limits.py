@@ -17,7 +17,7 @@ import subprocess
 import time
 
 from harness import (demo_workdir as demo_copy, DEADLINE, TPCD, Tpcd, check, eq, run_tests,
-                     test, wait_for)
+                     socket_activation, test, wait_for)
 import harness
 
 
@@ -296,17 +296,7 @@ def start_raw(config, pass_fd=None, reuse_port_sock=None):
         return subprocess.Popen([TPCD, "-c", config], stdout=log, stderr=subprocess.STDOUT)
 
     return subprocess.Popen([TPCD, "-c", config], stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=lambda: activate(pass_fd), close_fds=False)
-
-
-def activate(fd):
-    """In the child, before exec: what systemd does with a socket unit."""
-    if fd == 3:
-        os.set_inheritable(3, True)
-    else:
-        os.dup2(fd, 3)
-    os.environ["LISTEN_FDS"] = "1"
-    os.environ["LISTEN_PID"] = str(os.getpid())
+                            preexec_fn=socket_activation(pass_fd), close_fds=False)
 
 
 def activated_socket(port, reuseport):
@@ -356,7 +346,7 @@ def test_one_daemon_per_address():
     t.log = open(t.logpath, "ab")
     fd = lsock.fileno()
     t.proc = subprocess.Popen([TPCD, "-c", t.config], stdout=t.log, stderr=subprocess.STDOUT,
-                              preexec_fn=lambda: activate(fd), close_fds=False)
+                              preexec_fn=socket_activation(fd), close_fds=False)
     lsock.close()
     try:
         t.wait_healthy()

@@ -17,7 +17,7 @@ import time
 
 import harness
 from harness import (demo_workdir as demo_copy, DEADLINE, TPCD, Tpcd, check, eq, free_port, make_demo, run_tests,
-                     test, wait_for)
+                     socket_activation, test, wait_for)
 
 
 
@@ -107,19 +107,9 @@ def test_socket_activation():
     t = Tpcd(workdir=work)
     t.port = free_port()		# the configured port, which must NOT be used
     t.write_config()
-    fd = lsock.fileno()
-
-    def activate():			# in the child, before exec: what systemd does
-        if fd == 3:
-            os.set_inheritable(3, True)
-        else:
-            os.dup2(fd, 3)
-        os.environ["LISTEN_FDS"] = "1"
-        os.environ["LISTEN_PID"] = str(os.getpid())
-
     t.log = open(t.logpath, "ab")
-    t.proc = subprocess.Popen([TPCD, "-c", t.config], stdout=t.log,
-                              stderr=subprocess.STDOUT, preexec_fn=activate, close_fds=False)
+    t.proc = subprocess.Popen([TPCD, "-c", t.config], stdout=t.log, stderr=subprocess.STDOUT,
+                              preexec_fn=socket_activation(lsock.fileno()), close_fds=False)
     lsock.close()
     try:
         configured = t.port
