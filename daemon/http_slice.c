@@ -4,8 +4,8 @@
  * thread parses and checks the query, answers 400/304 itself, sends a slice the refresh
  * built at publish (the catalogue's slice_key) by reference, and hands any other to the
  * slicer pool (slice.c, through http_defer): it never reads a million rows nor encodes.
- * The reply carries the whole aggregate's headers with the slice's own ETag and
- * X-Tpcd-Total-Rows. The router has checked access as for the whole aggregate.
+ * The reply carries the whole aggregate's head (http_head.c) with the slice's own ETag,
+ * and X-Tpcd-Total-Rows. The router has checked access as for the whole aggregate.
  */
 #include <stdarg.h>
 #include <stdlib.h>
