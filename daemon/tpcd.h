@@ -439,6 +439,8 @@ struct pull {
 	int64_t			 data_time;	/* unix seconds the data describes; 0: unknown */
 	int64_t			 prev_data_time;	/* of the live record (from the manifest) */
 	int			 source_failed;	/* the upstream stopped refreshing (a SUSPENDED DT) */
+	int64_t			 point_ms;	/* the brand's point in time it was read at; 0: none */
+	int64_t			 prev_point_ms;	/* of the live record (from the manifest) */
 	int64_t			 duration_ms;
 	uint64_t		 rows;		/* set by refresh: of the record kept */
 	uint64_t		 generation;
@@ -470,7 +472,7 @@ struct source {
 /* source_sqlite.c */
 struct source *source_sqlite_new(const struct config *, const struct catalog *);
 
-/* sf_cycle.c: the Snowflake source (sf_stmt.c, sf_result.c; private header snowflake.h) */
+/* sf_cycle.c: the Snowflake source (sf_point.c, sf_stmt.c, sf_result.c; private snowflake.h) */
 struct source *source_snowflake_new(const struct config *, const struct catalog *,
 	    struct event_base *, char **cause);
 
@@ -634,6 +636,7 @@ struct manifest_entry {
 	char		*data_ts;	/* lineage of the record kept; NULL: unknown */
 	char		*handle;	/* the upstream statement behind it; NULL: none */
 	int64_t		 data_time;	/* unix seconds its data describes; 0: unknown */
+	int64_t		 point_ms;	/* the brand's point in time it was read at (unix ms); 0: none */
 };
 /* One failed publish guard: which check, on what, and why. */
 struct guard_failure {
