@@ -6,17 +6,10 @@ WITH asof AS (
   -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
   SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
 ),
-coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
 actwin AS (
   SELECT IFF(DATEADD(day, 1 - {{active_days}}, a.AS_OF) >= c.COVERAGE_START, 1, 0) AS COVERED
   FROM asof a
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
 ),
 launch AS (
   -- 1 when every product of the kind launched on or after coverage start (or there is
@@ -26,7 +19,7 @@ launch AS (
          IFF(COALESCE(MIN(IFF(p.IS_SIGNATURE = 1, p.LAUNCHED_AT, NULL)), '9999-12-31'::DATE)
                >= MAX(c.COVERAGE_START), 1, 0) AS SIGNATURE_COVERED
   FROM {{source_schema}}.PRODUCTS p
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
 ),
 active AS (
   SELECT DISTINCT o.MEMBER_ID
@@ -55,7 +48,7 @@ known AS (
   FROM active a
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = a.MEMBER_ID
   LEFT JOIN bought b ON b.MEMBER_ID = a.MEMBER_ID
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
   CROSS JOIN launch l
 ),
 flagged AS (

@@ -6,13 +6,6 @@ WITH asof AS (
   -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
   SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
 ),
-coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
 sequenced AS (
   SELECT MEMBER_ID,
          ORDERED_AT::DATE AS DAY,
@@ -34,7 +27,7 @@ firsts AS (
   FROM sequenced s
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = s.MEMBER_ID
   CROSS JOIN asof a
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
   WHERE s.RN = 1
 ),
 counts AS (
