@@ -1,12 +1,8 @@
 -- heavy_users_by_menu: see schema/sqlite/heavy_users_by_menu.sql; the measures are NULL
 -- when the window begins before the data's coverage start.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-win AS (
+WITH win AS (
   SELECT IFF(DATEADD(day, 1 - {{window_days}}, a.AS_OF) >= c.COVERAGE_START, 1, 0) AS COVERED
-  FROM asof a
+  FROM {{analysis_schema}}.AS_OF a
   CROSS JOIN {{analysis_schema}}.COVERAGE c
 ),
 member_product AS (
@@ -14,7 +10,7 @@ member_product AS (
          COUNT(DISTINCT o.ORDER_ID) AS ORDERS, SUM(l.QTY) AS QTY
   FROM {{source_schema}}.ORDERS o
   JOIN {{source_schema}}.ORDER_LINES l ON l.ORDER_ID = o.ORDER_ID
-  CROSS JOIN asof a
+  CROSS JOIN {{analysis_schema}}.AS_OF a
   WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{window_days}}, a.AS_OF)
     AND o.ORDERED_AT < DATEADD(day, 1, a.AS_OF)
   GROUP BY o.MEMBER_ID, l.PRODUCT_ID

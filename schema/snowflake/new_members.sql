@@ -1,13 +1,9 @@
 -- new_members: see schema/sqlite/new_members.sql; ORDERED_MEMBERS is NULL before the
 -- data's coverage start.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-days AS (
+WITH days AS (
   SELECT DATEADD(day, 1 - ROW_NUMBER() OVER (ORDER BY SEQ4() NULLS FIRST), a.AS_OF) AS DAY
   FROM TABLE(GENERATOR(ROWCOUNT => {{history_days}}))
-  CROSS JOIN asof a
+  CROSS JOIN {{analysis_schema}}.AS_OF a
 ),
 buyers AS (SELECT DISTINCT MEMBER_ID FROM {{source_schema}}.ORDERS),
 joins AS (

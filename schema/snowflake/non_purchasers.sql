@@ -2,13 +2,9 @@
 -- members whose answer is known despite the data's coverage start (KNOWN_NEW,
 -- KNOWN_SIGNATURE), and the shares are of them. Every measure is NULL when the active
 -- window begins before coverage start.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-actwin AS (
+WITH actwin AS (
   SELECT IFF(DATEADD(day, 1 - {{active_days}}, a.AS_OF) >= c.COVERAGE_START, 1, 0) AS COVERED
-  FROM asof a
+  FROM {{analysis_schema}}.AS_OF a
   CROSS JOIN {{analysis_schema}}.COVERAGE c
 ),
 launch AS (
@@ -24,7 +20,7 @@ launch AS (
 active AS (
   SELECT DISTINCT o.MEMBER_ID
   FROM {{source_schema}}.ORDERS o
-  CROSS JOIN asof a
+  CROSS JOIN {{analysis_schema}}.AS_OF a
   WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{active_days}}, a.AS_OF)
     AND o.ORDERED_AT < DATEADD(day, 1, a.AS_OF)
 ),
@@ -66,7 +62,7 @@ flagged AS (
          IFF(k.KNOWN_SIGNATURE = 1 AND k.ANY_SIGNATURE = 0, 1, 0) AS NEVER_SIGNATURE
   FROM known k
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = k.MEMBER_ID
-  CROSS JOIN asof d
+  CROSS JOIN {{analysis_schema}}.AS_OF d
 )
 SELECT f.REGION                                                             AS REGION,
        f.AGE_GROUP                                                          AS AGE_GROUP,

@@ -2,11 +2,7 @@
 -- every buyer of the cohort has had the whole window observed by as_of. Members who
 -- joined before the data's coverage start are not in the cohort (their first order on
 -- record need not be their first) but counted in UNKNOWN_FIRST_BUYERS.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-sequenced AS (
+WITH sequenced AS (
   SELECT MEMBER_ID,
          ORDERED_AT::DATE AS DAY,
          LEAD(ORDERED_AT::DATE) OVER (PARTITION BY MEMBER_ID
@@ -26,7 +22,7 @@ firsts AS (
              DATEDIFF(day, s.DAY, a.AS_OF), NULL) AS OBSERVED
   FROM sequenced s
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = s.MEMBER_ID
-  CROSS JOIN asof a
+  CROSS JOIN {{analysis_schema}}.AS_OF a
   CROSS JOIN {{analysis_schema}}.COVERAGE c
   WHERE s.RN = 1
 ),
