@@ -1,8 +1,10 @@
 /*
  * audit.c — the security audit log: one JSON object per line (logins, logouts, session
  * expiry, data access, admin actions, denials, config reloads), appended to one file and
- * rotated by size, keeping FILE.1 .. FILE.keep. Any thread may write; one mutex covers
- * write and rotate. Callers never pass secrets: this file does not know what they are.
+ * rotated by size, keeping FILE.1 .. FILE.keep. Any thread may hand it a line (one mutex,
+ * held for a copy); its own writer thread does every write(2) and rotation, so a serving
+ * loop never writes a file. Callers never pass secrets: this file does not know what
+ * they are. Data access arrives already counted per connection (http_tally.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,23 +23,25 @@
 
 #define AUDIT_LINE_MAX	8192	/* a longer event is cut to its essentials */
 
+/*
+ * Lines are appended to pending (under mu) and the writer is woken at once; it takes
+ * the whole batch and writes it (file state under fmu, which only the writer, open and
+ * close take).
+ */
 static struct {
 	pthread_mutex_t	 mu;
+	pthread_cond_t	 wake;		/* pending has lines, or stop */
+	struct buf	 pending;
+	int		 running, stop;
+	pthread_t	 thread;
+	pthread_mutex_t	 fmu;
 	char		*path;
 	int		 fd;
 	size_t		 size;
 	size_t		 max_bytes;
 	int		 keep;
-	struct buf	 pending;	/* data-access lines not yet written */
-} audit = { PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0, 0, 0, { NULL, 0, 0 } };
-
-/*
- * Data-access lines (one per request, the hot path) are batched: written when 64 KiB
- * are pending, at the latest by the next audit_flush (every serving loop calls it 4
- * times a second), and before any other event, so the file keeps the order. Security
- * events — logins, denials, admin actions, reloads — are written at once.
- */
-#define AUDIT_BATCH	(64 * 1024)
+} audit = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL, 0, 0 }, 0, 0, 0,
+    PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0, 0, 0 };
 
 static void audit_rotate(void);
 
@@ -52,19 +55,17 @@ audit_put(const char *p, size_t n)
 }
 
 /*
- * Writes what is pending, whole lines only, rotating where the next line would take the
- * file past max_bytes (a line longer than that gets a file of its own). audit.mu held.
+ * Writes b, whole lines only, rotating where the next line would take the file past
+ * max_bytes (a line longer than that gets a file of its own). audit.fmu held.
  */
 static void
-audit_flush_locked(void)
+audit_write_out(const struct buf *b)
 {
-	const char *p = audit.pending.data, *end;
+	const char *p = b->data, *end;
 
-	if (audit.fd < 0 || p == NULL) {
-		buf_reset(&audit.pending);
+	if (audit.fd < 0 || p == NULL)
 		return;
-	}
-	end = p + audit.pending.len;	/* not before: NULL + 0 is undefined (UBSan) */
+	end = p + b->len;	/* not before: NULL + 0 is undefined (UBSan) */
 	while (p < end) {
 		const char *q = p;
 		size_t room = audit.max_bytes == 0 ? SIZE_MAX :
@@ -85,14 +86,46 @@ audit_flush_locked(void)
 		audit_put(p, (size_t)(q - p));
 		p = q;
 	}
-	buf_reset(&audit.pending);
 }
 
-void
-audit_flush(void)
+/* The writer thread: takes what is pending, writes it outside mu, until stopped. */
+static void *
+audit_writer_main(void *arg)
+{
+	struct buf mine, tmp;
+
+	(void)arg;
+	buf_init(&mine);
+	pthread_mutex_lock(&audit.mu);
+	for (;;) {
+		while (audit.pending.len == 0 && !audit.stop)
+			pthread_cond_wait(&audit.wake, &audit.mu);
+		if (audit.pending.len == 0)
+			break;		/* stopped, and nothing is left */
+		tmp = mine;
+		mine = audit.pending;
+		audit.pending = tmp;
+		pthread_mutex_unlock(&audit.mu);
+		pthread_mutex_lock(&audit.fmu);
+		audit_write_out(&mine);
+		pthread_mutex_unlock(&audit.fmu);
+		buf_reset(&mine);
+		pthread_mutex_lock(&audit.mu);
+	}
+	pthread_mutex_unlock(&audit.mu);
+	buf_free(&mine);
+	return NULL;
+}
+
+/* Hands n bytes of whole lines to the writer, which is woken at once. Any thread. */
+static void
+audit_append(const char *p, size_t n)
 {
 	pthread_mutex_lock(&audit.mu);
-	audit_flush_locked();
+	if (audit.running) {	/* no log open: nothing is kept */
+		buf_add(&audit.pending, p, n);
+		pthread_cond_signal(&audit.wake);
+	}
 	pthread_mutex_unlock(&audit.mu);
 }
 
@@ -113,7 +146,7 @@ audit_reopen(char **cause)
 	return 0;
 }
 
-/* FILE.keep-1 → FILE.keep, ..., FILE → FILE.1, then a fresh FILE. Under the mutex. */
+/* FILE.keep-1 → FILE.keep, ..., FILE → FILE.1, then a fresh FILE. Under audit.fmu. */
 static void
 audit_rotate(void)
 {
@@ -134,53 +167,92 @@ audit_rotate(void)
 	}
 }
 
-/* Opens (appends to) the audit log. max_bytes 0: never rotate. Returns 0 or -1, *cause. */
+/*
+ * Opens (appends to) the audit log and starts its writer. max_bytes 0: never rotate.
+ * Returns 0 or -1, *cause.
+ */
 int
 audit_open(const char *path, size_t max_bytes, int keep, char **cause)
 {
 	int rc;
 
-	pthread_mutex_lock(&audit.mu);
+	pthread_mutex_lock(&audit.fmu);
 	free(audit.path);
 	audit.path = xstrdup(path);
 	audit.max_bytes = max_bytes;
 	audit.keep = keep < 1 ? 1 : keep;
 	rc = audit_reopen(cause);
+	pthread_mutex_unlock(&audit.fmu);
+	if (rc != 0)
+		return -1;
+	pthread_mutex_lock(&audit.mu);
+	if (!audit.running) {
+		audit.stop = 0;
+		if (pthread_create(&audit.thread, NULL, audit_writer_main, NULL) != 0)
+			fatal("audit: cannot start the writer thread");
+		audit.running = 1;
+	}
 	pthread_mutex_unlock(&audit.mu);
-	return rc;
+	return 0;
 }
 
+/* Writes what is pending, stops the writer, closes the file. After the serving threads. */
 void
 audit_close(void)
 {
+	int running;
+
 	pthread_mutex_lock(&audit.mu);
-	audit_flush_locked();
+	running = audit.running;
+	audit.running = 0;	/* lines handed over from now on are dropped */
+	audit.stop = 1;
+	pthread_cond_signal(&audit.wake);
+	pthread_mutex_unlock(&audit.mu);
+	if (running)
+		pthread_join(audit.thread, NULL);	/* it writes what is pending first */
+	pthread_mutex_lock(&audit.mu);
 	buf_free(&audit.pending);
+	pthread_mutex_unlock(&audit.mu);
+	pthread_mutex_lock(&audit.fmu);
 	if (audit.fd >= 0)
 		close(audit.fd);
 	audit.fd = -1;
 	free(audit.path);
 	audit.path = NULL;
-	pthread_mutex_unlock(&audit.mu);
+	pthread_mutex_unlock(&audit.fmu);
 }
 
-/* "2026-11-25T23:00:00.123Z"; the seconds part is formatted once a second per thread. */
+/* "2026-11-25T23:00:00.123Z" for ms (unix milliseconds); seconds cached per thread. */
+static void
+audit_timestamp_at(int64_t ms, char out[40])
+{
+	static _Thread_local int64_t last = -1;
+	static _Thread_local char secs[32];
+	struct tm tm;
+
+	if (ms / 1000 != last) {
+		time_t t = (time_t)(ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
+		last = ms / 1000;
+	}
+	snprintf(out, 40, "%s.%03dZ", secs, (int)(ms % 1000));
+}
+
+/* Now, as unix milliseconds: what audit_access's first_ms and last_ms hold. */
+int64_t
+audit_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 audit_timestamp(char out[40])
 {
-	static _Thread_local time_t last = -1;
-	static _Thread_local char secs[32];
-	struct timeval tv;
-	struct tm tm;
-
-	gettimeofday(&tv, NULL);
-	if (tv.tv_sec != last) {
-		time_t t = tv.tv_sec;
-		gmtime_r(&t, &tm);
-		strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
-		last = tv.tv_sec;
-	}
-	snprintf(out, 40, "%s.%03dZ", secs, (int)(tv.tv_usec / 1000) % 1000);
+	audit_timestamp_at(audit_now_ms(), out);
 }
 
 /* Length of the well-formed UTF-8 sequence at s (at most left bytes), 0 if none. */
@@ -252,16 +324,18 @@ field(struct buf *b, const char *name, const char *v)
 }
 
 /*
- * The data-access line of one request, written straight into the batch without a JSON
- * tree: the same fields audit_write would give it, a fraction of the work.
+ * The data-access line of count requests alike (http_tally.c counts them), built without
+ * a JSON tree: the fields audit_write would give one request, ts the first request's
+ * time, then bytes (their sum), count and last (the last request's time).
  */
 void
 audit_access(const struct audit_access *e)
 {
 	struct buf b;
-	char ts[40];
+	char ts[40], last[40];
 
-	audit_timestamp(ts);
+	audit_timestamp_at(e->first_ms, ts);
+	audit_timestamp_at(e->last_ms, last);
 	buf_init(&b);
 	buf_printf(&b, "{\"ts\":\"%s\",\"event\":\"access\"", ts);
 	field(&b, "principal", e->principal);
@@ -274,18 +348,16 @@ audit_access(const struct audit_access *e)
 	buf_printf(&b, ",\"status\":%d", e->status);
 	field(&b, "brand", e->brand);
 	field(&b, "aggregate", e->aggregate);
-	buf_printf(&b, ",\"bytes\":%zu}\n", e->bytes);
-	pthread_mutex_lock(&audit.mu);
-	buf_add(&audit.pending, b.data, b.len);
-	if (audit.pending.len >= AUDIT_BATCH)
-		audit_flush_locked();
-	pthread_mutex_unlock(&audit.mu);
+	buf_printf(&b, ",\"bytes\":%llu,\"count\":%llu,\"last\":\"%s\"}\n",
+	    (unsigned long long)e->bytes, (unsigned long long)e->count, last);
+	audit_append(b.data, b.len);
 	buf_free(&b);
 }
 
 /*
- * Writes one event: {"ts": ..., <the event's keys>} and a newline, in one write(2) so
- * that lines never interleave. Steals the reference. A no-op when no log is open.
+ * Writes one event: {"ts": ..., <the event's keys>} and a newline; the writer has it at
+ * once, in one write(2) with whatever is pending, so lines never interleave. Steals the
+ * reference. A no-op when no log is open.
  */
 void
 audit_write(json_t *ev)
@@ -307,17 +379,10 @@ audit_write(json_t *ev)
 		n = json_dumpb(slim, line, sizeof line - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(slim);
 	}
-	const char *event = json_string_value(json_object_get(ev, "event"));
-	int batch = event != NULL && strcmp(event, "access") == 0;
-
 	json_decref(o);
 	json_decref(ev);
 	line[n++] = '\n';
-	pthread_mutex_lock(&audit.mu);
-	buf_add(&audit.pending, line, n);
-	if (!batch || audit.pending.len >= AUDIT_BATCH)
-		audit_flush_locked();
-	pthread_mutex_unlock(&audit.mu);
+	audit_append(line, n);
 }
 
 /* For main on SIGHUP: whether the new configuration was taken, and why not. */

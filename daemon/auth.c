@@ -167,6 +167,8 @@ auth_proxy_trusted(const struct auth *a, const char *addr)
 	int af = strchr(addr, ':') ? AF_INET6 : AF_INET;
 	size_t len = af == AF_INET ? 4 : 16;
 
+	if (a->nproxies == 0)	/* the common case: nothing to parse */
+		return 0;
 	if (inet_pton(af, addr, bin) != 1)
 		return 0;
 	for (size_t i = 0; i < a->nproxies; i++)

@@ -4,6 +4,8 @@
  * their format and lifecycle (create, look up, end, purge, list, revoke); who may log
  * in and which tokens exist is auth.c's. A session's secret is never stored or logged.
  */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,27 @@ struct session_rec {
 };
 
 static void	revlog_note(const char *, const unsigned char[32]);
+
+/*
+ * Bumped after every session ended and token revoked (once the store has it): a serving
+ * thread that remembers a connection's credential (http_auth.c) checks it afresh when
+ * this moved since. Read before the check's view begins, so a change racing the check
+ * is seen at the next request.
+ */
+static _Atomic uint64_t revocations;
+
+static void
+revoked_now(void)
+{
+	atomic_fetch_add_explicit(&revocations, 1, memory_order_release);
+}
+
+/* How many ends and revocations so far: equal values mean none came between. */
+uint64_t
+auth_session_revocations(void)
+{
+	return atomic_load_explicit(&revocations, memory_order_acquire);
+}
 
 static void
 session_key(unsigned char k[33], char kind, const unsigned char h[32])
@@ -113,6 +136,7 @@ auth_session_delete(struct store *st, const unsigned char key[32])
 	session_key(k, KEY_SESSION, key);
 	if (store_session_del(st, k, sizeof k) != 0)
 		return -1;
+	revoked_now();
 	revlog_note("session", key);
 	return 0;
 }
@@ -163,6 +187,8 @@ auth_session_purge(struct store *st, int64_t now)
 		log_warn("purging sessions: %s", cause);
 		free(cause);
 	}
+	if (json_array_size(pa.gone) > 0)
+		revoked_now();
 	json_array_foreach(pa.gone, i, e)
 		audit_write(json_pack("{s:s, s:O, s:O, s:s}", "event", "session_expired", "user",
 		    json_object_get(e, "user"), "session", json_object_get(e, "session"),
@@ -262,6 +288,7 @@ auth_session_cap(struct store *st, const char *user, int max)
 	for (size_t i = 0; i < us.n && us.n - i >= (size_t)max; i++) {
 		if (store_session_del(st, us.v[i].key, sizeof us.v[i].key) != 0)
 			continue;
+		revoked_now();
 		audit_write(json_pack("{s:s, s:s, s:s, s:i}", "event", "session_evicted",
 		    "user", user, "session", us.v[i].id, "max_sessions", max));
 	}
@@ -314,8 +341,10 @@ auth_session_revoke(struct store *st, const char *id_prefix, char *user_out, cha
 	if (store_session_scan(st, 1, revoke_cb, &ra, cause) != 0)
 		return AUTH_SESSION_REVOKE_ERROR;
 	snprintf(user_out, AUTH_NAME_MAX + 1, "%s", ra.user);
-	if (ra.matches == 1)
+	if (ra.matches == 1) {
+		revoked_now();
 		revlog_note("session", ra.key);
+	}
 	return ra.matches == 1 ? AUTH_SESSION_REVOKE_OK : AUTH_SESSION_REVOKE_NONE;
 }
 
@@ -345,6 +374,8 @@ auth_session_token_revoke(struct store *st, const unsigned char sha256[32],
 	note = xasprintf("{\"name\":\"%s\",\"revoked_at\":\"%s\",\"by\":\"%s\"}", name, ts, by);
 	rc = store_session_put(st, k, sizeof k, note, strlen(note), cause);
 	free(note);
+	if (rc == 0)
+		revoked_now();
 	if (rc == 0 && revlog_append("token", sha256, cause) != 0)
 		return -1;
 	return rc;
@@ -378,7 +409,8 @@ replay_cb(const char *kind, const unsigned char h[32], void *arg)
 
 	if (strcmp(kind, "session") == 0) {
 		session_key(k, KEY_SESSION, h);
-		store_session_del(st, k, sizeof k);	/* absent: nothing to undo */
+		if (store_session_del(st, k, sizeof k) == 0)	/* absent: nothing to undo */
+			revoked_now();
 		return 0;
 	}
 	if (strcmp(kind, "token") != 0)
@@ -396,6 +428,7 @@ replay_cb(const char *kind, const unsigned char h[32], void *arg)
 		free(cause);
 		return -1;
 	}
+	revoked_now();
 	return 0;
 }
 

@@ -52,6 +52,10 @@ struct conn {
 	TAILQ_ENTRY(conn)		 idle_entry;	/* on t->conns.idle: oldest first */
 	TAILQ_ENTRY(conn)		 work_entry;	/* on adopt or refused */
 	int				 on_idle, on_work;
+	struct auth_memo		*memo;		/* http_auth.c: its last credential */
+	char				 peer[INET6_ADDRSTRLEN];	/* "": not read yet */
+	struct http_tally		*tally;		/* http_tally.c: its uncounted access */
+	TAILQ_ENTRY(conn)		 tally_entry;	/* on t->conns.tallied while tally */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -64,6 +68,8 @@ struct conn_set {
 	struct conn_list	  idle;		/* CONN_IDLE, oldest first */
 	struct conn_list	  adopt;	/* accepted this turn of the loop */
 	struct conn_list	  refused;	/* replies libevent wrote on its own */
+	struct conn_list	  tallied;	/* with access to audit (http_tally.c) */
+	int64_t			  tally_ms;	/* mono_ms of the last tally flush */
 	struct event		 *work_ev;
 };
 
@@ -124,6 +130,7 @@ enum http_access {
 struct http_req {
 	struct http_thread	*t;
 	struct evhttp_request	*req;
+	struct conn		*conn;		/* NULL: unknown, or gone (deferred) */
 	char			 seg[HTTP_MAX_SEGS][HTTP_SEG_MAX];
 	int			 nseg;		/* -1: a path the router refuses */
 	char			 addr[INET6_ADDRSTRLEN];	/* the client, see http_auth.c */
@@ -155,16 +162,23 @@ void	http_reply_error(struct evhttp_request *, int status, const char *code,
 void	http_reply_unavailable(struct evhttp_request *);
 
 /* http_route.c */
-void	http_route_request(struct http_thread *, struct evhttp_request *, int64_t t0);
+void	http_route_request(struct http_thread *, struct evhttp_request *, struct conn *,
+	    int64_t t0);
 void	http_defer(struct http_req *, struct worker_pool *, worker_fn work,
 	    void (*reply)(struct http_req *, void *), void *arg);
 
 /* http_conn.c */
 int	http_conn_init(struct http_thread *);
 struct bufferevent *http_conn_bev_cb(struct event_base *, void *);
-void	http_conn_request(struct http_thread *, struct evhttp_request *);
+struct conn *http_conn_request(struct http_thread *, struct evhttp_request *);
 size_t	http_conn_count(const struct http_thread *);
 void	http_conn_free(struct http_thread *);
+
+/* http_tally.c: the data-access audit, counted per connection and written per interval */
+void	http_tally_add(struct http_req *, struct audit_access *);
+void	http_tally_flush_conn(struct conn *);
+void	http_tally_flush(struct http_thread *);
+void	http_tally_tick(struct http_thread *);
 
 /* http_refuse.c: what is refused below the router, answered in JSON and audited */
 void	http_refuse_full(struct conn *);
@@ -190,6 +204,21 @@ void	http_info_snapshots(struct http_req *);
 /* http_data.c */
 void	http_data(struct http_req *);
 
+/* http_head.c: a data response's head, pre-built per snapshot and variant, per second */
+struct http_head {
+	size_t		 brand_ix, agg_ix;	/* in the runtime's config and catalogue */
+	uint64_t	 generation;		/* of the view served from */
+	int64_t		 refreshed_at;		/* the record's: Last-Modified, Age */
+	int64_t		 data_time;		/* 0: unknown (no X-Tpcd-Data-Time) */
+	enum body_variant variant;
+	const char	*etag;			/* the record's, quoted */
+	const char	*colour;
+	const char	*content_type;
+	int		 gzip;
+};
+struct evkeyvalq;
+void	http_head_data(struct evkeyvalq *, const struct http_head *, int not_modified);
+
 /* http_backup.c */
 void	http_backup(struct http_req *);
 
@@ -205,7 +234,6 @@ void	http_admin_discard(struct http_req *);
 /* http_staleness.c */
 struct evkeyvalq;
 int64_t	http_staleness_data_time(struct http_req *, struct store_view *);
-void	http_staleness_headers(struct http_req *, struct store_view *, struct evkeyvalq *);
 json_t	*http_staleness_list(struct http_req *, struct store_view *, int only_stale,
 	    size_t *nstale);
 void	http_staleness_readyz(struct http_req *);
@@ -216,7 +244,8 @@ void	http_metrics(struct http_req *);
 
 /* http_auth.c */
 void	http_client_addr(struct http_req *);
-void	http_authenticate(struct http_req *, struct store_view *);
+int	http_authenticate(struct http_req *);
+void	http_auth_forget(struct conn *);
 void	http_unauthorized(struct http_req *);
 void	http_login(struct http_req *);
 void	http_logout(struct http_req *);

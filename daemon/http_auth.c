@@ -7,6 +7,7 @@
  * auth.c; secrets never reach a log.
  */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +17,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "tpcd.h"
 #include "http.h"
@@ -55,16 +57,21 @@ forwarded_for(struct evhttp_request *req, char *out, size_t outlen)
 	return addr_ok(out) ? 0 : -1;
 }
 
-/* r->addr: the peer, or what a trusted proxy says the client is. */
+/* r->addr: the peer (read once per connection), or what a trusted proxy says it is. */
 void
 http_client_addr(struct http_req *r)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+	struct evhttp_connection *evcon;
 	char *peer = NULL, fwd[INET6_ADDRSTRLEN];
 	ev_uint16_t port;
 
-	if (evcon != NULL)
+	if (r->conn != NULL && r->conn->peer[0] != '\0')
+		peer = r->conn->peer;
+	else if ((evcon = evhttp_request_get_connection(r->req)) != NULL) {
 		evhttp_connection_get_peer(evcon, &peer, &port);
+		if (peer != NULL && r->conn != NULL)
+			snprintf(r->conn->peer, sizeof r->conn->peer, "%s", peer);
+	}
 	snprintf(r->addr, sizeof r->addr, "%s", peer ? peer : "unknown");
 	if (peer != NULL && auth_proxy_trusted(r->t->rt->auth, peer) &&
 	    forwarded_for(r->req, fwd, sizeof fwd) == 0)
@@ -116,14 +123,89 @@ expire_work(void *arg)
 	free(j);
 }
 
-/* Sets r->auth and r->p from the request's credential, looked up in view v. */
+/*
+ * What a keep-alive connection presented last and whom it proved: the same secret again
+ * skips the hash and the lookups. Only a success is remembered, and only while nothing
+ * could have changed the answer: the same runtime's tables (a reload brings new ones;
+ * retired runtimes are freed only at exit, so the pointer is not reused), no session
+ * ended and no token revoked since (auth_session_revocations), and a session not past
+ * its expiry. Anything else checks afresh, exactly as a new connection would.
+ */
+#define MEMO_SECRET_MAX	256	/* longer secrets are checked every time */
+
+struct auth_memo {
+	unsigned char		 secret[MEMO_SECRET_MAX];
+	size_t			 len;		/* 0: nothing remembered */
+	const struct auth	*auth;
+	uint64_t		 revocations;	/* counted before the check's view began */
+	struct principal	 p;
+};
+
+static int
+memo_recall(struct http_req *r, const char *secret, size_t len)
+{
+	const struct auth_memo *m = r->conn != NULL ? r->conn->memo : NULL;
+
+	if (m == NULL || m->len == 0 || m->len != len || m->auth != r->t->rt->auth ||
+	    m->revocations != auth_session_revocations() ||
+	    (m->p.kind == PRINCIPAL_SESSION && m->p.expires <= r->now) ||
+	    CRYPTO_memcmp(m->secret, secret, len) != 0)
+		return 0;
+	r->p = m->p;
+	r->auth = AUTH_OK;
+	return 1;
+}
+
+static void
+memo_keep(struct http_req *r, const char *secret, size_t len, uint64_t revocations)
+{
+	struct auth_memo *m;
+
+	if (r->conn == NULL || len == 0 || len > MEMO_SECRET_MAX)
+		return;
+	if ((m = r->conn->memo) == NULL)
+		m = r->conn->memo = xmalloc(sizeof *m);
+	memcpy(m->secret, secret, len);
+	m->len = len;
+	m->auth = r->t->rt->auth;
+	m->revocations = revocations;
+	m->p = r->p;
+}
+
+/* The connection closes: what it presented goes with it. */
 void
-http_authenticate(struct http_req *r, struct store_view *v)
+http_auth_forget(struct conn *c)
+{
+	if (c->memo == NULL)
+		return;
+	explicit_bzero(c->memo, sizeof *c->memo);
+	free(c->memo);
+	c->memo = NULL;
+}
+
+/*
+ * Sets r->auth and r->p from the request's credential: remembered on this connection,
+ * or checked in a read view of the store. -1 (r->auth untouched): no view could begin.
+ */
+int
+http_authenticate(struct http_req *r)
 {
 	size_t len;
 	const char *secret = credential(r->req, &len);
+	uint64_t revocations;
+	struct store_view *v;
 
+	if (secret != NULL && memo_recall(r, secret, len))
+		return 0;
+	revocations = auth_session_revocations();
+	if ((v = store_view_begin(r->t->rd)) == NULL)
+		return -1;
 	r->auth = auth_check(r->t->rt->auth, v, secret, secret ? len : 0, r->now, &r->p);
+	store_view_release(v);
+	if (r->auth == AUTH_OK && secret != NULL)
+		memo_keep(r, secret, len, revocations);
+	else if (r->conn != NULL && r->conn->memo != NULL)
+		r->conn->memo->len = 0;
 	if (r->auth == AUTH_EXPIRED) {
 		struct session_job *j = xmalloc(sizeof *j);
 
@@ -131,6 +213,7 @@ http_authenticate(struct http_req *r, struct store_view *v)
 		j->p = r->p;
 		worker_submit(r->t->srv->writer, NULL, expire_work, NULL, j);
 	}
+	return 0;
 }
 
 /* 401 for a missing, unknown, expired or revoked credential; the audit says which. */

@@ -68,21 +68,32 @@ conn_set_state(struct conn *c, enum conn_state to)
 	c->state = to;
 }
 
-/* The head ends at its first empty line; blank lines before the request line do not count. */
+/*
+ * The head ends at its first empty line; blank lines before the request line do not
+ * count. Line by line (memchr), not byte by byte: a line is empty when it holds only
+ * CRs, and line_len counts only whether it held anything else.
+ */
 static int
 conn_scan_head(struct conn *c, const unsigned char *p, size_t n, size_t *used)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\n') {
-			if (c->line_len == 0 && c->head_lines > 0) {
-				*used = i + 1;
-				return 1;
-			}
-			if (c->line_len > 0)
-				c->head_lines++;
-			c->line_len = 0;
-		} else if (p[i] != '\r')
+	for (size_t i = 0; i < n;) {
+		const unsigned char *nl = memchr(p + i, '\n', n - i);
+		size_t end = nl != NULL ? (size_t)(nl - p) : n, j = i;
+
+		while (j < end && p[j] == '\r')
+			j++;
+		if (j < end)
 			c->line_len++;
+		if (nl == NULL)
+			break;
+		if (c->line_len == 0 && c->head_lines > 0) {
+			*used = end + 1;
+			return 1;
+		}
+		if (c->line_len > 0)
+			c->head_lines++;
+		c->line_len = 0;
+		i = end + 1;
 	}
 	*used = n;
 	return 0;
@@ -166,6 +177,8 @@ conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
 	if (c->fd >= 0 && (size_t)c->fd < cs->nfd && cs->by_fd[c->fd] == c)
 		cs->by_fd[c->fd] = NULL;
+	http_auth_forget(c);
+	http_tally_flush_conn(c);
 	cs->count--;
 	free(c);
 }
@@ -279,8 +292,11 @@ conn_complete_cb(struct evhttp_request *req, void *arg)
 	conn_set_state(arg, CONN_IDLE);
 }
 
-/* A complete request goes to the router: in flight until its last byte is sent. */
-void
+/*
+ * A complete request goes to the router: in flight until its last byte is sent. Returns
+ * its connection (valid while the router has the request), or NULL when unknown.
+ */
+struct conn *
 http_conn_request(struct http_thread *t, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -289,12 +305,13 @@ http_conn_request(struct http_thread *t, struct evhttp_request *req)
 	int fd;
 
 	if (evcon == NULL)
-		return;
+		return NULL;
 	fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
 	if (fd < 0 || (size_t)fd >= cs->nfd || (c = cs->by_fd[fd]) == NULL || c->evcon != evcon)
-		return;
+		return NULL;
 	conn_set_state(c, CONN_ACTIVE);
 	evhttp_request_set_on_complete_cb(req, conn_complete_cb, c);
+	return c;
 }
 
 int
@@ -303,6 +320,8 @@ http_conn_init(struct http_thread *t)
 	TAILQ_INIT(&t->conns.idle);
 	TAILQ_INIT(&t->conns.adopt);
 	TAILQ_INIT(&t->conns.refused);
+	TAILQ_INIT(&t->conns.tallied);
+	t->conns.tally_ms = mono_ms();
 	t->conns.work_ev = event_new(t->base, -1, 0, conn_work_cb, t);
 	return t->conns.work_ev != NULL ? 0 : -1;
 }

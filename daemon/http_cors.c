@@ -63,9 +63,14 @@ http_cors_begin(struct http_req *r)
 {
 	const struct config *cf = r->t->rt->cf;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
-	const char *origin = cors_header(r, "Origin");
-	int listed = cors_listed(cf, origin);
+	const char *origin;
+	int listed;
 
+	/* no origin listed and no preflight: nothing to add or answer, no header to find */
+	if (cf->ncors_origins == 0 && evhttp_request_get_command(r->req) != EVHTTP_REQ_OPTIONS)
+		return 0;
+	origin = cors_header(r, "Origin");
+	listed = cors_listed(cf, origin);
 	if (cf->ncors_origins > 0)
 		evhttp_add_header(out, "Vary", "Origin");
 	if (listed) {

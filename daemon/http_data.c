@@ -4,7 +4,8 @@
  * hands the body to libevent by reference into LMDB's map. The read view stays open
  * until libevent has written the last byte and calls view_release_cb; a GET never
  * encodes or copies a body. Every answer says how old its data is (http_staleness.c)
- * and makes a browser revalidate rather than keep it (no-cache, ETag).
+ * and makes a browser revalidate rather than keep it (no-cache, ETag); the head's
+ * values are http_head.c's, formatted once per snapshot and second.
  */
 #include <string.h>
 #include <strings.h>
@@ -50,12 +51,11 @@ header_has(const char *h, const char *token)
 
 /* Format from the query (?format=) or Accept. Returns -1 on a bad query (400 sent). */
 static int
-pick_format(struct evhttp_request *req, enum fmt *out, char colour[8])
+pick_format(struct evhttp_request *req, const char *accept, enum fmt *out, char colour[8])
 {
 	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	struct evkeyvalq params;
 	struct evkeyval *kv;
-	const char *accept;
 	int have = 0;
 
 	*out = FMT_JSON;
@@ -95,8 +95,7 @@ pick_format(struct evhttp_request *req, enum fmt *out, char colour[8])
 		have = 1;
 	}
 	evhttp_clear_headers(&params);
-	if (!have && (accept = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Accept")) != NULL) {
+	if (!have && accept != NULL) {
 		if (header_has(accept, "application/msgpack") ||
 		    header_has(accept, "application/x-msgpack"))
 			*out = FMT_MSGPACK;
@@ -130,48 +129,52 @@ view_release_cb(const void *data, size_t len, void *arg)
 	store_view_release(arg);
 }
 
-static void
-http_date(int64_t t, char out[40])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
-/*
- * no-cache: a browser keeps the body but asks every time, and a 304 answers cheaply;
- * a max-age would let it show data a rollback or an on-demand refresh has replaced.
- */
-static void
-add_cache_headers(struct evkeyvalq *h, const struct record_meta *m, const char *etag)
-{
-	int64_t now = time(NULL);
-	char tmp[64];
-
-	evhttp_add_header(h, "ETag", etag);
-	evhttp_add_header(h, "Cache-Control", "private, no-cache");
-	http_date(m->refreshed_at, tmp);
-	evhttp_add_header(h, "Last-Modified", tmp);
-	snprintf(tmp, sizeof tmp, "%lld",
-	    (long long)(now > m->refreshed_at ? now - m->refreshed_at : 0));
-	evhttp_add_header(h, "Age", tmp);
-	evhttp_add_header(h, "Vary", "Accept, Accept-Encoding");
-}
-
 /*
  * Replicas never take a client back in time: a client (or its load balancer) that sends
  * the newest X-Tpcd-Data-Time it has seen as X-Tpcd-Not-Before gets a 503 from an
  * instance whose data is older, which a proxy retries on another instance.
  */
 static int
-data_behind(struct evkeyvalq *in, int64_t data_time)
+data_behind(const char *nb, int64_t data_time)
 {
-	const char *nb = evhttp_find_header(in, "X-Tpcd-Not-Before");
 	int64_t ms;
 
 	return nb != NULL && clock_parse_iso8601_ms(nb, &ms) == 0 && data_time < ms / 1000;
+}
+
+/* The request headers a data response reads, found in one pass over the head. */
+struct data_in {
+	const char	*accept, *accept_encoding, *if_none_match, *not_before;
+};
+
+static void
+data_headers(struct evkeyvalq *in, struct data_in *d)
+{
+	struct evkeyval *kv;
+
+	memset(d, 0, sizeof *d);
+	TAILQ_FOREACH(kv, in, next) {
+		const char *k = kv->key, **slot = NULL;
+
+		switch (k[0] | 0x20) {
+		case 'a':
+			if (strcasecmp(k, "Accept") == 0)
+				slot = &d->accept;
+			else if (strcasecmp(k, "Accept-Encoding") == 0)
+				slot = &d->accept_encoding;
+			break;
+		case 'i':
+			if (strcasecmp(k, "If-None-Match") == 0)
+				slot = &d->if_none_match;
+			break;
+		case 'x':
+			if (strcasecmp(k, "X-Tpcd-Not-Before") == 0)
+				slot = &d->not_before;
+			break;
+		}
+		if (slot != NULL && *slot == NULL)	/* the first, as evhttp_find_header */
+			*slot = kv->value;
+	}
 }
 
 /* The router has checked that r->p may read r->brand and that r->agg exists. */
@@ -182,21 +185,23 @@ http_data(struct http_req *r)
 	struct evhttp_request *req = r->req;
 	const struct brand *b = r->brand;
 	const struct aggregate *a = r->agg;
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	const char *ae = evhttp_find_header(in, "Accept-Encoding");
-	int gz = ae != NULL && header_has(ae, "gzip");
+	struct data_in in;
+	int gz;
 	struct store_view *v;
 	struct record_meta m;
 	enum body_variant var;
+	struct http_head h;
 	const char *body, *etag;
 	const void *rec;
 	size_t len, blen;
 	enum fmt f;
-	char tmp[32], colour[8] = "";
+	char colour[8] = "";
 	int64_t dt;
 
-	if (pick_format(req, &f, colour) != 0)
+	data_headers(evhttp_request_get_input_headers(req), &in);
+	gz = in.accept_encoding != NULL && header_has(in.accept_encoding, "gzip");
+	if (pick_format(req, in.accept, &f, colour) != 0)
 		return;
 	if (colour[0] != '\0' && !r->p.admin) {
 		r->reason = "admin_only";
@@ -230,7 +235,7 @@ http_data(struct http_req *r)
 		var = gz ? BODY_JSON_GZ : BODY_JSON;
 	/* the time the data describes (unknown, or a ?colour= read: when it was pulled) */
 	dt = colour[0] == '\0' ? http_staleness_data_time(r, v) : 0;
-	if (data_behind(in, dt > 0 ? dt : m.refreshed_at)) {
+	if (data_behind(in.not_before, dt > 0 ? dt : m.refreshed_at)) {
 		store_view_release(v);
 		evhttp_add_header(out, "Retry-After", "1");
 		http_reply_error(req, 503, "behind",
@@ -238,21 +243,22 @@ http_data(struct http_req *r)
 		return;
 	}
 	record_body(rec, len, var, &body, &blen, &etag);
-	add_cache_headers(out, &m, etag);
-	if (colour[0] == '\0')
-		http_staleness_headers(r, v, out);
-	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)store_view_generation(v));
-	evhttp_add_header(out, "X-Tpcd-Generation", tmp);
-	evhttp_add_header(out, "X-Tpcd-Colour", colour[0] ? colour : store_view_colour(v));
-	if (etag_matches(evhttp_find_header(in, "If-None-Match"), etag)) {
+	h = (struct http_head){
+		.brand_ix = (size_t)(b - t->rt->cf->brands),
+		.agg_ix = (size_t)(a - t->rt->cat->aggs),
+		.generation = store_view_generation(v), .refreshed_at = m.refreshed_at,
+		.data_time = dt > 0 ? dt : 0, .variant = var, .etag = etag,
+		.colour = colour[0] ? colour : store_view_colour(v),
+		.content_type = fmt_types[f], .gzip = var == BODY_JSON_GZ || var == BODY_CSV_GZ,
+	};
+	if (etag_matches(in.if_none_match, etag)) {
 		store_view_release(v);
+		http_head_data(out, &h, 1);
 		http_reply_note(304, 0);
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return;
 	}
-	evhttp_add_header(out, "Content-Type", fmt_types[f]);
-	if (var == BODY_JSON_GZ || var == BODY_CSV_GZ)
-		evhttp_add_header(out, "Content-Encoding", "gzip");
+	http_head_data(out, &h, 0);
 	struct evbuffer *eb = evbuffer_new();
 	/* zero-copy from the map; the view lives until the body has left */
 	if (eb == NULL || evbuffer_add_reference(eb, body, blen, view_release_cb, v) != 0) {

@@ -14,6 +14,30 @@
 #include "tpcd.h"
 #include "http.h"
 
+/* How many bytes at p are [A-Za-z0-9_.-]: a table, not strspn's 65-byte set per call. */
+static size_t
+seg_len(const char *p)
+{
+	static const unsigned char ok[256] = {
+		['-'] = 1, ['.'] = 1, ['_'] = 1,
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+		['7'] = 1, ['8'] = 1, ['9'] = 1,
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+		['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+		['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+		['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+		['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+		['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+		['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+		['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+	};
+	size_t n = 0;
+
+	while (ok[(unsigned char)p[n]])
+		n++;
+	return n;
+}
+
 /*
  * Splits an URL path into at most max segments. Refuses (returns -1) anything that is
  * not a plain /seg/seg path of [A-Za-z0-9_.-]: percent-escapes, empty segments ("//"),
@@ -29,8 +53,7 @@ split_path(const char *path, char seg[][HTTP_SEG_MAX], int max)
 	if (path[1] == '\0')
 		return 0;
 	for (const char *p = path + 1;;) {
-		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789_.-");
+		size_t len = seg_len(p);
 		if (len == 0 || len >= HTTP_SEG_MAX || n == max)
 			return -1;
 		memcpy(seg[n], p, len);
@@ -212,19 +235,15 @@ route_role(struct http_req *r, enum http_access access)
 static void
 route_v1(struct http_req *r, const struct route *ro)
 {
-	struct store_view *v;
-
 	if (ro != NULL && (ro->access == ACCESS_LOGIN || ro->access == ACCESS_OPEN)) {
 		if (method_is(r->req, ro->methods, ro->allow) && http_cors_allow(r))
 			ro->fn(r);
 		return;
 	}
-	if ((v = store_view_begin(r->t->rd)) == NULL) {
+	if (http_authenticate(r) != 0) {
 		http_reply_unavailable(r->req);
 		return;
 	}
-	http_authenticate(r, v);
-	store_view_release(v);
 	if (r->auth != AUTH_OK) {
 		http_unauthorized(r);
 		return;
@@ -250,8 +269,6 @@ route_v1(struct http_req *r, const struct route *ro)
 static void
 route_other(struct http_req *r, const struct route *ro)
 {
-	struct store_view *v;
-
 	if (ro == NULL || (ro->access != ACCESS_OPEN &&
 	    ro->access != ACCESS_MONITOR_OR_LOOPBACK)) {
 		http_reply_error(r->req, 404, "not_found", "no such resource");
@@ -259,10 +276,7 @@ route_other(struct http_req *r, const struct route *ro)
 	}
 	if (ro->access == ACCESS_MONITOR_OR_LOOPBACK && strcmp(r->addr, "127.0.0.1") != 0 &&
 	    strcmp(r->addr, "::1") != 0) {
-		if ((v = store_view_begin(r->t->rd)) != NULL) {
-			http_authenticate(r, v);
-			store_view_release(v);
-		}
+		http_authenticate(r);	/* no view: r->auth stays as it was */
 		if (r->auth != AUTH_OK) {
 			http_unauthorized(r);
 			return;
@@ -289,7 +303,11 @@ method_name(struct evhttp_request *req)
 	}
 }
 
-/* One audit line per /v1 request, unless its handler wrote its own (login). */
+/*
+ * The audit of a /v1 request, unless its handler wrote its own (login): plain data
+ * access is counted on its connection (http_tally.c); denials, admin actions and
+ * anything with a reason or target are one line each, at once.
+ */
 static void
 route_audit(struct http_req *r, const char *path)
 {
@@ -319,7 +337,7 @@ route_audit(struct http_req *r, const char *path)
 			.aggregate = r->agg ? r->agg->name : NULL, .status = r->status,
 			.bytes = r->bytes,
 		};
-		audit_access(&a);	/* the hot path: no JSON tree */
+		http_tally_add(r, &a);	/* the hot path: counted, written per interval */
 		return;
 	}
 	o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s%, s:i}", "event", event,
@@ -373,6 +391,8 @@ deferred_done(void *arg)
 	int gone = evhttp_request_get_connection(r->req) == NULL;
 
 	r->now = time(NULL);
+	if (gone)
+		r->conn = NULL;	/* closed meanwhile, and freed */
 	http_reply_track(r);
 	d->reply(r, d->arg);
 	http_reply_track(NULL);
@@ -407,12 +427,14 @@ http_defer(struct http_req *r, struct worker_pool *pool, worker_fn work,
 }
 
 /*
- * Routes one admitted request of thread t, whose handling began at t0 (mono_us): the
- * checks, the handler, the audit line (/v1), the metrics. A deferred handler's audit
- * line and metrics come with its reply (deferred_done).
+ * Routes one admitted request of thread t on connection c (NULL: unknown), whose
+ * handling began at t0 (mono_us): the checks, the handler, the audit line (/v1), the
+ * metrics. A deferred handler's audit line and metrics come with its reply
+ * (deferred_done).
  */
 void
-http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0)
+http_route_request(struct http_thread *t, struct evhttp_request *req, struct conn *c,
+    int64_t t0)
 {
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	const struct route *ro;
@@ -421,6 +443,7 @@ http_route_request(struct http_thread *t, struct evhttp_request *req, int64_t t0
 	memset(&r, 0, sizeof r);
 	r.t = t;
 	r.req = req;
+	r.conn = c;
 	r.now = time(NULL);
 	r.t0 = t0;
 	r.method = method_name(req);

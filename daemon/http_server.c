@@ -28,12 +28,12 @@ http_request_cb(struct evhttp_request *req, void *arg)
 {
 	int64_t t0 = mono_us();
 	struct http_thread *t = arg;
+	struct conn *c = http_conn_request(t, req);
 
-	http_conn_request(t, req);
 	/* Draining (SIGTERM): answer, then close, so clients move to the other instance. */
 	if (atomic_load_explicit(&t->srv->draining, memory_order_relaxed))
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-	http_route_request(t, req, t0);
+	http_route_request(t, req, c, t0);
 }
 
 static void *
@@ -55,7 +55,7 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd; (void)what;
 	atomic_store(&t->beat_ms, mono_us() / 1000);
-	audit_flush();		/* batched data-access lines reach the file within 250 ms */
+	http_tally_tick(t);	/* counted data access reaches the audit log each second */
 }
 
 static int
@@ -168,6 +168,7 @@ http_switch_cb(evutil_socket_t fd, short what, void *arg)
 	struct http_thread *t = arg;
 
 	(void)fd; (void)what;
+	http_tally_flush(t);	/* what was counted under the old runtime, before its reload line */
 	t->rt = t->srv->rt;
 	atomic_fetch_add(&t->srv->switched, 1);
 }

@@ -2,7 +2,8 @@
  * http_staleness.c — how old the live data is, per aggregate: the time its data
  * describes (the live manifest's data_time: a DT's data timestamp, a SQLite source's
  * declared time) against the catalogue's max_staleness. Feeds the data responses'
- * X-Tpcd-Data-Time / X-Tpcd-Staleness headers, GET /readyz, /v1/status and /metrics.
+ * X-Tpcd-Data-Time / X-Tpcd-Staleness headers (formatted by http_head.c), GET /readyz,
+ * /v1/status and /metrics.
  * Reads only; the hot path reads a per-thread copy of the data times, renewed when the
  * live snapshot changes and at most once a second (a refresh that changed nothing moves
  * the data times of the same snapshot on).
@@ -85,21 +86,6 @@ http_staleness_data_time(struct http_req *r, struct store_view *v)
 		c->read_at = now;
 	}
 	return c->t[k];
-}
-
-/* X-Tpcd-Data-Time and X-Tpcd-Staleness (seconds) on a data response. */
-void
-http_staleness_headers(struct http_req *r, struct store_view *v, struct evkeyvalq *h)
-{
-	int64_t t = http_staleness_data_time(r, v), now = time(NULL);
-	char tmp[32];
-
-	if (t <= 0)
-		return;
-	clock_iso8601(t, tmp);
-	evhttp_add_header(h, "X-Tpcd-Data-Time", tmp);
-	snprintf(tmp, sizeof tmp, "%lld", (long long)(now > t ? now - t : 0));
-	evhttp_add_header(h, "X-Tpcd-Staleness", tmp);
 }
 
 /*

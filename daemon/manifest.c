@@ -80,6 +80,14 @@ manifest_json(const struct manifest *m)
 			json_object_set_new(o, "data_time", json_string(ts));
 			json_object_set_new(o, "data_time_unix", json_integer(e->data_time));
 		}
+		if (e->point_ms > 0) {
+			char ms[40];
+			clock_iso8601(e->point_ms / 1000, ts);
+			/* the instant to the millisecond: "2026-11-29T08:00:00.123Z" */
+			snprintf(ms, sizeof ms, "%.19s.%03dZ", ts, (int)(e->point_ms % 1000));
+			json_object_set_new(o, "point_in_time", json_string(ms));
+			json_object_set_new(o, "point_in_time_unix_ms", json_integer(e->point_ms));
+		}
 		json_array_append_new(list, o);
 	}
 	clock_iso8601(m->created_at, ts);
@@ -204,6 +212,9 @@ read_entry(struct manifest *m, json_t *o, size_t i, char **cause)
 	e.duration_ms = dur;
 	if (json_is_integer(json_object_get(o, "data_time_unix")))
 		e.data_time = json_integer_value(json_object_get(o, "data_time_unix"));
+	/* absent from manifests written before the point in time was recorded */
+	if (json_is_integer(json_object_get(o, "point_in_time_unix_ms")))
+		e.point_ms = json_integer_value(json_object_get(o, "point_in_time_unix_ms"));
 	manifest_add(m, &e);		/* copies the strings out of o */
 	return 0;
 }

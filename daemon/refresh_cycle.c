@@ -72,6 +72,7 @@ refresh_cycle_prepare(struct refresher *r, const char *brand, const char *agg)
 				p->prev_handle = dup_or_null(e ? e->handle : NULL);
 			}
 			p->prev_data_time = e ? e->data_time : 0;
+			p->prev_point_ms = e ? e->point_ms : 0;
 		}
 	}
 	r->live_gen = m.generation;
@@ -121,6 +122,17 @@ seen_update(struct refresher *r, int published, const int *same)
 	}
 }
 
+/* The point in time of the kept record: this cycle's when it read or confirmed it. */
+static int64_t
+pull_point_ms(const struct pull *p)
+{
+	if (!p->wanted || p->state == PULL_FAILED)
+		return p->prev_point_ms;
+	if (p->state == PULL_DONE)
+		return p->point_ms;		/* 0: read at no known point */
+	return p->point_ms > 0 ? p->point_ms : p->prev_point_ms;
+}
+
 /* The manifest's word on one kept record: its size, its generation, its lineage. */
 static void
 manifest_add_pull(struct manifest *m, const struct pull *p)
@@ -133,6 +145,7 @@ manifest_add_pull(struct manifest *m, const struct pull *p)
 		.data_ts = fresh ? p->data_ts : p->prev_data_ts,
 		.handle = fresh ? p->handle : p->prev_handle,
 		.data_time = pull_data_time(p),
+		.point_ms = pull_point_ms(p),
 	};
 
 	manifest_add(m, &e);	/* copies */
@@ -157,6 +170,10 @@ cycle_touch(struct refresher *r)
 
 		if (e != NULL && t > e->data_time) {
 			((struct manifest_entry *)(uintptr_t)e)->data_time = t;
+			changed = 1;
+		}
+		if (e != NULL && pull_point_ms(p) > e->point_ms) {
+			((struct manifest_entry *)(uintptr_t)e)->point_ms = pull_point_ms(p);
 			changed = 1;
 		}
 	}

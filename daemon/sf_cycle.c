@@ -4,8 +4,9 @@
  * event loop, never blocking. Per cycle one SHOW DYNAMIC TABLES (cloud services, no
  * warehouse) reads every table's data timestamp; only tables whose data moved since
  * the last pull are pulled, with byte-identical SQL from cycle to cycle and instance to
- * instance (so Snowflake's result cache can answer) and at most max_statements in flight. It only fills struct pull. Its constructor keeps the
- * name main.c knows sources by, source_<kind>_new.
+ * instance (so Snowflake's result cache can answer) and at most max_statements in
+ * flight; sf_point.c then makes every brand one point in time. It only fills struct
+ * pull. Its constructor keeps the name main.c knows sources by, source_<kind>_new.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -43,9 +44,14 @@ sf_cycle_schema(const struct brand *b)
 	return s;
 }
 
-/* The pull SQL: stable text, so Snowflake's result cache can answer repeats for free. */
+/*
+ * The pull SQL: stable text, so Snowflake's result cache can answer repeats for free.
+ * at_ms > 0 reads the table as committed at that instant (Time Travel, sf_point.c); the
+ * text then names the instant, so only readers of the same instant share the result.
+ */
 static char *
-sf_cycle_pull_sql(struct sf_source *s, const struct brand *b, const struct aggregate *a)
+sf_cycle_pull_sql(struct sf_source *s, const struct brand *b, const struct aggregate *a,
+    int64_t at_ms)
 {
 	struct buf q;
 	char *schema = sf_cycle_schema(b), *db = sf_cycle_upper(s->sc->database);
@@ -59,7 +65,10 @@ sf_cycle_pull_sql(struct sf_source *s, const struct brand *b, const struct aggre
 		buf_printf(&q, "%s%s", i ? ", " : "", c);
 		free(c);
 	}
-	buf_printf(&q, " FROM %s.%s.DT_BRAND_%s_%s ORDER BY ", db, schema, id, a->relation);
+	buf_printf(&q, " FROM %s.%s.DT_BRAND_%s_%s", db, schema, id, a->relation);
+	if (at_ms > 0)
+		buf_printf(&q, " AT(TIMESTAMP => TO_TIMESTAMP_LTZ(%lld, 3))", (long long)at_ms);
+	buf_adds(&q, " ORDER BY ");
 	for (size_t i = 0; i < a->ncols; i++) {
 		if (strcmp(a->cols[i].role, "dimension") != 0)
 			continue;
@@ -90,7 +99,7 @@ sf_cycle_freshness_sql(struct sf_source *s)
 	return q;
 }
 
-static const char *
+const char *
 sf_cycle_text(const struct table *t, size_t r, size_t c)
 {
 	const struct cell *cl = table_cell(t, r, c);
@@ -99,7 +108,7 @@ sf_cycle_text(const struct table *t, size_t r, size_t c)
 }
 
 /* The pull reading dynamic table schema.name, or NULL. */
-static struct pull *
+struct pull *
 sf_cycle_pull_of(struct sf_source *s, const char *schema, const char *dt_name)
 {
 	for (size_t i = 0; i < s->npulls; i++) {
@@ -180,10 +189,15 @@ sf_cycle_finish(struct sf_stmt *st, int ok, char *error)
 		return;
 	}
 	s->inflight--;
-	if (st->kind == SF_STMT_FRESHNESS) {
-		if (ok)
+	if (st->kind == SF_STMT_VERIFY) {
+		sf_point_verified(s, st, ok, error);
+		free(error);
+		s->fresh_pending--;
+	} else if (st->kind == SF_STMT_FRESHNESS) {
+		if (ok) {
 			sf_cycle_freshness_apply(s, st);
-		else {
+			s->point_ms = st->created_on_ms;	/* the brands' point in time */
+		} else {
 			/*
 			 * Without it every table of the brand is pulled: costly and silent
 			 * unless shown, so status and metrics carry it (a missing MONITOR
@@ -235,7 +249,7 @@ sf_cycle_pump(struct sf_source *s)
 			continue;
 		st = sf_stmt_new(s, SF_STMT_PULL, bi);
 		st->pull = p;
-		st->sql = sf_cycle_pull_sql(s, p->brand, p->agg);
+		st->sql = sf_cycle_pull_sql(s, p->brand, p->agg, sf_point_at(s, p));
 		st->tag = xasprintf("tpcd:%s:%s", p->brand->id, p->agg->name);
 		st->want = p->agg->cols;
 		st->ncols = p->agg->ncols;
@@ -245,10 +259,33 @@ sf_cycle_pump(struct sf_source *s)
 	}
 	if (s->fresh_pending == 0 && s->inflight == 0 && s->queued_next >= s->npulls) {
 		void (*done)(void *) = s->done;
+		/* the point in time may want a second look, and re-reads: pump those */
+		if (sf_point_next(s)) {
+			sf_cycle_pump(s);
+			return;
+		}
+		sf_point_end(s);
 		s->pulls = NULL;
 		s->done = NULL;
 		done(s->done_arg);
 	}
+}
+
+/* The SHOW DYNAMIC TABLES statement of kind (freshness or verify), sent. */
+struct sf_stmt *
+sf_cycle_show(struct sf_source *s, enum sf_stmt_kind kind, const char *tag)
+{
+	struct sf_stmt *st = sf_stmt_new(s, kind, 0);
+
+	st->sql = sf_cycle_freshness_sql(s);
+	st->tag = xstrdup(tag);
+	st->want = fresh_cols;
+	st->ncols = sizeof fresh_cols / sizeof fresh_cols[0];
+	table_init(&st->table, st->ncols);
+	s->fresh_pending++;
+	s->inflight++;
+	sf_stmt_send(st);
+	return st;
 }
 
 static void
@@ -268,17 +305,9 @@ sf_cycle_pull(struct source *src, struct pull *p, size_t n, void (*done)(void *)
 	int any = 0;
 	for (size_t i = 0; i < n; i++)
 		any |= p[i].wanted;
-	if (any && s->cf->nbrands > 0) {
-		struct sf_stmt *st = sf_stmt_new(s, SF_STMT_FRESHNESS, 0);
-		st->sql = sf_cycle_freshness_sql(s);
-		st->tag = xstrdup("tpcd:freshness");
-		st->want = fresh_cols;
-		st->ncols = sizeof fresh_cols / sizeof fresh_cols[0];
-		table_init(&st->table, st->ncols);
-		s->fresh_pending++;
-		s->inflight++;
-		sf_stmt_send(st);
-	}
+	sf_point_begin(s);
+	if (any && s->cf->nbrands > 0)
+		sf_cycle_show(s, SF_STMT_FRESHNESS, "tpcd:freshness");
 	sf_cycle_pump(s);
 }
 
@@ -294,6 +323,7 @@ sf_cycle_cancel(struct source *src, void (*stopped)(void *), void *arg)
 
 	s->cancelled = 1;
 	s->pulls = NULL;
+	sf_point_end(s);
 	s->stmts = NULL;
 	s->stopped = stopped;
 	s->stopped_arg = arg;
@@ -325,6 +355,7 @@ sf_cycle_free(struct source *src)
 	s = src->impl;
 	while (s->stmts != NULL)
 		sf_stmt_free(s->stmts);
+	sf_point_end(s);
 	upstream_free(s->up);
 	jwt_key_free(s->key);
 	if (s->token != NULL)

@@ -84,7 +84,7 @@ sf_result_meta(struct sf_stmt *st, json_t *meta, char **cause)
 		*cause = xstrdup("result without rowType/numRows");
 		return -1;
 	}
-	if (st->kind == SF_STMT_FRESHNESS)
+	if (st->kind == SF_STMT_FRESHNESS || st->kind == SF_STMT_VERIFY)
 		return sf_result_meta_by_name(st, meta, rt, pi, cause);
 	if (json_array_size(rt) != st->ncols) {
 		*cause = xasprintf("result has %zu columns, expected %zu", json_array_size(rt),

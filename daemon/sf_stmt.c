@@ -253,6 +253,9 @@ sf_stmt_cb(struct up_req *req, struct up_resp *resp, void *arg)
 	}
 	switch (resp->status) {
 	case 200:
+		/* the instant the statement started on Snowflake's clock, not ours */
+		if (json_is_integer(json_object_get(j, "createdOn")))
+			st->created_on_ms = json_integer_value(json_object_get(j, "createdOn"));
 		sf_result_read(st, j, &resp->body);	/* may free st, never req */
 		up_req_free(req);
 		break;

@@ -1,10 +1,11 @@
 /*
  * snowflake.h — private to the Snowflake source: its state, one statement, and what
- * each of its three files offers the other two. sf_cycle.c runs the refresh cycle,
- * sf_stmt.c sends, polls, retries and cancels statements, sf_result.c decodes results
- * and fetches partitions (sf_rows.c reads a partition's rows), streaming a pull's rows
- * into its encoder in order. Only those three include it (and tests/fuzz/fuzz_sfresult.c,
- * for the decoding); elsewhere it is a struct source.
+ * each of its files offers the others. sf_cycle.c runs the refresh cycle, sf_point.c
+ * keeps every brand at one point in time, sf_stmt.c sends, polls, retries and cancels
+ * statements, sf_result.c decodes results and fetches partitions (sf_rows.c reads a
+ * partition's rows), streaming a pull's rows into its encoder in order. Only those
+ * include it (and tests/fuzz/fuzz_sfresult.c, for the decoding); elsewhere it is a
+ * struct source.
  */
 #ifndef SNOWFLAKE_H
 #define SNOWFLAKE_H
@@ -14,7 +15,8 @@
 struct event;
 struct sf_part;				/* a partition fetch; sf_result.c's own */
 
-enum sf_stmt_kind { SF_STMT_FRESHNESS, SF_STMT_PULL, SF_STMT_CANCEL };
+/* FRESHNESS: the cycle's SHOW; VERIFY: the same SHOW again once the pulls are in */
+enum sf_stmt_kind { SF_STMT_FRESHNESS, SF_STMT_VERIFY, SF_STMT_PULL, SF_STMT_CANCEL };
 
 /* One logical statement: freshness check or pull, with its retries and polls. */
 struct sf_stmt {
@@ -34,6 +36,7 @@ struct sf_stmt {
 	struct up_req	*req;
 	struct event	*timer;
 	char		*handle;
+	int64_t		 created_on_ms;	/* Snowflake's createdOn of the result (its clock) */
 	/* result */
 	struct sf_col	*cols;
 	size_t		 ncols;
@@ -70,6 +73,10 @@ struct sf_source {
 	size_t			 inflight;
 	size_t			 queued_next;	/* next pull to consider */
 	int			 fresh_pending;	/* freshness statements not yet answered */
+	/* the point in time (sf_point.c) */
+	int64_t			 point_ms;	/* the freshness check's instant; 0: unknown */
+	int			 point_phase;	/* SF_POINT_* */
+	unsigned char		*reread;	/* per pull: read again AT(point_ms) */
 	int			 cancelled;
 	int			 cancels;	/* cancel requests not yet answered */
 	void			(*stopped)(void *);
@@ -78,7 +85,18 @@ struct sf_source {
 
 /* sf_cycle.c: the source and its refresh cycle (source_snowflake_new in tpcd.h) */
 char	*sf_cycle_schema(const struct brand *);
+struct pull *sf_cycle_pull_of(struct sf_source *, const char *schema, const char *dt_name);
+const char *sf_cycle_text(const struct table *, size_t row, size_t col);
+struct sf_stmt *sf_cycle_show(struct sf_source *, enum sf_stmt_kind, const char *tag);
 void	 sf_cycle_finish(struct sf_stmt *, int ok, char *error);
+
+/* sf_point.c: every brand read at one point in time (the freshness check's instant) */
+enum { SF_POINT_PULLING, SF_POINT_VERIFYING, SF_POINT_REREADING, SF_POINT_SETTLED };
+void	 sf_point_begin(struct sf_source *);
+int	 sf_point_next(struct sf_source *);
+void	 sf_point_verified(struct sf_source *, struct sf_stmt *, int ok, const char *error);
+int64_t	 sf_point_at(const struct sf_source *, const struct pull *);
+void	 sf_point_end(struct sf_source *);
 
 /* sf_stmt.c: statements over the SQL API: send, poll, retry, cancel; credentials */
 const char *sf_stmt_token(struct sf_source *, char **cause);

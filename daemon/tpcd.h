@@ -435,6 +435,8 @@ struct pull {
 	int64_t			 data_time;	/* unix seconds the data describes; 0: unknown */
 	int64_t			 prev_data_time;	/* of the live record (from the manifest) */
 	int			 source_failed;	/* the upstream stopped refreshing (a SUSPENDED DT) */
+	int64_t			 point_ms;	/* the brand's point in time it was read at; 0: none */
+	int64_t			 prev_point_ms;	/* of the live record (from the manifest) */
 	int64_t			 duration_ms;
 	uint64_t		 rows;		/* set by refresh: of the record kept */
 	uint64_t		 generation;
@@ -466,7 +468,7 @@ struct source {
 /* source_sqlite.c */
 struct source *source_sqlite_new(const struct config *, const struct catalog *);
 
-/* sf_cycle.c: the Snowflake source (sf_stmt.c, sf_result.c; private header snowflake.h) */
+/* sf_cycle.c: the Snowflake source (sf_point.c, sf_stmt.c, sf_result.c; private snowflake.h) */
 struct source *source_snowflake_new(const struct config *, const struct catalog *,
 	    struct event_base *, char **cause);
 
@@ -582,6 +584,7 @@ struct manifest_entry {
 	char		*data_ts;	/* lineage of the record kept; NULL: unknown */
 	char		*handle;	/* the upstream statement behind it; NULL: none */
 	int64_t		 data_time;	/* unix seconds its data describes; 0: unknown */
+	int64_t		 point_ms;	/* the brand's point in time it was read at (unix ms); 0: none */
 };
 /* One failed publish guard: which check, on what, and why. */
 struct guard_failure {
@@ -835,6 +838,7 @@ int	auth_session_create(struct store *, struct auth_session *, char **token,
 int	auth_session_get(struct store_view *, const unsigned char key[32],
 	    struct auth_session *);
 int	auth_session_delete(struct store *, const unsigned char key[32]);
+uint64_t auth_session_revocations(void);
 int	auth_session_replay(struct store *, char **cause);
 void	auth_session_purge(struct store *, int64_t now);
 void	auth_session_cap(struct store *, const char *user, int max);
@@ -865,15 +869,17 @@ char	*auth_password_hash(const char *pw, char **cause);
 /* audit.c: the security audit log (JSON lines, size-rotated); any thread */
 int	audit_open(const char *path, size_t max_bytes, int keep, char **cause);
 void	audit_close(void);
-void	audit_flush(void);
-struct audit_access {
+struct audit_access {		/* count requests alike, first_ms to last_ms */
 	const char	*principal, *kind, *session, *addr, *method, *path;
 	size_t		 pathlen;
 	const char	*brand, *aggregate;
 	int		 status;
-	size_t		 bytes;
+	uint64_t	 bytes;		/* their sum */
+	uint64_t	 count;
+	int64_t		 first_ms, last_ms;	/* unix milliseconds (audit_now_ms) */
 };
 void	audit_access(const struct audit_access *);
+int64_t	audit_now_ms(void);
 void	audit_write(struct json_t *event);	/* steals the reference; adds "ts" */
 void	audit_config_reload(const char *path, int ok, const char *error);
 char	*audit_cut(char *out, size_t size, const char *in);

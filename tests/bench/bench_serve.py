@@ -260,8 +260,10 @@ def print_setup(t, info, nofile):
     out("setup: %d serving threads, nginx %d workers (sendfile, gzip_static, "
         "open_file_cache); nofile %d" % (THREADS, ARGS.threads, nofile))
     out("auth: %s" % ("every request (wrk and the probes) sends Authorization: Bearer "
-                      "<API token, role admin>; tpcd checks it and writes an audit line "
-                      "per request; nginx ignores it" if t.auth else
+                      "<API token, role admin>; tpcd checks it (once per keep-alive "
+                      "connection while nothing is revoked) and audits every request "
+                      "(counted per connection, a line per second); nginx ignores it"
+                      if t.auth else
                       "NONE: this tpcd build does not accept the auth: block"))
     out("bodies (the same bytes from both servers, checked): small = a/%s %s (gzip %s); "
         "large = a/%s %s (gzip %s)" % (

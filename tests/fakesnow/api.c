@@ -296,8 +296,8 @@ post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 	/* what decides a result besides its text: the role and the reply's format */
 	snprintf(ctx, sizeof ctx, "%s%s", role ? role : "", nulls_as_text ? " nullable=false" : "");
 	show = billing_show_sql(stmt_text, database, &bad_show);
-	sql = show ? NULL : sql_rewrite(FS.db, stmt_text, schema);
 	memset(&err, 0, sizeof(err));
+	sql = show ? NULL : sql_rewrite(FS.db, stmt_text, schema, &err);
 	if (bad_show) {
 		err.code = "001003";
 		err.sql_state = "42000";
@@ -319,6 +319,8 @@ post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 				store_set_error(st, &err);
 			}
 		}
+	} else if (sql == NULL && err.code != NULL) {	/* refused while compiling */
+		store_set_error(st, &err);
 	} else if (sql == NULL) {
 		err.code = "000603";
 		err.sql_state = "XX000";
@@ -347,6 +349,7 @@ post_statement(struct evhttp_request *req, struct evkeyvalq *q, const char *uri)
 		polls = 1;
 	st->polls_left = polls;
 	reply_current(req, st, 0, f);
+	tt_statement_answered();	/* a refresh scheduled after this one runs now */
 out:
 	free(sql);
 	free(show);

@@ -24,6 +24,7 @@ fresh_counters(void)
 	    "by_request_id", "query_tags", "statements_text", "user_agents");
 
 	/* the bill (billing.c) */
+	json_object_set_new(c, "dt_refreshes", json_integer(0));	/* timetravel.c */
 	json_object_set_new(c, "warehouse_statements", json_integer(0));
 	json_object_set_new(c, "warehouse_us", json_integer(0));
 	json_object_set_new(c, "result_cache_hits", json_integer(0));
@@ -144,6 +145,23 @@ control_handle(struct evhttp_request *req, const char *path)
 			answer(req, 200, json_pack("{s:[]}", "queued"));
 		} else if (m == EVHTTP_REQ_GET) {
 			answer(req, 200, json_pack("{s:o}", "queued", faults_list()));
+		} else
+			answer(req, 405, json_pack("{s:s}", "error", "POST, GET or DELETE"));
+	} else if (strcmp(path, "/_fake/refreshes") == 0) {
+		if (m == EVHTTP_REQ_POST) {
+			spec = read_body(req);
+			if (tt_queue(spec, err, sizeof(err)) != 0) {
+				json_decref(spec);
+				answer(req, 400, json_pack("{s:s}", "error", err));
+				return;
+			}
+			json_decref(spec);
+			answer(req, 200, json_pack("{s:o}", "queued", tt_list()));
+		} else if (m == EVHTTP_REQ_DELETE) {
+			tt_clear();
+			answer(req, 200, json_pack("{s:[]}", "queued"));
+		} else if (m == EVHTTP_REQ_GET) {
+			answer(req, 200, json_pack("{s:o}", "queued", tt_list()));
 		} else
 			answer(req, 405, json_pack("{s:s}", "error", "POST, GET or DELETE"));
 	} else if (strcmp(path, "/_fake/counters") == 0 && m == EVHTTP_REQ_GET) {

@@ -17,7 +17,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: fakesnow --port N --db FILE --public-key PEM --account ACCT --user USER\n"
-	    "        [--token TOKEN] [--partition-rows N] [--async-polls N] [--port-file F]\n");
+	    "        [--token TOKEN] [--partition-rows N] [--async-polls N] [--port-file F]\n"
+	    "        [--retention-days N]\n");
 	exit(2);
 }
 
@@ -45,12 +46,14 @@ parse_args(int argc, char **argv)
 		{ "partition-rows", required_argument, NULL, 'r' },
 		{ "async-polls", required_argument, NULL, 's' },
 		{ "port-file", required_argument, NULL, 'f' },
+		{ "retention-days", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
 
 	FS.cfg.port = -1;
 	FS.cfg.partition_rows = 1000;
+	FS.cfg.retention_days = 1;	/* Snowflake's default */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': FS.cfg.port = int_arg(optarg, 0, 65535); break;
@@ -62,6 +65,7 @@ parse_args(int argc, char **argv)
 		case 'r': FS.cfg.partition_rows = int_arg(optarg, 1, 10000000); break;
 		case 's': FS.cfg.async_polls = int_arg(optarg, 0, 1000); break;
 		case 'f': FS.cfg.port_file = optarg; break;
+		case 'R': FS.cfg.retention_days = int_arg(optarg, 0, 90); break;
 		default: usage();
 		}
 	}
@@ -118,6 +122,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sqlite3_busy_timeout(FS.db, 2000);
+	tt_init();
 	counters_init();
 	FS.base = event_base_new();
 	if (FS.base == NULL) {
@@ -155,6 +160,7 @@ out:
 	store_free_all();
 	billing_free();
 	faults_clear();
+	tt_clear();
 	counters_free();
 	if (FS.base)
 		event_base_free(FS.base);

@@ -27,6 +27,7 @@ struct fs_config {
 	const char	*port_file;
 	int		partition_rows;
 	int		async_polls;
+	int		retention_days;	/* Time Travel: DATA_RETENTION_TIME_IN_DAYS */
 };
 
 /* One process serves one fake account, so the state is a single global: it keeps
@@ -54,8 +55,6 @@ const char *auth_expected_iss(void);
 /* 0 when the token verifies; otherwise fills reason (for the 390144 message) */
 int	jwt_verify(const char *token, long long now_s, char *reason, size_t reasonlen);
 
-/* sqlrewrite.c: Snowflake names -> the SQLite layout (README.md "Database layout") */
-char	*sql_rewrite(sqlite3 *db, const char *sql, const char *default_schema);
 
 /* encode.c: Snowflake column types and the jsonv2 text of each cell */
 enum sf_type {
@@ -91,6 +90,19 @@ struct sql_error {
 int	exec_statement(sqlite3 *db, const char *sql, json_t *bindings, const char *database,
 	    const char *schema, int nulls_as_text, json_t **row_type, json_t **rows,
 	    struct sql_error *err);
+
+/* sqlrewrite.c: Snowflake names -> the SQLite layout (README.md "Database layout");
+ * NULL with err->code set for a statement Snowflake refuses (Time Travel), else on OOM */
+char	*sql_rewrite(sqlite3 *db, const char *sql, const char *default_schema,
+	    struct sql_error *err);
+
+/* timetravel.c: versions of dynamic tables, AT(TIMESTAMP => ...), scheduled refreshes */
+void	tt_init(void);
+char	*tt_resolve(const char *table, double at, struct sql_error *err);
+int	tt_queue(json_t *spec, char *err, size_t errlen);
+void	tt_statement_answered(void);
+json_t	*tt_list(void);
+void	tt_clear(void);
 
 /* store.c */
 struct partition {

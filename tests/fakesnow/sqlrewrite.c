@@ -1,15 +1,18 @@
 /* Rewrites Snowflake statement text into SQLite over the fake's database layout:
- * SCHEMA.TABLE (and DB.SCHEMA.TABLE) become the table SCHEMA__TABLE, and
+ * SCHEMA.TABLE (and DB.SCHEMA.TABLE) become the table SCHEMA__TABLE, a table followed by
+ * AT(TIMESTAMP => t) the version of it committed at t (timetravel.c), and
  * TABLE(INFORMATION_SCHEMA.DYNAMIC_TABLE_REFRESH_HISTORY(...)) becomes a subquery
  * over FAKESNOW_REFRESH_HISTORY. Works on tokens so literals and comments stay intact.
  */
 #include "fakesnow.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -228,6 +231,94 @@ refresh_history(const char *s, const struct toks *t, size_t i, struct evbuffer *
 	return (long)(k + 1);
 }
 
+
+/* "YYYY-MM-DD[ T]HH:MM:SS[.f][ ][Z|+HH:MM|+HHMM]" as epoch seconds (no zone: UTC, the
+ * fake's session time zone); -1 when it does not read. */
+static int
+parse_time(const char *s, size_t len, double *out)
+{
+	char buf[64], *p;
+	struct tm tm;
+	double frac = 0;
+	int n = 0, off = 0;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(buf, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -1;
+	p = buf + n;
+	if (*p == '.')
+		frac = strtod(p, &p);
+	while (*p == ' ')
+		p++;
+	if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 && sscanf(p + 1, "%2d%2d", &hh, &mm) != 2)
+			return -1;
+		off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != '\0')
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (double)timegm(&tm) + frac - off;
+	return 0;
+}
+
+/*
+ * AT(TIMESTAMP => '<time>'[::TIMESTAMP_LTZ|_TZ|_NTZ|TIMESTAMP] | TO_TIMESTAMP_LTZ(n[, scale]))
+ * at token i. Returns the index of its closing ')' with *at set, -1 when there is no AT,
+ * -2 for an AT the fake does not read (err set).
+ */
+static long
+at_clause(const char *s, const struct toks *t, size_t i, double *at, struct sql_error *err)
+{
+	size_t k = i + 4;
+
+	if (!is_word(s, t, i, "AT") && !is_word(s, t, i, "BEFORE"))
+		return -1;
+	if (!is_punct(s, t, i + 1, "("))
+		return -1;
+	if (is_word(s, t, i, "AT") && is_word(s, t, i + 2, "TIMESTAMP") &&
+	    is_punct(s, t, i + 3, "=>")) {
+		if (k < t->n && t->v[k].type == TK_STRING &&
+		    parse_time(s + t->v[k].start + 1, t->v[k].len - 2, at) == 0) {
+			k++;
+			if (is_punct(s, t, k, ":") && is_punct(s, t, k + 1, ":") &&
+			    (is_word(s, t, k + 2, "TIMESTAMP_LTZ") ||
+			    is_word(s, t, k + 2, "TIMESTAMP_TZ") ||
+			    is_word(s, t, k + 2, "TIMESTAMP_NTZ") || is_word(s, t, k + 2, "TIMESTAMP")))
+				k += 3;
+			if (is_punct(s, t, k, ")"))
+				return (long)k;
+		} else if ((is_word(s, t, k, "TO_TIMESTAMP_LTZ") || is_word(s, t, k, "TO_TIMESTAMP")) &&
+		    is_punct(s, t, k + 1, "(") && k + 2 < t->n && t->v[k + 2].type == TK_NUMBER) {
+			double n = strtod(s + t->v[k + 2].start, NULL);
+			int scale = -1;
+			k += 3;
+			if (is_punct(s, t, k, ",") && k + 1 < t->n && t->v[k + 1].type == TK_NUMBER) {
+				scale = atoi(s + t->v[k + 1].start);
+				k += 2;
+			}
+			if (scale < 0)	/* Snowflake's rule: seconds, ms, us or ns by magnitude */
+				scale = n < 31536000000.0 ? 0 : n < 31536000000000.0 ? 3 :
+				    n < 31536000000000000.0 ? 6 : 9;
+			*at = n / pow(10, scale);
+			if (is_punct(s, t, k, ")") && is_punct(s, t, k + 1, ")"))
+				return (long)(k + 1);
+		}
+	}
+	err->code = "001003";
+	err->sql_state = "42000";
+	snprintf(err->message, sizeof(err->message), "SQL compilation error: fakesnow reads "
+	    "AT(TIMESTAMP => '<time>'[::TIMESTAMP_LTZ] | TO_TIMESTAMP_LTZ(<n>[, <scale>])) only "
+	    "(fake code)");
+	return -2;
+}
+
 static int
 prev_word_in(const char *s, const struct toks *t, size_t i, const char *const *words)
 {
@@ -240,7 +331,7 @@ prev_word_in(const char *s, const struct toks *t, size_t i, const char *const *w
 }
 
 char *
-sql_rewrite(sqlite3 *db, const char *sql, const char *default_schema)
+sql_rewrite(sqlite3 *db, const char *sql, const char *default_schema, struct sql_error *err)
 {
 	static const char *const creating[] = { "TABLE", "INTO", "VIEW", "EXISTS", NULL };
 	static const char *const from_like[] = { "FROM", "JOIN", "INTO", "UPDATE", "TABLE", NULL };
@@ -297,6 +388,20 @@ sql_rewrite(sqlite3 *db, const char *sql, const char *default_schema)
 		if (actual == NULL && parts >= 2 && prev_word_in(sql, &t, i, creating))
 			actual = strdup(want);	/* CREATE TABLE S.T / INSERT INTO S.T of a new table */
 		if (actual != NULL) {
+			double at;
+			long close = at_clause(sql, &t, last + 1, &at, err);
+
+			if (close == -2) {
+				free(actual);
+				goto fail;
+			}
+			if (close >= 0) {	/* the version of the table committed at `at` */
+				char *version = tt_resolve(actual, at, err);
+				free(actual);
+				if ((actual = version) == NULL)
+					goto fail;
+				last = (size_t)close;
+			}
 			emit_src(out, sql, &pos, t.v[i].start);
 			evbuffer_add(out, actual, strlen(actual));
 			pos = t.v[last].start + t.v[last].len;
@@ -311,6 +416,7 @@ sql_rewrite(sqlite3 *db, const char *sql, const char *default_schema)
 		evbuffer_remove(out, res, len);
 		res[len] = '\0';
 	}
+fail:
 done:
 	free(t.v);
 	if (out)

@@ -70,7 +70,7 @@ def add_history(db, bid, agg, ts, state="SUCCEEDED", action="INCREMENTAL", messa
 
 
 class Fakesnow:
-    def __init__(self, work, source_dir, partition_rows=100, brands=BRANDS):
+    def __init__(self, work, source_dir, partition_rows=100, brands=BRANDS, args=()):
         self.work = work
         self.keys = os.path.join(work, "keys")
         subprocess.run(["sh", os.path.join(ROOT, "tests/fakesnow/mkkey.sh"), self.keys],
@@ -82,7 +82,7 @@ class Fakesnow:
         self.proc = subprocess.Popen(
             [FAKESNOW, "--port", "0", "--port-file", portfile, "--db", self.db,
              "--public-key", os.path.join(self.keys, "rsa_key.pub"), "--account", ACCOUNT,
-             "--user", USER, "--partition-rows", str(partition_rows)],
+             "--user", USER, "--partition-rows", str(partition_rows)] + list(args),
             stdout=self.log, stderr=subprocess.STDOUT)
         self.port = int(wait_for(lambda: os.path.exists(portfile) and
                                  open(portfile).read().strip(), "fakesnow's port"))
@@ -105,6 +105,16 @@ class Fakesnow:
 
     def fault(self, **kw):
         self.call("POST", "/_fake/faults", kw)
+
+    def refresh_later(self, bid, agg_name, ts, change=None, after=0):
+        """Has the fake refresh one dynamic table (a new version committed then) once
+        `after` more statements have been answered: between two reads of one cycle."""
+        agg = [a for a in CAT["aggregates"] if a["name"] == agg_name][0]
+        spec = {"table": "ANALYSIS_BRAND_%s.%s" % (bid.upper(), dt_name(bid, agg)),
+                "data_timestamp": ts, "after": after}
+        if change:
+            spec["change"] = change
+        return self.call("POST", "/_fake/refreshes", spec)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)

@@ -35,11 +35,13 @@ def test_byte_identical_to_the_sqlite_source():
             check(a["ok"] and a["statement_handle"], a)
             check(a["data_timestamp"].startswith("2025-11-24T16:00:00"), a)	# T0 in UTC
         c = w.fs.counters()
-        eq(c["statements"], 1 + 26, "one freshness statement + one per table")
-        eq(c["cloud_services_statements"], 1, "the freshness check needs no warehouse")
+        # the freshness check runs again once the pulls are in (the point in time)
+        eq(c["statements"], 2 + 26, "two freshness statements + one per table")
+        eq(c["cloud_services_statements"], 2, "the freshness checks need no warehouse")
         check(any(ua.startswith("tpcd/") for ua in c["user_agents"]), c["user_agents"])
         eq(c["query_tags"].get("tpcd:a:mau_users"), 1, "query tag")
         eq(c["query_tags"].get("tpcd:freshness"), 1, "freshness tag")
+        eq(c["query_tags"].get("tpcd:freshness:verify"), 1, "the second look's tag")
         eq(c["auth_failures"], 0)
     finally:
         w.close()
@@ -65,7 +67,7 @@ def test_freshness_pulls_only_what_changed():
         w.fs.touch("a", "mau_users", T0 + 3600, change="UPDATE {T} SET MAU = MAU + 1")
         s = w.sf.refresh_and_wait()
         c = w.fs.counters()
-        eq(c["statements"], 2, "freshness + mau_users")
+        eq(c["statements"], 3, "freshness + mau_users + the second look")
         eq(c["warehouse_statements"], 1, "the changed table, on the warehouse")
         eq(c["query_tags"].get("tpcd:a:mau_users"), 1)
         eq(s["generation"], gen + 1, "published")
@@ -86,8 +88,8 @@ def test_freshness_pulls_only_what_changed():
         w.fs.touch("a", "hourly_sales", T0 + 7200, action="NO_DATA")
         w.sf.refresh_and_wait()
         c = w.fs.counters()
-        eq((c["statements"], c["warehouse_statements"], c["result_cache_hits"]), (2, 0, 1),
-           "NO_DATA: a cached pull")
+        eq((c["statements"], c["warehouse_statements"], c["result_cache_hits"]), (3, 0, 1),
+           "NO_DATA: a cached pull (and the second look)")
         w.fs.reset()
         w.sf.refresh_and_wait()
         eq(w.fs.counters()["statements"], 1, "then quiet again")
@@ -167,7 +169,8 @@ def test_every_fault():
             eq(c["query_tags"].get("tpcd:a:mau_users"), posts, "POSTs for " + what)
             # every POST carries retry=true (a re-send by curl must not run it twice)
             eq(c["retries"], c["query_tags"].get("tpcd:a:mau_users", 0) +
-               c["query_tags"].get("tpcd:freshness", 0), "retry=true on every POST")
+               c["query_tags"].get("tpcd:freshness", 0) +
+               c["query_tags"].get("tpcd:freshness:verify", 0), "retry=true on every POST")
             eq(c["faults_fired"], min(f["count"], posts), "faults fired for " + what)
             eq(a["ok"], ok, "result for %s (%s)" % (what, a["error"]))
             r = w.sf.get("/v1/brands/a/aggregates/mau_users")

@@ -1,7 +1,9 @@
 /*
  * test_manifest.c — the manifest module: a manifest built entry by entry survives
- * encode -> read unchanged (optional fields left NULL stay null), lookups find entries by
- * brand and aggregate, and text that is not a whole manifest is refused with a cause.
+ * encode -> read unchanged (optional fields left NULL stay null, the brand's point in
+ * time to the millisecond; an entry without one, as manifests written before it were,
+ * reads as none), lookups find entries by brand and aggregate, and text that is not a
+ * whole manifest is refused with a cause.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +20,7 @@ build(struct manifest *m)
 	struct manifest_entry a = {
 		.brand = "a", .aggregate = "mau_users", .ok = 1, .rows = 12,
 		.generation = 7, .duration_ms = 31, .data_ts = "2026-11-01T00:00:00Z",
-		.handle = "01b2-c3",
+		.handle = "01b2-c3", .point_ms = 1764374400123LL,
 	};
 	struct manifest_entry b = {
 		.brand = "b", .aggregate = "churn", .ok = 0, .rows = 3, .generation = 5,
@@ -59,6 +61,7 @@ test_round_trip(void **state)
 	assert_null(e->error);
 	assert_string_equal(e->data_ts, "2026-11-01T00:00:00Z");
 	assert_string_equal(e->handle, "01b2-c3");
+	assert_int_equal(e->point_ms, 1764374400123LL);
 
 	e = manifest_find(&back, "b", "churn");
 	assert_non_null(e);
@@ -66,12 +69,15 @@ test_round_trip(void **state)
 	assert_string_equal(e->error, "upstream said no");
 	assert_null(e->data_ts);
 	assert_null(e->handle);
+	assert_int_equal(e->point_ms, 0);	/* none recorded: no field written */
 	assert_null(manifest_find(&back, "a", "churn"));
 
 	/* what was read encodes to the same bytes: nothing lost, nothing invented */
 	again = manifest_encode(&back);
 	assert_string_equal(again, text);
 	assert_non_null(strstr(text, "\"created_at\":\"2025-11-29T00:00:00Z\""));
+	assert_non_null(strstr(text, "\"point_in_time\":\"2025-11-29T00:00:00.123Z\","
+	    "\"point_in_time_unix_ms\":1764374400123"));
 	free(again);
 	free(text);
 	manifest_free(&back);
