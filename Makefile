@@ -107,12 +107,19 @@ $(B)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/schema_ddl.c: schema/source_sqlite.sql
+# As C strings: the source's DDL (demo.c) and the views the queries share, SQLite's
+# (source_sqlite.c) and Snowflake's (ddl.c).
+SQL_TO_C = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
+$(B)/schema_ddl.c: schema/source_sqlite.sql schema/sqlite/views.sql schema/snowflake/views.sql
 	@mkdir -p $(@D)
-	{ echo '/* generated from schema/source_sqlite.sql */'; \
-	  echo 'extern const char source_sqlite_ddl[];'; \
+	{ echo '/* generated from schema/source_sqlite.sql and schema/{sqlite,snowflake}/views.sql */'; \
+	  echo 'extern const char source_sqlite_ddl[], source_sqlite_views[], snowflake_views[];'; \
 	  echo 'const char source_sqlite_ddl[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+	  $(SQL_TO_C) schema/source_sqlite.sql; echo ';'; \
+	  echo 'const char source_sqlite_views[] ='; \
+	  $(SQL_TO_C) schema/sqlite/views.sql; echo ';'; \
+	  echo 'const char snowflake_views[] ='; \
+	  $(SQL_TO_C) schema/snowflake/views.sql; echo ';'; } > $@
 
 $(B)/schema_ddl.o: $(B)/schema_ddl.c
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<

@@ -367,16 +367,18 @@ auth_tokens_list(struct auth *a, struct store_view *v)
 	return list;
 }
 
-/* Revokes the API token called name, durably (in the store). 0, 1 no such token, -1. */
-int
+/* Revokes the API token called name, durably (in the store). */
+enum auth_token_revoke
 auth_token_revoke(struct auth *a, const char *name, const char *by, int64_t now,
     char **cause)
 {
 	for (size_t i = 0; i < a->ntokens; i++) {
 		const struct auth_principal_conf *c = a->tokens[i].conf;
-		if (strcmp(c->name, name) == 0)
-			return auth_session_token_revoke(a->st, c->sha256, c->name, by, now,
-			    cause);
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (auth_session_token_revoke(a->st, c->sha256, c->name, by, now, cause) != 0)
+			return AUTH_TOKEN_REVOKE_ERROR;
+		return AUTH_TOKEN_REVOKE_OK;
 	}
-	return 1;
+	return AUTH_TOKEN_REVOKE_NONE;
 }

@@ -144,9 +144,9 @@ token_revoke_reply(struct http_req *r, void *arg)
 {
 	struct write_job *j = arg;
 
-	if (j->rc == 0)
+	if (j->rc == AUTH_TOKEN_REVOKE_OK)
 		http_reply_json(r->req, 200, "OK", json_pack("{s:s}", "revoked", j->name));
-	else if (j->rc == 1)
+	else if (j->rc == AUTH_TOKEN_REVOKE_NONE)
 		http_reply_error(r->req, 404, "not_found", "no token %s", j->name);
 	else
 		http_reply_error(r->req, 500, "internal", "%s", j->cause);

@@ -68,6 +68,19 @@ record_begin(struct buf *out)
 	buf_add(out, &h, sizeof h);
 }
 
+/* The header fields both seals write the same way; the bodies' places are theirs. */
+static void
+record_hdr_init(struct record_hdr *h, uint64_t generation, int64_t refreshed_at,
+    uint64_t rows)
+{
+	memset(h, 0, sizeof *h);
+	memcpy(h->magic, RECORD_MAGIC, 4);
+	h->nvar = BODY_NVARIANTS;
+	h->generation = generation;
+	h->refreshed_at = refreshed_at;
+	h->rows = rows;
+}
+
 /*
  * Writes the header over the room record_begin left: body i is out's bytes [start[i],
  * end[i]); the content hash covers [content_off, content_end), which the encoder chooses
@@ -83,12 +96,7 @@ record_seal(struct buf *out, uint64_t generation, int64_t refreshed_at, uint64_t
 
 	if (out->len > UINT32_MAX)
 		return -1;
-	memset(&h, 0, sizeof h);
-	memcpy(h.magic, RECORD_MAGIC, 4);
-	h.nvar = BODY_NVARIANTS;
-	h.generation = generation;
-	h.refreshed_at = refreshed_at;
-	h.rows = rows;
+	record_hdr_init(&h, generation, refreshed_at, rows);
 	record_sha256(out->data + content_off, content_end - content_off, h.content_hash);
 	for (int i = 0; i < BODY_NVARIANTS; i++) {
 		h.var[i].off = (uint32_t)start[i];
@@ -111,12 +119,7 @@ record_out_seal(struct record_out *o, uint64_t generation, int64_t refreshed_at,
 	struct record_hdr h;
 	size_t at = sizeof h;
 
-	memset(&h, 0, sizeof h);
-	memcpy(h.magic, RECORD_MAGIC, 4);
-	h.nvar = BODY_NVARIANTS;
-	h.generation = generation;
-	h.refreshed_at = refreshed_at;
-	h.rows = rows;
+	record_hdr_init(&h, generation, refreshed_at, rows);
 	record_sha256(o->body[BODY_MSGPACK].data + o->off[BODY_MSGPACK] + content_off,
 	    o->len[BODY_MSGPACK] - content_off, h.content_hash);
 	for (int i = 0; i < BODY_NVARIANTS; i++) {

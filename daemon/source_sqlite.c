@@ -4,8 +4,9 @@
  * result's shape and types against the catalogue, its rows handed to the encoder in small
  * batches as they step (no whole result is held), and reads the time the data describes
  * (its declared data time) in the same transaction. All of one brand's
- * aggregates in a cycle run in one read transaction: one source state per snapshot. Runs
- * on the refresh thread only; it never touches the store or HTTP.
+ * aggregates in a cycle run in one read transaction: one source state per snapshot. The
+ * queries' shared TEMP views (schema/sqlite/views.sql) are created on that connection
+ * only, never in the file. Runs on the refresh thread only; never touches store or HTTP.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <sqlite3.h>
 
 #include "tpcd.h"
+
+extern const char source_sqlite_views[];	/* generated from schema/sqlite/views.sql */
 
 struct sqlite_source {
 	const struct config	*cf;
@@ -164,11 +167,13 @@ out:
 }
 
 /*
- * Opens brand b's database read-only and starts the read transaction every aggregate
- * of the brand runs in, so that they all describe one state of the source: a writer
- * committing between two aggregates is seen by none of them (in WAL mode it proceeds;
- * in rollback-journal mode it waits for the transaction to end). BEGIN alone takes no
- * snapshot, so a cheap read of the schema does. Returns 0, or -1 and *cause.
+ * Opens brand b's database read-only, creates the queries' TEMP views on the connection
+ * (its temp schema is writable though the file is not: nothing reaches the file) and
+ * starts the read transaction every aggregate of the brand runs in, so that they all
+ * describe one state of the source: a writer committing between two aggregates is seen
+ * by none of them (in WAL mode it proceeds; in rollback-journal mode it waits for the
+ * transaction to end). BEGIN alone takes no snapshot, so a cheap read of the schema
+ * does. Returns 0, or -1 and *cause.
  */
 static int
 sqlite_begin(const struct config *cf, const struct brand *b, sqlite3 **dbp, char **pathp,
@@ -182,9 +187,11 @@ sqlite_begin(const struct config *cf, const struct brand *b, sqlite3 **dbp, char
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 5000);
+		rc = sqlite3_exec(db, source_sqlite_views, NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL,
 		    NULL);
-	}
 	if (rc != SQLITE_OK) {
 		*cause = xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);

@@ -150,6 +150,20 @@ store_txn_abort(struct store *st, MDB_txn *txn)
 	store_txn_leave(st);
 }
 
+/*
+ * Ends a write transaction after its last write, whose result is rc: commits it when
+ * rc is 0, aborts it otherwise. Returns rc, or the commit's error.
+ */
+int
+store_txn_finish(struct store *st, MDB_txn *txn, int rc)
+{
+	if (rc != 0) {
+		store_txn_abort(st, txn);
+		return rc;
+	}
+	return store_txn_commit(st, txn);
+}
+
 /* Counters for /metrics: write txns begun on serving threads must stay 0. */
 void
 store_counters(struct store *st, struct store_counters *c)

@@ -48,6 +48,7 @@ void	 store_txn_leave(struct store *);
 int	 store_txn_begin(struct store *, unsigned, MDB_txn **);
 int	 store_txn_commit(struct store *, MDB_txn *);
 void	 store_txn_abort(struct store *, MDB_txn *);
+int	 store_txn_finish(struct store *, MDB_txn *, int);
 
 /* store.c: meta and record keys */
 int	 store_colour_index(const MDB_val *);

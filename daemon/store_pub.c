@@ -427,11 +427,7 @@ store_manifest_update(struct store *st, const struct manifest *m, char **cause)
 	text = manifest_encode(m);
 	rc = store_meta_put(txn, st->meta, mkey, text, strlen(text));
 	free(text);
-	if (rc != 0) {
-		store_txn_abort(st, txn);
-		goto fail;
-	}
-	if ((rc = store_txn_commit(st, txn)) != 0)
+	if ((rc = store_txn_finish(st, txn, rc)) != 0)
 		goto fail;
 	return 0;
 fail:

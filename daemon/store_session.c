@@ -26,11 +26,8 @@ store_session_put(struct store *st, const void *key, size_t klen, const void *va
 
 	if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 		goto fail;
-	if ((rc = mdb_put(txn, st->sessions, &k, &v, 0)) != 0) {
-		store_txn_abort(st, txn);
-		goto fail;
-	}
-	if ((rc = store_txn_commit(st, txn)) != 0)
+	rc = mdb_put(txn, st->sessions, &k, &v, 0);
+	if ((rc = store_txn_finish(st, txn, rc)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -48,11 +45,8 @@ store_session_del(struct store *st, const void *key, size_t klen)
 
 	if (store_txn_begin(st, 0, &txn) != 0)
 		return -1;
-	if ((rc = mdb_del(txn, st->sessions, &k, NULL)) != 0) {
-		store_txn_abort(st, txn);
-		return -1;
-	}
-	return store_txn_commit(st, txn) == 0 ? 0 : -1;
+	rc = mdb_del(txn, st->sessions, &k, NULL);
+	return store_txn_finish(st, txn, rc) == 0 ? 0 : -1;
 }
 
 /*

@@ -860,8 +860,13 @@ enum auth_login auth_login_session(struct auth *, const char *user, const char *
 int	auth_logout(struct auth *, const struct principal *);
 void	auth_expire(struct auth *, const struct principal *);
 struct json_t *auth_tokens_list(struct auth *, struct store_view *);
-int	auth_token_revoke(struct auth *, const char *name, const char *by, int64_t now,
-	    char **cause);
+enum auth_token_revoke {
+	AUTH_TOKEN_REVOKE_OK = 0,
+	AUTH_TOKEN_REVOKE_NONE = 1,	/* no configured token has that name */
+	AUTH_TOKEN_REVOKE_ERROR = -1	/* the store refused the write (*cause) */
+};
+enum auth_token_revoke auth_token_revoke(struct auth *, const char *name, const char *by,
+	    int64_t now, char **cause);
 
 /* auth_session.c: session records and token revocations in the store's sessions db */
 struct auth_session {

@@ -11,6 +11,20 @@ failed=0
 failures=()
 log=$(mktemp -d /tmp/tpcd-test.XXXXXX)
 
+# Adds one test program's counts to the totals: $1 = its name, $2 = its output, $3 = its
+# exit code, $4 and $5 = the passed and failed counts it printed (empty when none). A
+# non-zero exit with nothing failed is a crash (e.g. a sanitizer report): one failure.
+# Leaves the counts taken in tally_p and tally_f.
+tally() {
+	tally_p=${4:-0}; tally_f=${5:-0}
+	if [ "$3" -ne 0 ] && [ "$tally_f" -eq 0 ]; then
+		echo "$2" | tail -30
+		tally_f=1
+	fi
+	passed=$((passed + tally_p)); failed=$((failed + tally_f))
+	[ "$tally_f" -eq 0 ] || failures+=("$1")
+}
+
 count_cmocka() {	# $1 = binary; counts its PASSED/FAILED lines
 	local name out p f rc
 	name=$1
@@ -18,14 +32,8 @@ count_cmocka() {	# $1 = binary; counts its PASSED/FAILED lines
 	echo "$out" | grep -E '^\[  (FAILED|  OK  |PASSED)' | grep -v '^\[  PASSED  \]' | sed "s|^|  $name: |" | grep -v ' OK ' || true
 	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-	p=${p:-0}; f=${f:-0}
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then	# crashed (e.g. a sanitizer report)
-		echo "$out" | tail -30
-		f=1
-	fi
-	passed=$((passed + p)); failed=$((failed + f))
-	[ "$f" -eq 0 ] || failures+=("$name")
-	echo "unit $name: $p passed, $f failed"
+	tally "$name" "$out" "$rc" "$p" "$f"
+	echo "unit $name: $tally_p passed, $tally_f failed"
 }
 
 t0=$SECONDS
@@ -107,14 +115,8 @@ $t did not run"
 	echo "$out" | grep -E '^(FAIL|ERROR)' | sed "s|^|  $t: |"
 	p=$(echo "$out" | sed -n 's/^RESULT passed=\([0-9]*\) failed=.*/\1/p' | tail -1)
 	f=$(echo "$out" | sed -n 's/^RESULT passed=[0-9]* failed=\([0-9]*\).*/\1/p' | tail -1)
-	p=${p:-0}; f=${f:-0}
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "$out" | tail -30
-		f=1
-	fi
-	passed=$((passed + p)); failed=$((failed + f))
-	[ "$f" -eq 0 ] || failures+=("$t")
-	echo "integration $t: $p passed, $f failed (${secs}s)"
+	tally "$t" "$out" "$rc" "$p" "$f"
+	echo "integration $t: $tally_p passed, $tally_f failed (${secs}s)"
 }
 
 t0=$SECONDS

@@ -1,13 +1,6 @@
 -- heavy_users: see schema/sqlite/heavy_users.sql; only months that begin on or after
 -- the data's coverage start are listed.
-WITH coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
-order_revenue AS (
+WITH order_revenue AS (
   SELECT ORDER_ID, SUM(QTY * UNIT_PRICE) AS REVENUE
   FROM {{source_schema}}.ORDER_LINES
   GROUP BY ORDER_ID
@@ -16,7 +9,7 @@ member_month AS (
   SELECT TO_CHAR(o.ORDERED_AT, 'YYYY-MM') AS MONTH, o.MEMBER_ID,
          COUNT(*) AS ORDERS, COALESCE(SUM(r.REVENUE), 0) AS REVENUE
   FROM {{source_schema}}.ORDERS o
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
   LEFT JOIN order_revenue r ON r.ORDER_ID = o.ORDER_ID
   WHERE DATE_TRUNC('month', o.ORDERED_AT)::DATE >= c.COVERAGE_START
   GROUP BY MONTH, o.MEMBER_ID

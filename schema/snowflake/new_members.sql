@@ -1,20 +1,9 @@
 -- new_members: see schema/sqlite/new_members.sql; ORDERED_MEMBERS is NULL before the
 -- data's coverage start.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
-days AS (
+WITH days AS (
   SELECT DATEADD(day, 1 - ROW_NUMBER() OVER (ORDER BY SEQ4() NULLS FIRST), a.AS_OF) AS DAY
   FROM TABLE(GENERATOR(ROWCOUNT => {{history_days}}))
-  CROSS JOIN asof a
+  CROSS JOIN {{analysis_schema}}.AS_OF a
 ),
 buyers AS (SELECT DISTINCT MEMBER_ID FROM {{source_schema}}.ORDERS),
 joins AS (
@@ -29,5 +18,5 @@ SELECT d.DAY                                                          AS DAY,
        COALESCE(j.JOINED, 0)                                          AS NEW_MEMBERS,
        IFF(d.DAY >= c.COVERAGE_START, COALESCE(j.ORDERED, 0), NULL)   AS ORDERED_MEMBERS
 FROM days d
-CROSS JOIN coverage c
+CROSS JOIN {{analysis_schema}}.COVERAGE c
 LEFT JOIN joins j ON j.DAY = d.DAY

@@ -2,21 +2,10 @@
 -- members whose answer is known despite the data's coverage start (KNOWN_NEW,
 -- KNOWN_SIGNATURE), and the shares are of them. Every measure is NULL when the active
 -- window begins before coverage start.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
-actwin AS (
+WITH actwin AS (
   SELECT IFF(DATEADD(day, 1 - {{active_days}}, a.AS_OF) >= c.COVERAGE_START, 1, 0) AS COVERED
-  FROM asof a
-  CROSS JOIN coverage c
+  FROM {{analysis_schema}}.AS_OF a
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
 ),
 launch AS (
   -- 1 when every product of the kind launched on or after coverage start (or there is
@@ -26,12 +15,12 @@ launch AS (
          IFF(COALESCE(MIN(IFF(p.IS_SIGNATURE = 1, p.LAUNCHED_AT, NULL)), '9999-12-31'::DATE)
                >= MAX(c.COVERAGE_START), 1, 0) AS SIGNATURE_COVERED
   FROM {{source_schema}}.PRODUCTS p
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
 ),
 active AS (
   SELECT DISTINCT o.MEMBER_ID
   FROM {{source_schema}}.ORDERS o
-  CROSS JOIN asof a
+  CROSS JOIN {{analysis_schema}}.AS_OF a
   WHERE o.ORDERED_AT >= DATEADD(day, 1 - {{active_days}}, a.AS_OF)
     AND o.ORDERED_AT < DATEADD(day, 1, a.AS_OF)
 ),
@@ -55,7 +44,7 @@ known AS (
   FROM active a
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = a.MEMBER_ID
   LEFT JOIN bought b ON b.MEMBER_ID = a.MEMBER_ID
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
   CROSS JOIN launch l
 ),
 flagged AS (
@@ -73,7 +62,7 @@ flagged AS (
          IFF(k.KNOWN_SIGNATURE = 1 AND k.ANY_SIGNATURE = 0, 1, 0) AS NEVER_SIGNATURE
   FROM known k
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = k.MEMBER_ID
-  CROSS JOIN asof d
+  CROSS JOIN {{analysis_schema}}.AS_OF d
 )
 SELECT f.REGION                                                             AS REGION,
        f.AGE_GROUP                                                          AS AGE_GROUP,

@@ -1,17 +1,10 @@
 -- regional_purchase_cycle: see schema/sqlite/regional_purchase_cycle.sql; the cycle
 -- uses only orders on or after the data's coverage start.
-WITH coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
-covered AS (
+WITH covered AS (
   -- orders on or after coverage start: a gap from an earlier one may span missing orders
   SELECT o.MEMBER_ID, o.ORDER_ID, o.ORDERED_AT
   FROM {{source_schema}}.ORDERS o
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
   WHERE o.ORDERED_AT::DATE >= c.COVERAGE_START
 ),
 sequenced AS (
@@ -54,7 +47,7 @@ buyers AS (
   SELECT m.REGION, COUNT(*) AS BUYERS, COUNT_IF(c.COVERED_ORDERS >= 2) AS REPEAT_BUYERS
   FROM (SELECT o.MEMBER_ID, COUNT_IF(o.ORDERED_AT::DATE >= cv.COVERAGE_START) AS COVERED_ORDERS
         FROM {{source_schema}}.ORDERS o
-        CROSS JOIN coverage cv
+        CROSS JOIN {{analysis_schema}}.COVERAGE cv
         GROUP BY o.MEMBER_ID) c
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = c.MEMBER_ID
   GROUP BY m.REGION

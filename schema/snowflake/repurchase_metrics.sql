@@ -2,18 +2,7 @@
 -- every buyer of the cohort has had the whole window observed by as_of. Members who
 -- joined before the data's coverage start are not in the cohort (their first order on
 -- record need not be their first) but counted in UNKNOWN_FIRST_BUYERS.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
-sequenced AS (
+WITH sequenced AS (
   SELECT MEMBER_ID,
          ORDERED_AT::DATE AS DAY,
          LEAD(ORDERED_AT::DATE) OVER (PARTITION BY MEMBER_ID
@@ -33,8 +22,8 @@ firsts AS (
              DATEDIFF(day, s.DAY, a.AS_OF), NULL) AS OBSERVED
   FROM sequenced s
   JOIN {{source_schema}}.MEMBERS m ON m.MEMBER_ID = s.MEMBER_ID
-  CROSS JOIN asof a
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.AS_OF a
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
   WHERE s.RN = 1
 ),
 counts AS (

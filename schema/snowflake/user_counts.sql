@@ -1,20 +1,9 @@
 -- user_counts: see schema/sqlite/user_counts.sql (same interval-edge method, same
 -- NULLs before coverage start + look-back). Order days are ORDERED_AT::DATE.
-WITH asof AS (
-  -- as_of: the source's META row, as SQLite's meta.as_of (not CURRENT_DATE())
-  SELECT TO_DATE(VALUE) AS AS_OF FROM {{source_schema}}.META WHERE KEY = 'as_of'
-),
-coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
-days AS (
+WITH days AS (
   SELECT DATEADD(day, 1 - ROW_NUMBER() OVER (ORDER BY SEQ4() NULLS FIRST), a.AS_OF) AS DAY
   FROM TABLE(GENERATOR(ROWCOUNT => {{history_days}}))
-  CROSS JOIN asof a
+  CROSS JOIN {{analysis_schema}}.AS_OF a
 ),
 order_days AS (
   SELECT DISTINCT MEMBER_ID, ORDERED_AT::DATE AS DAY FROM {{source_schema}}.ORDERS
@@ -62,4 +51,4 @@ SELECT r.DAY                                                                   A
                                                                                AS NEVER_ORDERED_MEMBERS
 FROM running r
 JOIN days d ON d.DAY = r.DAY
-CROSS JOIN coverage c
+CROSS JOIN {{analysis_schema}}.COVERAGE c

@@ -1,16 +1,9 @@
 -- user_segments: see schema/sqlite/user_segments.sql; only months that begin on or
 -- after the data's coverage start are listed.
-WITH coverage AS (
-  -- the data's coverage start: META's coverage_start row, else the first order's day
-  SELECT COALESCE(MAX(IFF(m.KEY = 'coverage_start', TO_DATE(m.VALUE), NULL)),
-                  MAX(f.FIRST_DAY)) AS COVERAGE_START
-  FROM {{source_schema}}.META m
-  CROSS JOIN (SELECT MIN(ORDERED_AT)::DATE AS FIRST_DAY FROM {{source_schema}}.ORDERS) f
-),
-months AS (
+WITH months AS (
   SELECT DISTINCT TO_CHAR(o.ORDERED_AT, 'YYYY-MM') AS MONTH
   FROM {{source_schema}}.ORDERS o
-  CROSS JOIN coverage c
+  CROSS JOIN {{analysis_schema}}.COVERAGE c
   WHERE DATE_TRUNC('month', o.ORDERED_AT)::DATE >= c.COVERAGE_START
 ),
 member_month AS (

@@ -8,10 +8,6 @@
 -- before it a member's order count misses the orders before coverage start, which
 -- would move members into lower buckets.
 WITH
-cov(c) AS (
-  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
-                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
-),
 order_revenue AS (
   SELECT order_id, SUM(qty * unit_price) AS revenue FROM order_lines GROUP BY order_id
 ),
@@ -25,8 +21,8 @@ member_month AS (
 buckets AS (
   SELECT month, min(orders, :heavy_min_orders) AS frequency,
          COUNT(*) AS members, SUM(orders) AS orders, SUM(revenue) AS revenue
-  FROM member_month, cov
-  WHERE month || '-01' >= cov.c             -- per member and month: far fewer rows
+  FROM member_month, coverage
+  WHERE month || '-01' >= coverage.c             -- per member and month: far fewer rows
   GROUP BY month, frequency
 ),
 totals AS (

@@ -6,14 +6,10 @@
 -- 'coverage_start', else the first order's day): orders before it are missing.
 WITH
 asof(d) AS (SELECT value FROM meta WHERE key = 'as_of'),
-cov(c) AS (
-  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
-                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
-),
 win(lo, hi, covered) AS (
   SELECT date(d, (1 - :window_days) || ' days'), date(d, '+1 day'),
-         date(d, (1 - :window_days) || ' days') >= cov.c
-  FROM asof, cov
+         date(d, (1 - :window_days) || ' days') >= coverage.c
+  FROM asof, coverage
 ),
 member_product AS (
   SELECT o.member_id, l.product_id,

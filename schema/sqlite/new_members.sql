@@ -5,10 +5,6 @@
 -- members ordered before the data begins is unknown.
 WITH RECURSIVE
 asof(d) AS (SELECT value FROM meta WHERE key = 'as_of'),
-cov(c) AS (
-  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
-                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
-),
 days(day) AS (
   SELECT date(d, (1 - :history_days) || ' days') FROM asof
   UNION ALL
@@ -23,8 +19,8 @@ joins AS (
 )
 SELECT days.day                                                  AS day,
        coalesce(j.joined, 0)                                     AS new_members,
-       CASE WHEN days.day >= cov.c THEN coalesce(j.ordered, 0) END AS ordered_members
+       CASE WHEN days.day >= coverage.c THEN coalesce(j.ordered, 0) END AS ordered_members
 FROM days
-CROSS JOIN cov
+CROSS JOIN coverage
 LEFT JOIN joins j ON j.day = days.day
 ORDER BY day NULLS FIRST

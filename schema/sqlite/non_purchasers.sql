@@ -11,19 +11,15 @@
 -- the active window begins before coverage start (who is active would be a guess).
 WITH
 asof(d) AS (SELECT value FROM meta WHERE key = 'as_of'),
-cov(c) AS (
-  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
-                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
-),
 actwin(covered) AS (
-  SELECT date(asof.d, (1 - :active_days) || ' days') >= cov.c FROM asof, cov
+  SELECT date(asof.d, (1 - :active_days) || ' days') >= coverage.c FROM asof, coverage
 ),
 -- 1 when every product of the kind launched on or after coverage start (or there is none)
 launch(new_covered, signature_covered) AS (
-  SELECT coalesce(min(CASE WHEN is_new = 1 THEN launched_at END), '9999-12-31') >= cov.c,
+  SELECT coalesce(min(CASE WHEN is_new = 1 THEN launched_at END), '9999-12-31') >= coverage.c,
          coalesce(min(CASE WHEN is_signature = 1 THEN launched_at END), '9999-12-31')
-           >= cov.c
-  FROM products, cov
+           >= coverage.c
+  FROM products, coverage
 ),
 active AS (
   SELECT DISTINCT o.member_id
@@ -53,8 +49,8 @@ flags AS (
          NOT b.any_new AND (j.covered OR launch.new_covered)           AS never_new,
          NOT b.any_signature AND (j.covered OR launch.signature_covered) AS never_signature
   FROM bought b
-  JOIN (SELECT m.member_id, substr(m.joined_at, 1, 10) >= cov.c AS covered
-        FROM members m, cov) j ON j.member_id = b.member_id
+  JOIN (SELECT m.member_id, substr(m.joined_at, 1, 10) >= coverage.c AS covered
+        FROM members m, coverage) j ON j.member_id = b.member_id
   CROSS JOIN launch
 ),
 flagged AS (

@@ -12,15 +12,11 @@
 -- before it orders are missing, so a gap from an earlier order could span orders that
 -- are not in the data. buyers and the products count every order on record.
 WITH
-cov(c) AS (
-  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
-                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
-),
 -- 'YYYY-MM-DD HH:MM:SS' >= 'YYYY-MM-DD' as text: on or after that day, no substr needed
 covered AS (
   SELECT member_id, ordered_at, order_id, julianday(substr(ordered_at, 1, 10)) AS day
   FROM orders
-  WHERE ordered_at >= (SELECT c FROM cov)
+  WHERE ordered_at >= (SELECT c FROM coverage)
 ),
 sequenced AS (
   SELECT member_id, day,
@@ -80,7 +76,7 @@ member_medians AS (
 buyers AS (
   SELECT m.region, COUNT(*) AS buyers, SUM(c.covered_orders >= 2) AS repeat_buyers
   FROM (SELECT member_id,
-               SUM(ordered_at >= (SELECT c FROM cov)) AS covered_orders
+               SUM(ordered_at >= (SELECT c FROM coverage)) AS covered_orders
         FROM orders GROUP BY member_id) c
   JOIN members m ON m.member_id = c.member_id
   GROUP BY m.region

@@ -11,10 +11,6 @@
 -- be their first: they are not in the cohort (buyers, returned_*, matured_*, rates) but
 -- counted in unknown_first_buyers under the month of their first order on record.
 WITH
-cov(c) AS (
-  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
-                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
-),
 firsts AS (
   -- The second order's time is the second-smallest ordered_at of the member (orders
   -- with equal timestamps share the day, so the order_id tie-break cannot change it);
@@ -25,7 +21,7 @@ firsts AS (
           WHERE o2.member_id = o.member_id
           ORDER BY o2.ordered_at NULLS FIRST LIMIT 1 OFFSET 1) AS second_day,
          (SELECT substr(m.joined_at, 1, 10) FROM members m
-          WHERE m.member_id = o.member_id) >= (SELECT c FROM cov) AS first_known
+          WHERE m.member_id = o.member_id) >= (SELECT c FROM coverage) AS first_known
   FROM orders o
   GROUP BY o.member_id
 ),

@@ -20,11 +20,7 @@
 -- back into 'YYYY-MM-DD'.
 WITH RECURSIVE
 asof(d) AS (SELECT CAST(julianday(value) AS INTEGER) FROM meta WHERE key = 'as_of'),
-cov(c) AS (
-  SELECT CAST(julianday(coalesce(
-           (SELECT value FROM meta WHERE key = 'coverage_start'),
-           (SELECT substr(min(ordered_at), 1, 10) FROM orders))) AS INTEGER)
-),
+cov(c) AS (SELECT CAST(julianday(c) AS INTEGER) FROM coverage),
 days(dn) AS (
   SELECT d - :history_days + 1 FROM asof
   UNION ALL

@@ -12,13 +12,9 @@
 -- before it, a member's order count misses the orders before coverage start, so the
 -- light / regular / heavy / dormant split would be a guess (too many "dormant").
 WITH
-cov(c) AS (
-  SELECT coalesce((SELECT value FROM meta WHERE key = 'coverage_start'),
-                  (SELECT substr(min(ordered_at), 1, 10) FROM orders))
-),
 months(month) AS (
-  SELECT month FROM (SELECT DISTINCT substr(ordered_at, 1, 7) AS month FROM orders), cov
-  WHERE month || '-01' >= cov.c
+  SELECT month FROM (SELECT DISTINCT substr(ordered_at, 1, 7) AS month FROM orders), coverage
+  WHERE month || '-01' >= coverage.c
 ),
 member_month AS (
   SELECT member_id, substr(ordered_at, 1, 7) AS month, COUNT(*) AS n

@@ -86,7 +86,10 @@ def build_golden_db(path):
 
 
 def run_query(db_path, sql, params):
-    con = sqlite3.connect(db_path)
+    """Runs sql as the daemon does: on a read-only connection that has the queries'
+    TEMP views (schema/sqlite/views.sql) created first."""
+    con = sqlite3.connect('file:%s?mode=ro' % db_path, uri=True)
+    con.executescript(open(os.path.join(ROOT, 'schema/sqlite/views.sql'), encoding='utf-8').read())
     t0 = time.perf_counter()
     cur = con.execute(sql, params)
     rows = [list(r) for r in cur.fetchall()]

@@ -24,6 +24,8 @@ with open(CATALOG) as f:
     CAT = yaml.safe_load(f)
 CAT_DIR = os.path.dirname(CATALOG)
 SQL_TYPES = {"int64": "INTEGER", "double": "REAL", "string": "TEXT", "date": "DATE"}
+with open(os.path.join(ROOT, "schema", "sqlite", "views.sql")) as f:
+    SQLITE_VIEWS = f.read()	# the TEMP views the SQLite queries read
 
 
 def dt_name(brand, agg):
@@ -42,6 +44,7 @@ def build_fake_db(path, source_dir, brands=BRANDS):
     params = {k: v for k, v in CAT["params"].items()}
     for bid, schema in brands:
         src = sqlite3.connect(os.path.join(source_dir, schema + ".db"))
+        src.executescript(SQLITE_VIEWS)	# as the daemon's SQLite source does
         for a in CAT["aggregates"]:
             with open(os.path.join(CAT_DIR, a["sqlite"])) as f:
                 sql = f.read()

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 
 import harness
 from harness import (demo_workdir as demo_copy, DEADLINE, TPCD, Tpcd, check, eq, free_port, make_demo, run_tests,

@@ -287,8 +287,10 @@ test_login_sessions_tokens(void **state)
 	assert_true(principal_may_read(&p, 0));
 	assert_false(principal_may_read(&p, 1));
 	store_view_release(v);
-	assert_int_equal(auth_token_revoke(a, "nope", "root", 1001, &cause), 1);
-	assert_int_equal(auth_token_revoke(a, "dash", "root", 1001, &cause), 0);
+	assert_int_equal(auth_token_revoke(a, "nope", "root", 1001, &cause),
+	    AUTH_TOKEN_REVOKE_NONE);
+	assert_int_equal(auth_token_revoke(a, "dash", "root", 1001, &cause),
+	    AUTH_TOKEN_REVOKE_OK);
 	v = store_view_begin(rd);
 	assert_int_equal(auth_check(a, v, TOK_A, strlen(TOK_A), 1001, &p), AUTH_REVOKED);
 	store_view_release(v);
