@@ -120,10 +120,11 @@ lease_holder_alive(const char *owner)
 }
 
 /*
- * Takes or renews the lease for owner for ttl seconds. Returns 1 when owner holds it,
- * 0 when another live process does (*holder, caller frees), -1 on a store error.
+ * Takes or renews the lease for owner for ttl seconds. Returns STORE_LEASE_MINE when owner
+ * holds it, STORE_LEASE_HELD when another live process does (*holder, caller frees),
+ * STORE_LEASE_ERROR on a store error.
  */
-int
+enum store_lease
 store_lease(struct store *st, const char *owner, int ttl, char **holder)
 {
 	MDB_txn *txn;
@@ -135,7 +136,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	*holder = NULL;
 	/* Held by owner for more than half its ttl still: renewing can wait (no write). */
 	if (store_txn_begin(st, MDB_RDONLY, &txn) != 0)
-		return -1;
+		return STORE_LEASE_ERROR;
 	if (store_meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
 		memcpy(cur, v.mv_data, v.mv_size);
 		cur[v.mv_size] = '\0';
@@ -144,12 +145,12 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 		    memcmp(cur, owner, strlen(owner)) == 0 &&
 		    strtoll(sp + 1, NULL, 10) - now > ttl / 2) {
 			store_txn_abort(st, txn);
-			return 1;
+			return STORE_LEASE_MINE;
 		}
 	}
 	store_txn_abort(st, txn);
 	if (store_txn_begin(st, 0, &txn) != 0)
-		return -1;
+		return STORE_LEASE_ERROR;
 	if (store_meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
 		memcpy(cur, v.mv_data, v.mv_size);
 		cur[v.mv_size] = '\0';
@@ -160,7 +161,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 			if (strcmp(cur, owner) != 0 && exp > now && lease_holder_alive(cur)) {
 				store_txn_abort(st, txn);
 				*holder = xstrdup(cur);
-				return 0;
+				return STORE_LEASE_HELD;
 			}
 		}
 	}
@@ -169,9 +170,9 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	if (rc != 0 || store_txn_commit(st, txn) != 0) {
 		if (rc != 0)
 			store_txn_abort(st, txn);
-		return -1;
+		return STORE_LEASE_ERROR;
 	}
-	return 1;
+	return STORE_LEASE_MINE;
 }
 
 /* Gives the lease up (at shutdown) so the other instance need not wait for expiry. */
