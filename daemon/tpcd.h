@@ -719,7 +719,12 @@ int	store_pub_put_out(struct store_pub *, const char *brand, const char *agg,
 int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
 int	store_pub_stage(struct store_pub *, const struct manifest *, char **cause);
 void	store_pub_abort(struct store_pub *);
-int	store_held_release(struct store *, int publish, char **cause);
+enum store_held {
+	STORE_HELD_RELEASED = 0,	/* the held candidate was published or discarded */
+	STORE_HELD_NONE = 1,		/* no candidate is held (*cause says so) */
+	STORE_HELD_ERROR = -1
+};
+enum store_held store_held_release(struct store *, int publish, char **cause);
 int	store_manifest_update(struct store *, const struct manifest *, char **cause);
 int	store_swap(struct store *, char **cause);
 int	store_set_pinned(struct store *, int pinned, char **cause);
