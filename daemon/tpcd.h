@@ -963,7 +963,12 @@ void	 notify_reloading(void);
 void	 notify_stopping(void);
 void	 notify_watchdog(void);
 uint64_t notify_watchdog_usec(void);
-int	 notify_listen_fd(char **cause);
+enum notify_listen {
+	NOTIFY_LISTEN_PASSED,		/* *fd is the socket systemd passed */
+	NOTIFY_LISTEN_NONE,		/* none passed: listen on the configured address */
+	NOTIFY_LISTEN_ERROR		/* a unit file mistake (*cause) */
+};
+enum notify_listen notify_listen_fd(int *fd, char **cause);
 
 /* preflight.c: tpcd -t's checks of the paths a configuration names */
 int	preflight_run(const struct config *, FILE *out);
