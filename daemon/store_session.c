@@ -57,7 +57,8 @@ store_session_del(struct store *st, const void *key, size_t klen)
 
 /*
  * Calls cb for every record, in a read transaction, or in a write transaction when
- * writable (then cb returning 1 deletes the record). Returns 0, or -1 and *cause.
+ * writable (then cb returning STORE_SESSION_DELETE deletes the record). Returns 0, or -1
+ * and *cause.
  */
 int
 store_session_scan(struct store *st, int writable, store_session_cb cb, void *arg,
@@ -66,7 +67,8 @@ store_session_scan(struct store *st, int writable, store_session_cb cb, void *ar
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc, r;
+	enum store_session_act act;
+	int rc;
 
 	if ((rc = store_txn_begin(st, writable ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
@@ -76,9 +78,10 @@ store_session_scan(struct store *st, int writable, store_session_cb cb, void *ar
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((r = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) < 0)
+		if ((act = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) ==
+		    STORE_SESSION_STOP)
 			break;
-		if (r == 1 && writable && (rc = mdb_cursor_del(cur, 0)) != 0)
+		if (act == STORE_SESSION_DELETE && writable && (rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);

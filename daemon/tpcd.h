@@ -756,9 +756,14 @@ int	store_view_session(struct store_view *, const void *key, size_t klen,
 int	store_session_put(struct store *, const void *key, size_t klen, const void *val,
 	    size_t vlen, char **cause);
 int	store_session_del(struct store *, const void *key, size_t klen);
-/* cb returns 1 to delete the record (only when writable), 0 to keep it, -1 to stop. */
-typedef int (*store_session_cb)(const void *key, size_t klen, const void *val, size_t vlen,
-	    void *arg);
+/* What a store_session_scan callback wants done with the record it was given. */
+enum store_session_act {
+	STORE_SESSION_KEEP,
+	STORE_SESSION_DELETE,		/* only when the scan is writable */
+	STORE_SESSION_STOP		/* keep it and end the scan */
+};
+typedef enum store_session_act (*store_session_cb)(const void *key, size_t klen,
+	    const void *val, size_t vlen, void *arg);
 int	store_session_scan(struct store *, int writable, store_session_cb, void *arg,
 	    char **cause);
 enum store_lease {
