@@ -9,7 +9,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 passed=0
 failed=0
 failures=()
-log=$(mktemp -d /tmp/tpcd-test.XXXXXX)
+log=$(mktemp -d -t tpcd-test.XXXXXX)	# honours TMPDIR
 
 count_cmocka() {	# $1 = binary; counts its PASSED/FAILED lines
 	local name out p f rc
