@@ -81,7 +81,7 @@ agg_grid(const struct agg *a, struct grid *g, struct err *e)
  * that on a terminal the line still comes after the table.
  */
 void
-agg_footer(const struct agg *a, size_t nrows)
+agg_footer(const struct agg *a, size_t nrows, long long total)
 {
 	const msgpack_object *gen = body_mp_get(a->root, "generation");
 	const msgpack_object *at = body_mp_get(a->root, "refreshed_at");
@@ -91,7 +91,10 @@ agg_footer(const struct agg *a, size_t nrows)
 	size_t w;
 
 	fflush(stdout);
-	fprintf(stderr, "(%zu row%s", nrows, nrows == 1 ? "" : "s");
+	if (total >= 0)		/* a slice: of how many that match */
+		fprintf(stderr, "(%zu of %lld row%s", nrows, total, total == 1 ? "" : "s");
+	else
+		fprintf(stderr, "(%zu row%s", nrows, nrows == 1 ? "" : "s");
 	if (gen != NULL && body_mp_text(gen, &t, &num, &ignored) == 0 && t != NULL)
 		fprintf(stderr, ", generation %s", t);
 	free(t);

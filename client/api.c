@@ -36,6 +36,22 @@ api_body_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* A slice's X-Tpcd-Total-Rows into r->total (-1 without one, or an unreadable one). */
+static void
+api_total(CURL *h, struct resp *r)
+{
+	struct curl_header *hh;
+	char *end;
+
+	r->total = -1;
+	if (curl_easy_header(h, "X-Tpcd-Total-Rows", 0, CURLH_HEADER, -1, &hh) == CURLHE_OK &&
+	    hh->value[0] >= '0' && hh->value[0] <= '9') {
+		long long n = strtoll(hh->value, &end, 10);
+		if (*end == '\0')
+			r->total = n;
+	}
+}
+
 void
 api_resp_free(struct resp *r)
 {
@@ -135,6 +151,7 @@ api_request(struct ctx *c, const char *method, const char *path, const char *acc
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 		curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
 		r->ctype = xstrdup(ctype ? ctype : "");
+		api_total(h, r);
 	}
 	if (r->body == NULL)
 		r->body = xstrdup("");

@@ -1,10 +1,12 @@
 /*
  * data.c — the verbs that read the served data: brands, a brand's aggregates, and get
- * (one aggregate's rows, fetched as msgpack and shown as a table, JSON or CSV).
+ * (one aggregate's rows, or a slice of them, fetched as msgpack and shown as a table,
+ * JSON or CSV).
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tpcctl.h"
 
@@ -54,6 +56,32 @@ data_aggregates(struct ctx *c, char **args, struct err *e)
 	return rc;
 }
 
+/* The aggregate's path with the slice --limit, --offset and --where ask for (escaped). */
+static char *
+data_slice_path(struct ctx *c, const char *brand, const char *name)
+{
+	struct buf b;
+	char *v;
+
+	buf_init(&b);
+	buf_printf(&b, "/v1/brands/%s/aggregates/%s?format=msgpack", brand, name);
+	if (c->limit != NULL)
+		buf_printf(&b, "&limit=%s", c->limit);
+	if (c->offset != NULL)
+		buf_printf(&b, "&offset=%s", c->offset);
+	for (size_t i = 0; i < c->nwhere; i++) {
+		const char *eq = strchr(c->where[i], '=');
+		char *col = xstrndup(c->where[i], (size_t)(eq - c->where[i]));
+		char *k = api_escape(c, col);
+		v = api_escape(c, eq + 1);
+		buf_printf(&b, "&%s=%s", k, v);
+		free(col);
+		free(k);
+		free(v);
+	}
+	return buf_steal(&b, NULL);
+}
+
 int
 data_get(struct ctx *c, char **args, struct err *e)
 {
@@ -64,7 +92,7 @@ data_get(struct ctx *c, char **args, struct err *e)
 	json_t *j;
 	int rc;
 
-	path = xasprintf("/v1/brands/%s/aggregates/%s?format=msgpack", brand, name);
+	path = data_slice_path(c, brand, name);
 	free(brand);
 	free(name);
 	rc = api_get(c, path, "application/msgpack", &r, e);
@@ -80,7 +108,7 @@ data_get(struct ctx *c, char **args, struct err *e)
 		} else if ((rc = agg_grid(&a, &g, e)) == 0) {
 			render_grid(c, &g);
 			if (c->fmt == OUT_TABLE)
-				agg_footer(&a, grid_rows(&g));
+				agg_footer(&a, grid_rows(&g), r.total);
 			grid_free(&g);
 		}
 	}

@@ -47,12 +47,19 @@ static const struct verb {
 	  "The active snapshot (colour, generation, created_at), the last refresh, whether\n"
 	  "a refresh runs, whether the daemon is pinned, and every aggregate's state (its\n"
 	  "result: ok or error). -o json prints the server's JSON; -o csv the aggregates.\n" },
-	{ "get", "BRAND AGGREGATE", 2, 2, true, data_get, 0, "",
+	{ "get", "BRAND AGGREGATE", 2, 2, true, data_get, OPTF_SLICE,
+	  " [--limit N] [--offset N] [--where COLUMN=VALUE ...]",
 	  "One aggregate's rows, fetched as msgpack. After the table, a line on stderr gives\n"
 	  "the row count, the generation and when the content last changed; -o json prints\n"
 	  "{brand, aggregate, generation, refreshed_at, columns, rows}, doubles exact; -o csv\n"
 	  "has a header line, RFC 4180 quoting and LF line ends, null an empty field and an\n"
-	  "empty string \"\".\n" },
+	  "empty string \"\".\n"
+	  "\n"
+	  "  --limit N           a slice: at most N rows (server default 1000, at most 10000)\n"
+	  "  --offset N          a slice: skip the first N matching rows\n"
+	  "  --where COL=VALUE   a slice: only rows whose dimension column COL equals VALUE;\n"
+	  "                      repeat for several columns (they combine with AND)\n"
+	  "With any of them the line on stderr says \"(N of TOTAL rows, ...)\".\n" },
 	{ "refresh", "[AGGREGATE]", 0, 1, true, ops_refresh,
 	  OPTF_BRAND | OPTF_WAIT | OPTF_TIMEOUT, " [--brand BRAND] [--wait [--timeout SECONDS]]",
 	  "Asks the daemon to refresh now: everything, or only AGGREGATE (of every brand, or\n"
@@ -216,7 +223,8 @@ verb_help(struct ctx *c, char **args, struct err *e)
 	return 0;
 }
 
-enum { OPT_TOKEN_FILE = 256, OPT_BRAND, OPT_WAIT, OPT_FORCE };
+enum { OPT_TOKEN_FILE = 256, OPT_BRAND, OPT_WAIT, OPT_FORCE, OPT_LIMIT, OPT_OFFSET,
+	OPT_WHERE };
 
 static const struct option long_opts[] = {
 	{ "server", required_argument, NULL, 's' },
@@ -225,6 +233,9 @@ static const struct option long_opts[] = {
 	{ "brand", required_argument, NULL, OPT_BRAND },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "offset", required_argument, NULL, OPT_OFFSET },
+	{ "where", required_argument, NULL, OPT_WHERE },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "warning", required_argument, NULL, 'w' },
 	{ "critical", required_argument, NULL, 'c' },
@@ -259,6 +270,7 @@ opt_name(unsigned f)
 	case OPTF_TIMEOUT: return "--timeout";
 	case OPTF_WARNING: return "--warning";
 	case OPTF_FORCE: return "--force";
+	case OPTF_SLICE: return "--limit, --offset or --where";
 	default: return "--critical";
 	}
 }
@@ -307,6 +319,22 @@ parse_opts(int argc, char **argv, const char *optstr, const char **url, struct c
 		case OPT_FORCE:
 			c->force = true;
 			c->opts |= OPTF_FORCE;
+			break;
+		case OPT_LIMIT:
+		case OPT_OFFSET:
+			/* the server checks the range and says which parameter is wrong */
+			if (optarg[0] == '\0' || optarg[strspn(optarg, "0123456789")] != '\0')
+				return fail(e, EXIT_USAGE, "--%s %s: a whole number of rows",
+				    ch == OPT_LIMIT ? "limit" : "offset", optarg);
+			*(ch == OPT_LIMIT ? &c->limit : &c->offset) = optarg;
+			c->opts |= OPTF_SLICE;
+			break;
+		case OPT_WHERE:
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+				return fail(e, EXIT_USAGE, "--where %s: COLUMN=VALUE", optarg);
+			c->where = xreallocarray(c->where, c->nwhere + 1, sizeof *c->where);
+			c->where[c->nwhere++] = optarg;
+			c->opts |= OPTF_SLICE;
 			break;
 		case 't':
 			if (parse_seconds("--timeout", optarg, &c->timeout, e) == -1)
@@ -478,6 +506,7 @@ main(int argc, char **argv)
 		explicit_bzero(c.token, strlen(c.token));
 	free(c.token);
 	free(c.url);
+	free(c.where);
 	curl_easy_cleanup(c.curl);
 	curl_global_cleanup();
 	return status;

@@ -41,6 +41,7 @@ enum {
 	OPTF_WARNING = 1 << 3,	/* -w, --warning SECONDS */
 	OPTF_CRITICAL = 1 << 4,	/* -c, --critical SECONDS */
 	OPTF_FORCE = 1 << 5,	/* --force */
+	OPTF_SLICE = 1 << 6,	/* --limit N, --offset N, --where COLUMN=VALUE */
 };
 
 /* The one error a verb hands back to main, which alone prints it. */
@@ -64,6 +65,10 @@ struct ctx {
 	long		 warning;	/* --warning; -1 when not given */
 	long		 critical;	/* --critical; -1 when not given */
 	bool		 force;		/* --force */
+	const char	*limit;		/* --limit, as given */
+	const char	*offset;	/* --offset, as given */
+	char		**where;	/* --where COLUMN=VALUE, each as given */
+	size_t		 nwhere;
 };
 
 /* fail.c */
@@ -87,6 +92,7 @@ struct resp {
 	size_t	 cap;
 	bool	 too_big;
 	char	*ctype;
+	long long total;	/* X-Tpcd-Total-Rows (a slice's matching rows); -1: none */
 };
 void	 api_resp_free(struct resp *);
 int	 api_request(struct ctx *, const char *, const char *, const char *, const char *,
@@ -119,7 +125,7 @@ struct agg {
 };
 int	 agg_decode(const struct resp *, struct agg *, struct err *);
 int	 agg_grid(const struct agg *, struct grid *, struct err *);
-void	 agg_footer(const struct agg *, size_t);
+void	 agg_footer(const struct agg *, size_t, long long total);
 int	 agg_col_index(const struct agg *, const char *);
 char	*agg_col_name(const struct agg *, uint32_t);
 

@@ -167,6 +167,7 @@ AGG_STR(key_agg_title_en, title_en)
 AGG_STR(key_agg_title_ko, title_ko)
 AGG_STR(key_agg_description, description)
 AGG_STR(key_agg_target_lag, target_lag)
+AGG_STR(key_agg_slice_key, slice_key)
 
 /*
  * The dynamic table's REFRESH_MODE, stated per aggregate: AUTO is refused because
@@ -291,7 +292,31 @@ static const struct ykey aggregate_keys[] = {
 	{ "columns", YKEY_SEQ, 1, key_columns },
 	{ "max_staleness", YKEY_STRING, 0, key_agg_staleness },
 	{ "guards", YKEY_MAP, 0, key_agg_guards },
+	{ "slice_key", YKEY_STRING, 0, key_agg_slice_key },
 };
+
+/*
+ * The slice key names a dimension column whose values are text or integers (a filter on
+ * it is then served from the slices built at publish: slice.c, refresh). Columns are
+ * known only once the whole aggregate has been read.
+ */
+static int
+agg_slice_key(struct ydoc *d, yaml_node_t *v, struct aggregate *a, char **cause)
+{
+	if (a->slice_key == NULL)
+		return 0;
+	for (size_t i = 0; i < a->ncols; i++) {
+		const struct column *c = &a->cols[i];
+		if (strcmp(c->name, a->slice_key) != 0)
+			continue;
+		if (strcmp(c->role, "dimension") != 0 || c->type == COL_DOUBLE)
+			break;
+		a->slice_col = i;
+		return 0;
+	}
+	return ydoc_error(d, v, cause, "aggregate '%s': slice_key '%s' must name a dimension "
+	    "column of type string, date or int64", a->name, a->slice_key);
+}
 
 static int
 key_aggregates(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **cause)
@@ -315,6 +340,8 @@ key_aggregates(struct ydoc *d, yaml_node_t *v, const char *k, void *ctx, char **
 			a->target_lag = xstrdup("30 minutes");
 		if (a->refresh_mode == NULL)
 			a->refresh_mode = xstrdup("FULL");
+		if (agg_slice_key(d, ydoc_node(d, *it), a, cause) != 0)
+			return -1;
 		for (size_t i = 0; i + 1 < cat->naggs; i++)
 			if (strcmp(cat->aggs[i].name, a->name) == 0)
 				return ydoc_error(d, ydoc_node(d, *it), cause,
@@ -414,6 +441,7 @@ aggregate_free(struct aggregate *a)
 	free(a->cols);
 	free(a->name);
 	free(a->relation);
+	free(a->slice_key);
 	free(a->title_en);
 	free(a->title_ko);
 	free(a->description);

@@ -24,6 +24,7 @@
 
 #define HTTP_MAX_SEGS	6
 #define HTTP_SEG_MAX	72
+#define SLICE_CACHE_BYTES	(32u << 20)	/* built slices kept (slice_cache.c) */
 
 struct http_server;
 
@@ -107,6 +108,8 @@ struct http_server {
 	struct store		*st;
 	struct worker_pool	*writer;	/* every store write of a request (1 thread) */
 	struct worker_pool	*hashers;	/* password checks (yescrypt, ~20 ms each) */
+	struct worker_pool	*slicers;	/* slices of an aggregate (http_slice.c) */
+	struct slice_cache	*slice_cache;	/* the slicers' (slice_cache.c) */
 	struct http_thread	*th;
 	int			 nthreads;
 	int			 port;
@@ -203,6 +206,13 @@ void	http_info_snapshots(struct http_req *);
 
 /* http_data.c */
 void	http_data(struct http_req *);
+int	http_data_accepts(const char *header, const char *token);
+int	http_data_etag_matches(const char *if_none_match, const char *etag);
+int	http_data_behind(struct evkeyvalq *in, int64_t data_time);
+
+/* http_slice.c: ?limit=&offset= and dimension filters, built on the slicer pool */
+int	http_slice_asked(const char *query);
+int	http_slice(struct http_req *, const char *query);
 
 /* http_head.c: a data response's head, pre-built per snapshot and variant, per second */
 struct http_head {

@@ -18,7 +18,7 @@
 #define CORS_METHODS	"GET, HEAD, POST, DELETE"
 #define CORS_HEADERS	"Authorization, Content-Type, Accept, If-None-Match, X-Tpcd-Not-Before"
 #define CORS_EXPOSE	"ETag, X-Tpcd-Generation, X-Tpcd-Colour, X-Tpcd-Data-Time, " \
-			"X-Tpcd-Staleness, Retry-After, WWW-Authenticate"
+			"X-Tpcd-Staleness, X-Tpcd-Total-Rows, Retry-After, WWW-Authenticate"
 
 static const char *
 cors_header(const struct http_req *r, const char *name)

@@ -192,13 +192,17 @@ http_data(struct http_req *r)
 	struct record_meta m;
 	enum body_variant var;
 	struct http_head h;
-	const char *body, *etag;
+	const char *body, *etag, *q;
 	const void *rec;
 	size_t len, blen;
 	enum fmt f;
 	char colour[8] = "";
 	int64_t dt;
 
+	/* a plain request pays for no query parse; only a slice's parses more */
+	if ((q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))) != NULL &&
+	    http_slice_asked(q) && http_slice(r, q))
+		return;
 	data_headers(evhttp_request_get_input_headers(req), &in);
 	gz = in.accept_encoding != NULL && header_has(in.accept_encoding, "gzip");
 	if (pick_format(req, in.accept, &f, colour) != 0)
@@ -272,4 +276,23 @@ http_data(struct http_req *r)
 	http_reply_note(200, blen);
 	evhttp_send_reply(req, 200, "OK", eb);
 	evbuffer_free(eb);
+}
+
+/* What http_slice.c answers with as a whole aggregate does. */
+int
+http_data_accepts(const char *h, const char *token)
+{
+	return header_has(h, token);
+}
+
+int
+http_data_etag_matches(const char *inm, const char *etag)
+{
+	return etag_matches(inm, etag);
+}
+
+int
+http_data_behind(struct evkeyvalq *in, int64_t data_time)
+{
+	return data_behind(evhttp_find_header(in, "X-Tpcd-Not-Before"), data_time);
 }

@@ -126,6 +126,8 @@ http_server_start(struct runtime *rt, struct store *st, int listen_fd, char **ca
 		goto fail;		/* before any thread starts: the refusal exits alone */
 	s->writer = worker_pool_new("store writer", 1);
 	s->hashers = worker_pool_new("password hashing", 2);
+	s->slicers = worker_pool_new("slices", 2);
+	s->slice_cache = slice_cache_new(SLICE_CACHE_BYTES);
 	http_listen_limit(s->nthreads, cf->http_max_connections);
 	for (int i = 0; i < s->nthreads; i++) {
 		/* evhttp closes what it listens on: each thread gets its own descriptor */
@@ -265,6 +267,7 @@ http_server_stop(struct http_server *s)
 	 * reply is queued on its loop ahead of the loop's exit. A login passes itself from
 	 * the hashers to the writer, so the hashers go first.
 	 */
+	worker_pool_free(s->slicers);
 	worker_pool_free(s->hashers);
 	worker_pool_free(s->writer);
 	for (int i = 0; i < s->nthreads; i++)
@@ -289,6 +292,7 @@ http_server_stop(struct http_server *s)
 			event_base_free(t->base);
 		store_reader_free(t->rd);
 	}
+	slice_cache_free(s->slice_cache);	/* after the bodies that still held slices */
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	free(s->th);

@@ -2,9 +2,10 @@
  * refresh_cycle.c — one refresh cycle on the refresh thread, once refresh.c started
  * it: the pulls prepared from the live manifest (the candidate's generation fixed, for
  * the rows stream into each pull's encoder as they arrive), each settled pull sealed and
- * compared with only a read view open, the publish guards, then one write of the new
- * snapshot (published or held), and the cycle's outcome recorded in the refresh status. It keeps
- * no schedule or timer and takes no requests (refresh.c).
+ * compared with only a read view open, the publish guards (and the slices of a
+ * slice_key: refresh_slices.c), then one write of the new snapshot (published or held),
+ * and the cycle's outcome recorded in the refresh status. It keeps no schedule or timer
+ * and takes no requests (refresh.c).
  *
  * Publishing rules: a failed aggregate keeps its last good record and shows its error;
  * an aggregate whose content did not change keeps its record byte for byte (same ETag);
@@ -357,7 +358,7 @@ refresh_cycle_finish(struct refresher *r, int ok, int published, char *error)
  */
 static int
 cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct record_out **outs,
-    struct manifest *m, int held, char **cause)
+    const struct refresh_slices *slices, struct manifest *m, int held, char **cause)
 {
 	struct store_pub *pub = NULL;
 	struct buf prev;
@@ -388,6 +389,8 @@ cycle_write(struct refresher *r, uint64_t gen, const int *keep, struct record_ou
 		if (keep[i] == 1 ? store_pub_put_out(pub, p->brand->id, p->agg->name, outs[i],
 		    cause) != 0 : store_pub_put(pub, p->brand->id, p->agg->name, prev.data,
 		    prev.len, cause) != 0)
+			goto out;
+		if (refresh_slices_write(pub, p, &slices[i], &prev, cause) != 0)
 			goto out;
 		manifest_add_pull(m, p);
 	}
@@ -427,6 +430,7 @@ refresh_cycle_publish(struct refresher *r)
 	struct store_view *v = store_view_begin(r->rd);
 	struct record_out **outs = xcalloc(r->npulls ? r->npulls : 1, sizeof *outs);
 	int *keep = xcalloc(r->npulls ? r->npulls : 1, sizeof *keep);
+	struct refresh_slices *slices = xcalloc(r->npulls ? r->npulls : 1, sizeof *slices);
 	struct manifest m;
 	char *cause = NULL;
 	size_t nfailed = 0, nchanged = 0, nlive = 0;
@@ -469,6 +473,9 @@ refresh_cycle_publish(struct refresher *r)
 		guard_run(r->cf, r->cat, r->pulls, r->npulls, guard_get_cb, &gs, &m);
 		held = m.nfailures > 0 && !r->cf->guards_warn;
 		m.guards = xstrdup(m.nfailures == 0 ? "passed" : held ? "held" : "warned");
+		/* the slices of a slice_key, built (or found) before the write, as records are */
+		for (size_t i = 0; i < r->npulls; i++)
+			refresh_slices_prepare(v, &r->pulls[i], keep[i], outs[i], &slices[i]);
 	}
 	store_view_release(v);
 	if (nlive == 0) {
@@ -476,7 +483,7 @@ refresh_cycle_publish(struct refresher *r)
 		goto out;
 	}
 	if (nchanged > 0 && !pinned) {
-		if (cycle_write(r, gen, keep, outs, &m, held, &cause) != 0)
+		if (cycle_write(r, gen, keep, outs, slices, &m, held, &cause) != 0)
 			goto out;
 		guard_count(r, &m);	/* once the verdict is in the store */
 		published = !held;
@@ -498,9 +505,12 @@ refresh_cycle_publish(struct refresher *r)
 out:
 	if (cause != NULL)
 		refresh_cycle_finish(r, 0, 0, cause);
-	for (size_t i = 0; i < r->npulls; i++)
+	for (size_t i = 0; i < r->npulls; i++) {
 		record_out_free(outs[i]);
+		refresh_slices_free(&slices[i]);
+	}
 	free(outs);
+	free(slices);
 	free(keep);
 	free(same);
 	manifest_free(&m);

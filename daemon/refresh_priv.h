@@ -1,9 +1,10 @@
 /*
- * refresh_priv.h — private to the refresh thread's two files: struct refresher (its
- * thread contract below) and what refresh_cycle.c offers refresh.c. refresh.c owns the
- * thread, schedule, requests and status; refresh_cycle.c one cycle's settle, guard
- * and publish. Only those two include it; elsewhere a refresher is tpcd.h's opaque
- * struct.
+ * refresh_priv.h — private to the refresh thread's files: struct refresher (its
+ * thread contract below), what refresh_cycle.c offers refresh.c and what
+ * refresh_slices.c offers refresh_cycle.c. refresh.c owns the thread, schedule, requests
+ * and status; refresh_cycle.c one cycle's settle, guard and publish; refresh_slices.c the
+ * slices a publish stores for a slice_key. Only those include it; elsewhere a refresher
+ * is tpcd.h's opaque struct.
  */
 #ifndef REFRESH_PRIV_H
 #define REFRESH_PRIV_H
@@ -84,6 +85,19 @@ dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
 }
+
+/* refresh_slices.c: a publish's slices of the aggregates with a slice_key */
+struct refresh_slices {
+	struct slice_part	*parts;		/* built: put as they are */
+	size_t			 nparts;
+	char			**names;	/* kept: copied from the live colour */
+	size_t			 nnames;
+};
+void	 refresh_slices_prepare(struct store_view *, const struct pull *, int keep,
+	    const struct record_out *, struct refresh_slices *);
+int	 refresh_slices_write(struct store_pub *, const struct pull *,
+	    const struct refresh_slices *, struct buf *tmp, char **cause);
+void	 refresh_slices_free(struct refresh_slices *);
 
 /* refresh_cycle.c: one cycle, on the refresh thread */
 void	 refresh_cycle_prepare(struct refresher *, const char *, const char *);

@@ -32,6 +32,8 @@ struct upstream;			/* upstream.c */
 struct up_req;				/* upstream.c */
 struct jwt_key;				/* jwt.c */
 struct encoder;				/* encode.c */
+struct slice_cache;			/* slice_cache.c */
+struct slice_entry;			/* slice_cache.c */
 struct refresher;			/* refresh.c (refresh_priv.h) */
 struct store;				/* store.c (store_priv.h) */
 struct store_pub;			/* store_pub.c */
@@ -353,6 +355,8 @@ struct aggregate {
 	size_t		 ncols;
 	int64_t		 max_staleness;	/* seconds; -1: the catalogue's; 0: no limit */
 	struct agg_guards guards;
+	char		*slice_key;	/* a dimension whose slices are built at publish */
+	size_t		 slice_col;	/* its column (when slice_key is set) */
 };
 
 struct catalog {
@@ -521,7 +525,7 @@ int	demo_accounts_write(const struct config *, FILE *out, int port, char **cause
 int	ddl_render(FILE *, const struct config *, const struct catalog *, const struct brand *,
 	    const char *warehouse, char **cause);
 
-/* ==== encode: encode.c, record.c ==== */
+/* ==== encode: encode.c, record.c, slice.c, slice_cache.c ==== */
 /* encode.c: the bodies of one aggregate, built once at publish as its rows stream in */
 struct encoder *encode_begin(const struct brand *, const struct aggregate *,
 	    uint64_t generation, int64_t refreshed_at);
@@ -570,6 +574,54 @@ void	record_out_free(struct record_out *);
 int	record_parse(const void *rec, size_t len, struct record_meta *);
 int	record_body(const void *rec, size_t len, enum body_variant,
 	    const char **body, size_t *bodylen, const char **etag);
+
+/* slice.c: a window of one record's rows, filtered on dimension columns, encoded again */
+struct slice_filter {
+	size_t		 col;		/* index into the aggregate's columns */
+	enum cell_kind	 kind;		/* CELL_TEXT, CELL_INT or CELL_DOUBLE */
+	int64_t		 i;
+	double		 d;
+	const char	*s;		/* the value as given (the canonical query's) */
+	size_t		 n;
+};
+struct slice_query {
+	uint64_t		 offset;
+	uint64_t		 limit;
+	struct slice_filter	*filters;	/* in column order, one per column at most */
+	size_t			 nfilters;
+};
+int	slice_filter_parse(const struct aggregate *, size_t col, const char *value,
+	    struct slice_filter *, char **cause);
+int	slice_build(const struct brand *, const struct aggregate *, const void *rec,
+	    size_t len, const struct slice_query *, struct buf *out, uint64_t *total,
+	    char **cause);
+void	slice_etag(const char *whole_etag, const struct slice_query *,
+	    char out[ETAG_LEN + 1]);
+struct slice_part {
+	char		*value;		/* the slice key's value (an integer in decimal) */
+	size_t		 n;
+	struct buf	 rec;		/* the record of its rows */
+};
+int	slice_partitions(const struct brand *, const struct aggregate *,
+	    const struct record_meta *, const char *mp, size_t mplen, struct slice_part **,
+	    size_t *nparts, char **cause);
+void	slice_parts_free(struct slice_part *, size_t);
+char	*slice_part_name(const char *agg, const char *value, size_t n);
+int	slice_part_names(const struct aggregate *, const char *mp, size_t mplen,
+	    char ***names, size_t *nnames, char **cause);
+const char *slice_part_value(const struct aggregate *, const struct slice_query *,
+	    char num[32], size_t *n, size_t *which);
+
+/* slice_cache.c: built slices kept for the next identical request (an LRU in bytes) */
+struct slice_cache *slice_cache_new(size_t max_bytes);
+void	slice_cache_free(struct slice_cache *);
+struct slice_entry *slice_cache_get(struct slice_cache *, const char *key);
+struct slice_entry *slice_cache_put(struct slice_cache *, const char *key, struct buf *rec,
+	    uint64_t total);
+void	slice_cache_release(struct slice_entry *);
+const struct buf *slice_cache_record(const struct slice_entry *, uint64_t *total);
+void	slice_cache_stats(struct slice_cache *, uint64_t *hits, uint64_t *misses,
+	    size_t *bytes);
 
 /* ==== refresh: manifest.c, guard.c, refresh.c, refresh_cycle.c ==== */
 /* manifest.c: what one snapshot holds; refresh builds it, the store keeps it */

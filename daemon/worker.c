@@ -1,9 +1,9 @@
 /*
- * worker.c — background job pools: the store writer (one thread) and the password
- * hashers (a few). A serving loop hands a job over and keeps answering others; the job's
- * work runs on a pool thread, its done callback back on the loop that submitted it
- * (event_base_once). Pool threads run below the serving threads' priority. This file
- * knows nothing of HTTP, LMDB or passwords.
+ * worker.c — background job pools: the store writer (one thread), the password hashers
+ * and the slicers (a few each). A serving loop hands a job over and keeps answering
+ * others; the job's work runs on a pool thread, its done callback back on the loop that
+ * submitted it (event_base_once). Pool threads run below the serving threads' priority.
+ * This file knows nothing of HTTP, LMDB or passwords.
  *
  * Threads: the queue is guarded by the pool's mutex; a job belongs to its pool from
  * submit until its work returns, then to the submitting loop.

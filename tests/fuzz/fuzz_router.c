@@ -1,12 +1,13 @@
 /*
  * fuzz_router.c — raw bytes on a connection to the real HTTP server: libevent's request
  * parsing, then everything of ours a request reaches — path splitting and the route table,
- * the query (?format=, ?colour=), Accept, Accept-Encoding, If-None-Match, the Cookie and
- * Authorization credentials, X-Forwarded-For from a trusted proxy, the login body, the
- * handlers and their audit lines. Set up once: a brand with demo data refreshed into a
- * store, a user and a user token for it, and an admin token (the secrets are in the seeds
- * and the dictionary); each input is sent on a new loopback connection, half-closed, and
- * the reply read to EOF. A reply that never ends is a hang: abort.
+ * the query (?format=, ?colour=, a slice's ?limit=&offset=&COLUMN=), Accept,
+ * Accept-Encoding, If-None-Match, the Cookie and Authorization credentials,
+ * X-Forwarded-For from a trusted proxy, the login body, the handlers and their audit
+ * lines. Set up once: a brand with demo data refreshed into a store, a user and a user
+ * token for it, and an admin token (the secrets are in the seeds and the dictionary);
+ * each input is sent on a new loopback connection, half-closed, and the reply read to
+ * EOF. A reply that never ends is a hang: abort.
  * Inputs naming "revoke" are skipped: revoking a token persists, and every later input
  * would then run against a different server.
  */

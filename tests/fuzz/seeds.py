@@ -193,6 +193,13 @@ def router():
         request("GET", "/v1/brands/z/aggregates/mau_users?format=xml", [user]),
         request("GET", "/v1/brands/z/aggregates/mau_users?colour=red&x=1", [user]),
         request("GET", "/v1/brands/z/aggregates/mau_users?%zz=&&==", [user]),
+        request("GET", data + "?limit=2&offset=1", [user]),
+        request("GET", data + "?month=2025-01&format=csv", [user, "Accept-Encoding: gzip"]),
+        request("GET", "/v1/brands/y/aggregates/region_sales?month=2025-02&region=Seoul"
+                "&limit=1", [admin, 'If-None-Match: "0123456789abcdef0123456789abcdef"']),
+        request("GET", "/v1/brands/y/aggregates/hourly_sales?hour=05&weekday=2", [user]),
+        request("GET", data + "?limit=-1&offset=x&mau=3&month=&month=1", [user]),
+        request("GET", data + "?limit=1&colour=blue", [admin]),
         request("GET", "/v1/status", [admin]), request("GET", "/v1/snapshots", [admin]),
         request("GET", "/v1/sessions", [admin]), request("GET", "/v1/tokens", [admin]),
         request("GET", "/v1/status", [user]),

@@ -172,6 +172,16 @@ def test_live_responses_match_the_document():
         call("GET", agg, headers={"Accept-Encoding": "gzip"}, status=200)
         call("GET", agg + "?format=xml", status=400)
         call("GET", agg + "?nope=1", status=400)
+        # slices: a window, a filter, a 304 on the slice's ETag, refusals naming the parameter
+        r = call("GET", agg + "?limit=2&offset=1", status=200)
+        call("GET", agg + "?limit=2&offset=1", headers={"If-None-Match": r.header("ETag")},
+             status=304)
+        call("GET", agg + "?month=2025-01&format=csv", status=200)
+        call("GET", agg + "?month=2025-01", headers={"Accept-Encoding": "gzip"}, status=200)
+        for q in ("?limit=-1", "?offset=x", "?mau=3", "?month="):
+            eq(call("GET", agg + q, status=400).json()["error"]["parameter"],
+               q[1:].split("=")[0])
+        call("GET", "/v1/brands/b/aggregates/mau_users?limit=1", token=user, status=403)
         call("GET", agg + "?colour=blue", token=user, status=403)
         call("GET", agg + "?colour=green", status=404)
         call("GET", "/v1/brands/a/aggregates/nope", status=404)

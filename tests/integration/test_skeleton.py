@@ -78,7 +78,7 @@ def test_errors_are_json():
             ("GET", "/v1/nope", 404),
             ("GET", "/nope", 404),
             ("GET", "/v1/brands/a/aggregates/mau_users?format=xml", 400),
-            ("GET", "/v1/brands/a/aggregates/mau_users?limit=3", 400),
+            ("GET", "/v1/brands/a/aggregates/mau_users?limit=-3", 400),	# limit is a count (slices)
             ("POST", "/v1/brands/a/aggregates/mau_users", 405),
             ("DELETE", "/v1/brands", 405),
             ("GET", "/v1/refresh", 405),
