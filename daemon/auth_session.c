@@ -160,7 +160,7 @@ struct purge_arg {
 	json_t		*gone;	/* [{user, session}] for the audit log, after the txn */
 };
 
-static int
+static enum store_session_act
 purge_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct purge_arg *pa = arg;
@@ -168,10 +168,10 @@ purge_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	const struct session_rec *r = scan_session(key, klen, val, vlen, &tmp);
 
 	if (r == NULL || r->expires > pa->now)
-		return 0;
+		return STORE_SESSION_KEEP;
 	json_array_append_new(pa->gone, json_pack("{s:s, s:s}", "user", r->user, "session",
 	    r->id));
-	return 1;
+	return STORE_SESSION_DELETE;
 }
 
 /* Deletes every expired session (at each login and listing), auditing each. */
@@ -196,7 +196,7 @@ auth_session_purge(struct store *st, int64_t now)
 	json_decref(pa.gone);
 }
 
-static int
+static enum store_session_act
 list_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct session_rec tmp;
@@ -204,12 +204,12 @@ list_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	char c[32], x[32];
 
 	if (r == NULL)
-		return 0;
+		return STORE_SESSION_KEEP;
 	clock_iso8601(r->created, c);
 	clock_iso8601(r->expires, x);
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", r->id,
 	    "user", r->user, "created_at", c, "expires_at", x, "address", r->addr));
-	return 0;
+	return STORE_SESSION_KEEP;
 }
 
 /* The live sessions, without their secrets: [{id, user, created_at, expires_at, address}]. */
@@ -240,7 +240,7 @@ struct user_sessions {
 	size_t			 n, cap;
 };
 
-static int
+static enum store_session_act
 user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct user_sessions *us = arg;
@@ -248,7 +248,7 @@ user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	const struct session_rec *r = scan_session(key, klen, val, vlen, &tmp);
 
 	if (r == NULL || strcmp(r->user, us->user) != 0)
-		return 0;
+		return STORE_SESSION_KEEP;
 	if (us->n == us->cap) {
 		us->cap = us->cap ? us->cap * 2 : 16;
 		us->v = xreallocarray(us->v, us->cap, sizeof *us->v);
@@ -257,7 +257,7 @@ user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	us->v[us->n].created = r->created;
 	memcpy(us->v[us->n].id, r->id, sizeof us->v[us->n].id);
 	us->n++;
-	return 0;
+	return STORE_SESSION_KEEP;
 }
 
 static int
@@ -303,7 +303,7 @@ struct revoke_arg {
 	unsigned char	 key[32];	/* of the match, for the revocation log */
 };
 
-static int
+static enum store_session_act
 revoke_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct revoke_arg *ra = arg;
@@ -311,11 +311,11 @@ revoke_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	const struct session_rec *r = scan_session(key, klen, val, vlen, &tmp);
 
 	if (r == NULL || strncmp(r->id, ra->prefix, ra->n) != 0)
-		return 0;
+		return STORE_SESSION_KEEP;
 	ra->matches++;
 	snprintf(ra->user, sizeof ra->user, "%s", r->user);
 	memcpy(ra->key, (const unsigned char *)key + 1, 32);
-	return 1;
+	return STORE_SESSION_DELETE;
 }
 
 /*

@@ -249,6 +249,18 @@ void	http_admin_discard(struct http_req *);
 /* http_staleness.c */
 struct evkeyvalq;
 int64_t	http_staleness_data_time(struct http_req *, struct store_view *);
+/* One configured aggregate's staleness in the live snapshot. */
+struct staleness {
+	const char	*brand;		/* configuration id */
+	const char	*aggregate;	/* catalogue name */
+	int64_t		 data_time;	/* unix seconds the data describes; 0: unknown */
+	int64_t		 age_s;		/* now - data_time, when known */
+	int64_t		 max_s;		/* its max_staleness; 0: none */
+	int		 stale;
+};
+struct staleness *http_staleness_all(struct http_req *, struct store_view *, size_t *n,
+	    size_t *nstale);
+void	http_staleness_set(json_t *, const struct staleness *);
 json_t	*http_staleness_list(struct http_req *, struct store_view *, int only_stale,
 	    size_t *nstale);
 void	http_staleness_readyz(struct http_req *);

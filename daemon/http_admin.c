@@ -36,6 +36,7 @@ struct admin_job {
 	char		 other[8];	/* swap: the colour made active; publish, discard: held */
 	uint64_t	 gen_other;
 	int		 rc;
+	enum store_held	 held;		/* publish, discard */
 	int		 pin_failed;	/* rollback: swapped, but the pin did not take */
 	char		*cause;
 };
@@ -275,7 +276,7 @@ held_work(void *arg)
 {
 	struct admin_job *j = arg;
 
-	j->rc = store_held_release(j->st, j->on, &j->cause);
+	j->held = store_held_release(j->st, j->on, &j->cause);
 }
 
 static void
@@ -284,9 +285,11 @@ held_reply(struct http_req *r, void *arg)
 	struct admin_job *j = arg;
 	struct store_view *v;
 
-	if (j->rc != 0) {
-		http_reply_error(r->req, j->rc > 0 ? 409 : 500, j->rc > 0 ? "conflict" :
-		    "internal", "%s", j->cause);
+	if (j->held != STORE_HELD_RELEASED) {
+		int none = j->held == STORE_HELD_NONE;
+
+		http_reply_error(r->req, none ? 409 : 500, none ? "conflict" : "internal", "%s",
+		    j->cause);
 	} else if (j->on) {
 		log_msg(LOG_NOTICE, "admin %s: held candidate in %s published by force; unpinned",
 		    r->p.name, j->other);

@@ -124,15 +124,36 @@ status_last_json(const struct refresh_status *st)
 	return last;
 }
 
-/* The refresher's part of /v1/status; pinned is the store's word. */
+/* The staleness entry of a's brand and aggregate, found by name; NULL: none. */
+static const struct staleness *
+status_staleness_of(const struct refresh_agg *a, const struct staleness *all, size_t n,
+    const struct config *cf, const struct catalog *cat)
+{
+	const struct brand *b = config_find_brand(cf, a->brand);
+	const struct aggregate *g = catalog_find(cat, a->aggregate);
+	size_t k;
+
+	if (b == NULL || g == NULL)
+		return NULL;
+	k = (size_t)(b - cf->brands) * cat->naggs + (size_t)(g - cat->aggs);
+	return k < n ? &all[k] : NULL;
+}
+
+/*
+ * The refresher's part of /v1/status, each aggregate's refresh state beside its data
+ * time and staleness (stale, n of them); pinned is the store's word.
+ */
 static json_t *
-status_refresh_json(const struct refresh_status *st, int pinned)
+status_refresh_json(const struct refresh_status *st, int pinned,
+    const struct staleness *stale, size_t n, const struct config *cf,
+    const struct catalog *cat)
 {
 	json_t *o, *aggs = json_array();
 	char ts[32];
 
 	for (size_t i = 0; i < st->naggs; i++) {
 		const struct refresh_agg *a = &st->aggs[i];
+		const struct staleness *sa = status_staleness_of(a, stale, n, cf, cat);
 		json_t *e = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s?, s:s?, s:I, s:I}",
 		    "brand", a->brand, "aggregate", a->aggregate, "rows", (json_int_t)a->rows,
 		    "generation", (json_int_t)a->generation, "duration_ms",
@@ -144,6 +165,8 @@ status_refresh_json(const struct refresh_status *st, int pinned)
 		json_object_set_new(e, "result", a->ok_count + a->fail_count == 0 ?
 		    json_null() : json_string(a->ok ? "ok" : "error"));
 		json_object_set_new(e, "error", a->error ? json_string(a->error) : json_null());
+		if (sa != NULL)
+			http_staleness_set(e, sa);
 		json_array_append_new(aggs, e);
 	}
 	clock_iso8601(st->next_due, ts);
@@ -200,9 +223,10 @@ http_info_status(struct http_req *r)
 {
 	struct refresh_status st;
 	struct store_view *v;
-	json_t *o, *snap = json_null(), *guards = json_null(), *created = json_null(), *stale;
+	json_t *o, *snap = json_null(), *guards = json_null(), *created = json_null();
+	struct staleness *stale;
 	const char *colour;
-	size_t nstale = 0;
+	size_t n, nstale = 0;
 
 	/*
 	 * The refresher's state first, then the store: a client that sees refresh N done
@@ -232,23 +256,13 @@ http_info_status(struct http_req *r)
 		manifest_free(&m);
 	}
 	/* the pin lives in the store: what it says now, whichever instance set it */
-	o = status_refresh_json(&st, v != NULL && store_view_pinned(v));
+	stale = http_staleness_all(r, v, &n, &nstale);
+	o = status_refresh_json(&st, v != NULL && store_view_pinned(v), stale, n,
+	    r->t->rt->cf, r->t->rt->cat);
 	refresh_status_free(&st);
-	stale = http_staleness_list(r, v, 0, &nstale);
+	free(stale);
 	json_object_set_new(o, "held", v ? status_held_json(v) : json_null());
 	store_view_release(v);
-	/* each aggregate's data time and staleness beside its refresh state */
-	for (size_t i = 0; i < json_array_size(stale); i++) {
-		json_t *e = json_array_get(json_object_get(o, "aggregates"), i),
-		    *s = json_array_get(stale, i);
-		if (e == NULL)
-			break;
-		json_object_set(e, "data_time", json_object_get(s, "data_time"));
-		json_object_set(e, "staleness_s", json_object_get(s, "staleness_s"));
-		json_object_set(e, "max_staleness_s", json_object_get(s, "max_staleness_s"));
-		json_object_set(e, "stale", json_object_get(s, "stale"));
-	}
-	json_decref(stale);
 	json_object_set_new(o, "stale", json_integer((json_int_t)nstale));
 	json_object_set_new(o, "guards_mode", json_string(r->t->rt->cf->guards_warn ? "warn" :
 	    "enforce"));

@@ -89,6 +89,56 @@ http_staleness_data_time(struct http_req *r, struct store_view *v)
 }
 
 /*
+ * Every configured aggregate's staleness in v's live snapshot (none known without v), in
+ * configuration order: [brand * naggs + aggregate]; *n of them, *nstale stale. Caller
+ * frees; the names point into the runtime's configuration and catalogue.
+ */
+struct staleness *
+http_staleness_all(struct http_req *r, struct store_view *v, size_t *n, size_t *nstale)
+{
+	const struct config *cf = r->t->rt->cf;
+	const struct catalog *cat = r->t->rt->cat;
+	size_t nn = cf->nbrands * cat->naggs;
+	int64_t *t = xcalloc(nn ? nn : 1, sizeof *t), now = time(NULL);
+	struct staleness *all = xcalloc(nn ? nn : 1, sizeof *all);
+
+	*n = nn;
+	*nstale = 0;
+	if (v != NULL)
+		stale_fill(t, nn, v, cf, cat);
+	for (size_t k = 0; k < nn; k++) {
+		struct staleness *s = &all[k];
+		const struct aggregate *a = &cat->aggs[k % cat->naggs];
+
+		s->brand = cf->brands[k / cat->naggs].id;
+		s->aggregate = a->name;
+		s->data_time = t[k];
+		s->age_s = t[k] > 0 && now > t[k] ? now - t[k] : 0;
+		s->max_s = catalog_max_staleness(cat, a);
+		s->stale = s->max_s > 0 && (t[k] <= 0 || s->age_s > s->max_s);
+		*nstale += s->stale;
+	}
+	free(t);
+	return all;
+}
+
+/* Sets s's data_time, staleness_s, max_staleness_s and stale on object e. */
+void
+http_staleness_set(json_t *e, const struct staleness *s)
+{
+	char ts[32];
+
+	if (s->data_time > 0)
+		clock_iso8601(s->data_time, ts);
+	json_object_set_new(e, "data_time", s->data_time > 0 ? json_string(ts) : json_null());
+	json_object_set_new(e, "staleness_s", s->data_time > 0 ? json_integer(s->age_s) :
+	    json_null());
+	json_object_set_new(e, "max_staleness_s", s->max_s > 0 ? json_integer(s->max_s) :
+	    json_null());
+	json_object_set_new(e, "stale", json_boolean(s->stale));
+}
+
+/*
  * Every configured aggregate's staleness in v's live snapshot, as a JSON list of
  * {brand, aggregate, data_time, staleness_s, max_staleness_s, stale}; only the stale
  * ones when only_stale. *nstale counts them. A new reference.
@@ -97,39 +147,21 @@ json_t *
 http_staleness_list(struct http_req *r, struct store_view *v, int only_stale,
     size_t *nstale)
 {
-	const struct config *cf = r->t->rt->cf;
-	const struct catalog *cat = r->t->rt->cat;
-	size_t n = cf->nbrands * cat->naggs;
-	int64_t *t = xcalloc(n ? n : 1, sizeof *t), now = time(NULL);
+	size_t n;
+	struct staleness *all = http_staleness_all(r, v, &n, nstale);
 	json_t *list = json_array();
 
-	*nstale = 0;
-	if (v != NULL)
-		stale_fill(t, n, v, cf, cat);
 	for (size_t k = 0; k < n; k++) {
-		const struct aggregate *a = &cat->aggs[k % cat->naggs];
-		int64_t max = catalog_max_staleness(cat, a), age = t[k] > 0 && now > t[k] ?
-		    now - t[k] : 0;
-		int stale = max > 0 && (t[k] <= 0 || age > max);
-		char ts[32];
 		json_t *e;
 
-		*nstale += stale;
-		if (only_stale && !stale)
+		if (only_stale && !all[k].stale)
 			continue;
-		e = json_pack("{s:s, s:s}", "brand", cf->brands[k / cat->naggs].id,
-		    "aggregate", a->name);
-		if (t[k] > 0)
-			clock_iso8601(t[k], ts);
-		json_object_set_new(e, "data_time", t[k] > 0 ? json_string(ts) : json_null());
-		json_object_set_new(e, "staleness_s", t[k] > 0 ? json_integer(age) :
-		    json_null());
-		json_object_set_new(e, "max_staleness_s", max > 0 ? json_integer(max) :
-		    json_null());
-		json_object_set_new(e, "stale", json_boolean(stale));
+		e = json_pack("{s:s, s:s}", "brand", all[k].brand, "aggregate",
+		    all[k].aggregate);
+		http_staleness_set(e, &all[k]);
 		json_array_append_new(list, e);
 	}
-	free(t);
+	free(all);
 	return list;
 }
 

@@ -332,7 +332,7 @@ serve(struct config *cf, struct catalog *cat, const char *path)
 	if (cf->auth.users_file_missing)
 		log_warn("auth: users file %s does not exist: nobody can log in with a password",
 		    cf->auth.users_file);
-	if ((lfd = notify_listen_fd(&cause)) == -2)
+	if (notify_listen_fd(&lfd, &cause) == NOTIFY_LISTEN_ERROR)
 		fatal("%s", cause);
 	if (store_open(&svc.st, cf->state_dir, cf->map_size_mb, cf->max_readers, &cause) != 0)
 		fatal("%s", cause);

@@ -41,20 +41,20 @@ static int
 lease_check(struct refresher *r)
 {
 	char *holder = NULL;
-	int rc = store_lease(r->st, r->owner, r->cf->refresh_lease_ttl, &holder);
+	enum store_lease rc = store_lease(r->st, r->owner, r->cf->refresh_lease_ttl, &holder);
 
 	pthread_mutex_lock(&r->mu);
-	if (rc == 1 && !r->lease_mine)
+	if (rc == STORE_LEASE_MINE && !r->lease_mine)
 		log_info("refresh: this instance (%s) holds the refresh lease", r->owner);
-	if (rc == 0 && (r->lease_holder == NULL || strcmp(r->lease_holder, holder) != 0))
+	if (rc == STORE_LEASE_HELD && (r->lease_holder == NULL || strcmp(r->lease_holder, holder) != 0))
 		log_info("refresh: instance %s holds the refresh lease; not refreshing", holder);
-	r->lease_mine = rc == 1;
+	r->lease_mine = rc == STORE_LEASE_MINE;
 	free(r->lease_holder);
 	r->lease_holder = holder;
 	pthread_mutex_unlock(&r->mu);
-	if (rc < 0)
+	if (rc == STORE_LEASE_ERROR)
 		log_warn("refresh: cannot read the refresh lease");
-	return rc == 1;
+	return rc == STORE_LEASE_MINE;
 }
 
 static void

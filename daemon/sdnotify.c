@@ -69,24 +69,25 @@ notify_watchdog_usec(void)
 }
 
 /*
- * A listening TCP socket passed by socket activation (LISTEN_FDS/LISTEN_PID), or -1.
+ * A listening TCP socket passed by socket activation (LISTEN_FDS/LISTEN_PID) in *fd.
  * More than one, or one that is not a listening stream socket, is a unit file mistake.
  */
-int
-notify_listen_fd(char **cause)
+enum notify_listen
+notify_listen_fd(int *fd, char **cause)
 {
 	int n = sd_listen_fds(1);
 
+	*fd = -1;
 	if (n <= 0)
-		return -1;
+		return NOTIFY_LISTEN_NONE;
 	if (n > 1) {
 		*cause = xasprintf("socket activation passed %d sockets; tpcd takes one", n);
-		return -2;
+		return NOTIFY_LISTEN_ERROR;
 	}
 	if (sd_is_socket(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 1) <= 0) {
 		*cause = xstrdup("socket activation passed a socket that is not a listening "
 		    "stream socket");
-		return -2;
+		return NOTIFY_LISTEN_ERROR;
 	}
 	/*
 	 * systemd passes it blocking (unless NonBlocking=yes); every serving thread accepts
@@ -95,7 +96,8 @@ notify_listen_fd(char **cause)
 	int fl = fcntl(SD_LISTEN_FDS_START, F_GETFL);
 	if (fl < 0 || fcntl(SD_LISTEN_FDS_START, F_SETFL, fl | O_NONBLOCK) != 0) {
 		*cause = xasprintf("socket activation: fcntl: %s", strerror(errno));
-		return -2;
+		return NOTIFY_LISTEN_ERROR;
 	}
-	return SD_LISTEN_FDS_START;
+	*fd = SD_LISTEN_FDS_START;
+	return NOTIFY_LISTEN_PASSED;
 }

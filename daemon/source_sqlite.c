@@ -24,6 +24,8 @@ extern const char source_sqlite_views[];	/* generated from schema/sqlite/views.s
 struct sqlite_source {
 	const struct config	*cf;
 	const struct catalog	*cat;
+	char			*pause_after;	/* the test hook's environment, or NULL */
+	char			*pause_dir;
 };
 
 static int
@@ -241,17 +243,16 @@ sqlite_end(sqlite3 *db, char *path)
 }
 
 /*
- * Test hook, for proving the brand-wide transaction: with TPCD_TEST_PAUSE_AFTER=<aggregate>
- * and TPCD_TEST_PAUSE_DIR=<dir> in the environment, after pulling that aggregate the
- * refresh thread creates <dir>/paused and waits until <dir>/resume exists (at most 60 s),
- * so a test can commit a write to the source at exactly that point. Unset, it costs a
- * getenv per aggregate.
+ * Test hook, for proving the brand-wide transaction (tpcd(8), ENVIRONMENT): with
+ * TPCD_TEST_PAUSE_AFTER=<aggregate> and TPCD_TEST_PAUSE_DIR=<dir> in the environment at
+ * start-up, after pulling that aggregate the refresh thread creates <dir>/paused and waits
+ * until <dir>/resume exists (at most 60 s), so a test can commit a write to the source at
+ * exactly that point. Unset, it costs a NULL test per aggregate.
  */
 static void
-sqlite_test_pause(const struct aggregate *a)
+sqlite_test_pause(const struct sqlite_source *s, const struct aggregate *a)
 {
-	const char *after = getenv("TPCD_TEST_PAUSE_AFTER");
-	const char *dir = getenv("TPCD_TEST_PAUSE_DIR");
+	const char *after = s->pause_after, *dir = s->pause_dir;
 	char *paused, *resume;
 	FILE *f;
 
@@ -283,7 +284,7 @@ sqlite_pull_timed(struct source *src, sqlite3 *db, const char *path, struct pull
 		p->state = PULL_FAILED;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	p->duration_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	sqlite_test_pause(p->agg);
+	sqlite_test_pause(s, p->agg);
 }
 
 /*
@@ -341,9 +342,14 @@ sqlite_cancel(struct source *src, void (*stopped)(void *), void *arg)
 static void
 sqlite_free(struct source *src)
 {
+	struct sqlite_source *s;
+
 	if (src == NULL)
 		return;
-	free(src->impl);
+	s = src->impl;
+	free(s->pause_after);
+	free(s->pause_dir);
+	free(s);
 	free(src);
 }
 
@@ -353,8 +359,16 @@ source_sqlite_new(const struct config *cf, const struct catalog *cat)
 	struct source *src = xcalloc(1, sizeof *src);
 	struct sqlite_source *s = xcalloc(1, sizeof *s);
 
+	const char *after = getenv("TPCD_TEST_PAUSE_AFTER");
+	const char *dir = getenv("TPCD_TEST_PAUSE_DIR");
+
 	s->cf = cf;
 	s->cat = cat;
+	/* read once, here, not on every pull: a hook for the tests, not a setting */
+	if (after != NULL && dir != NULL) {
+		s->pause_after = xstrdup(after);
+		s->pause_dir = xstrdup(dir);
+	}
 	src->name = "sqlite";
 	src->pull = sqlite_pull_all;
 	src->cancel = sqlite_cancel;

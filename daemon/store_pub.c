@@ -351,9 +351,10 @@ store_set_pinned(struct store *st, int pinned, char **cause)
  * Ends the hold, in one write transaction: publish makes the held colour active, lifts
  * the pin (a forced publish overrides a rollback's) and records in its manifest that it
  * went live by force; otherwise its manifest goes, so nothing can make it active.
- * 0, 1 when no candidate is held, or -1; *cause either way but 0.
+ * STORE_HELD_RELEASED, STORE_HELD_NONE or STORE_HELD_ERROR; *cause either way but the
+ * first.
  */
-int
+enum store_held
 store_held_release(struct store *st, int publish, char **cause)
 {
 	MDB_val v, hk = { 4, (void *)(uintptr_t)"held" };
@@ -370,7 +371,7 @@ store_held_release(struct store *st, int publish, char **cause)
 	    c == store_active_colour(st, txn)) {
 		store_txn_abort(st, txn);
 		*cause = xstrdup("no candidate is held");
-		return 1;
+		return STORE_HELD_NONE;
 	}
 	snprintf(mkey, sizeof mkey, "manifest.%s", store_colour_names[c]);
 	MDB_val mk = { strlen(mkey), mkey };
@@ -394,11 +395,11 @@ store_held_release(struct store *st, int publish, char **cause)
 	if ((rc = store_txn_commit(st, txn)) != 0)
 		goto fail;
 	free(text);
-	return 0;
+	return STORE_HELD_RELEASED;
 fail:
 	free(text);
 	*cause = xasprintf("store: %s: %s", publish ? "publish" : "discard", mdb_strerror(rc));
-	return -1;
+	return STORE_HELD_ERROR;
 }
 
 /*

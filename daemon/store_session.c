@@ -51,7 +51,8 @@ store_session_del(struct store *st, const void *key, size_t klen)
 
 /*
  * Calls cb for every record, in a read transaction, or in a write transaction when
- * writable (then cb returning 1 deletes the record). Returns 0, or -1 and *cause.
+ * writable (then cb returning STORE_SESSION_DELETE deletes the record). Returns 0, or -1
+ * and *cause.
  */
 int
 store_session_scan(struct store *st, int writable, store_session_cb cb, void *arg,
@@ -60,7 +61,8 @@ store_session_scan(struct store *st, int writable, store_session_cb cb, void *ar
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc, r;
+	enum store_session_act act;
+	int rc;
 
 	if ((rc = store_txn_begin(st, writable ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
@@ -70,9 +72,10 @@ store_session_scan(struct store *st, int writable, store_session_cb cb, void *ar
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((r = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) < 0)
+		if ((act = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) ==
+		    STORE_SESSION_STOP)
 			break;
-		if (r == 1 && writable && (rc = mdb_cursor_del(cur, 0)) != 0)
+		if (act == STORE_SESSION_DELETE && writable && (rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
@@ -114,10 +117,11 @@ lease_holder_alive(const char *owner)
 }
 
 /*
- * Takes or renews the lease for owner for ttl seconds. Returns 1 when owner holds it,
- * 0 when another live process does (*holder, caller frees), -1 on a store error.
+ * Takes or renews the lease for owner for ttl seconds. Returns STORE_LEASE_MINE when owner
+ * holds it, STORE_LEASE_HELD when another live process does (*holder, caller frees),
+ * STORE_LEASE_ERROR on a store error.
  */
-int
+enum store_lease
 store_lease(struct store *st, const char *owner, int ttl, char **holder)
 {
 	MDB_txn *txn;
@@ -129,7 +133,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	*holder = NULL;
 	/* Held by owner for more than half its ttl still: renewing can wait (no write). */
 	if (store_txn_begin(st, MDB_RDONLY, &txn) != 0)
-		return -1;
+		return STORE_LEASE_ERROR;
 	if (store_meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
 		memcpy(cur, v.mv_data, v.mv_size);
 		cur[v.mv_size] = '\0';
@@ -138,12 +142,12 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 		    memcmp(cur, owner, strlen(owner)) == 0 &&
 		    strtoll(sp + 1, NULL, 10) - now > ttl / 2) {
 			store_txn_abort(st, txn);
-			return 1;
+			return STORE_LEASE_MINE;
 		}
 	}
 	store_txn_abort(st, txn);
 	if (store_txn_begin(st, 0, &txn) != 0)
-		return -1;
+		return STORE_LEASE_ERROR;
 	if (store_meta_get(txn, st->meta, "lease", &v) == 0 && v.mv_size < sizeof cur) {
 		memcpy(cur, v.mv_data, v.mv_size);
 		cur[v.mv_size] = '\0';
@@ -154,7 +158,7 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 			if (strcmp(cur, owner) != 0 && exp > now && lease_holder_alive(cur)) {
 				store_txn_abort(st, txn);
 				*holder = xstrdup(cur);
-				return 0;
+				return STORE_LEASE_HELD;
 			}
 		}
 	}
@@ -163,9 +167,9 @@ store_lease(struct store *st, const char *owner, int ttl, char **holder)
 	if (rc != 0 || store_txn_commit(st, txn) != 0) {
 		if (rc != 0)
 			store_txn_abort(st, txn);
-		return -1;
+		return STORE_LEASE_ERROR;
 	}
-	return 1;
+	return STORE_LEASE_MINE;
 }
 
 /* Gives the lease up (at shutdown) so the other instance need not wait for expiry. */

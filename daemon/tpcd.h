@@ -768,7 +768,12 @@ int	store_pub_put_out(struct store_pub *, const char *brand, const char *agg,
 int	store_pub_commit(struct store_pub *, const struct manifest *, char **cause);
 int	store_pub_stage(struct store_pub *, const struct manifest *, char **cause);
 void	store_pub_abort(struct store_pub *);
-int	store_held_release(struct store *, int publish, char **cause);
+enum store_held {
+	STORE_HELD_RELEASED = 0,	/* the held candidate was published or discarded */
+	STORE_HELD_NONE = 1,		/* no candidate is held (*cause says so) */
+	STORE_HELD_ERROR = -1
+};
+enum store_held store_held_release(struct store *, int publish, char **cause);
 int	store_manifest_update(struct store *, const struct manifest *, char **cause);
 int	store_swap(struct store *, char **cause);
 int	store_set_pinned(struct store *, int pinned, char **cause);
@@ -800,9 +805,14 @@ int	store_view_session(struct store_view *, const void *key, size_t klen,
 int	store_session_put(struct store *, const void *key, size_t klen, const void *val,
 	    size_t vlen, char **cause);
 int	store_session_del(struct store *, const void *key, size_t klen);
-/* cb returns 1 to delete the record (only when writable), 0 to keep it, -1 to stop. */
-typedef int (*store_session_cb)(const void *key, size_t klen, const void *val, size_t vlen,
-	    void *arg);
+/* What a store_session_scan callback wants done with the record it was given. */
+enum store_session_act {
+	STORE_SESSION_KEEP,
+	STORE_SESSION_DELETE,		/* only when the scan is writable */
+	STORE_SESSION_STOP		/* keep it and end the scan */
+};
+typedef enum store_session_act (*store_session_cb)(const void *key, size_t klen,
+	    const void *val, size_t vlen, void *arg);
 int	store_session_scan(struct store *, int writable, store_session_cb, void *arg,
 	    char **cause);
 enum store_lease {
@@ -1012,7 +1022,12 @@ void	 notify_reloading(void);
 void	 notify_stopping(void);
 void	 notify_watchdog(void);
 uint64_t notify_watchdog_usec(void);
-int	 notify_listen_fd(char **cause);
+enum notify_listen {
+	NOTIFY_LISTEN_PASSED,		/* *fd is the socket systemd passed */
+	NOTIFY_LISTEN_NONE,		/* none passed: listen on the configured address */
+	NOTIFY_LISTEN_ERROR		/* a unit file mistake (*cause) */
+};
+enum notify_listen notify_listen_fd(int *fd, char **cause);
 
 /* preflight.c: tpcd -t's checks of the paths a configuration names */
 int	preflight_run(const struct config *, FILE *out);

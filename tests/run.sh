@@ -9,7 +9,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 passed=0
 failed=0
 failures=()
-log=$(mktemp -d /tmp/tpcd-test.XXXXXX)
+log=$(mktemp -d -t tpcd-test.XXXXXX)	# honours TMPDIR
 
 # Adds one test program's counts to the totals: $1 = its name, $2 = its output, $3 = its
 # exit code, $4 and $5 = the passed and failed counts it printed (empty when none). A

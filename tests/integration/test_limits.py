@@ -37,6 +37,39 @@ def refused(t, status):
             and a.get("status") == status]
 
 
+def audited_so_far(t):
+    """Waits until every audit line queued so far is in the file: the audit thread writes
+    them in order, so once a denial made now (written at once) is there, so are they."""
+    n = len(denied(t))
+    eq(t.get("/v1/status", token=None).status, 401, "the marker request is denied")
+    wait_for(lambda: len(denied(t)) > n, "the marker's denied line in the audit log")
+
+
+def denied(t):
+    return [a for a in audit_lines(t) if a.get("event") == "denied"]
+
+
+def head_read(port, clients):
+    """True once the daemon has accepted each of clients' connections to port and read
+    every byte they sent (the kernel's receive queue of its end, in /proc/net/tcp, is
+    empty), so it knows each one's request is under way."""
+    ends = {("%04X" % port, "%04X" % c.getsockname()[1]) for c in clients}
+    empty = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fld = line.split()
+                    lport, rport = fld[1].rsplit(":", 1)[1], fld[2].rsplit(":", 1)[1]
+                    rxq = int(fld[4].split(":")[1], 16)
+                    if (lport, rport) in ends and fld[3] == "01" and rxq == 0:
+                        empty.add((lport, rport))
+        except OSError:
+            pass
+    return empty == ends
+
+
 def raw(port, data, timeout=DEADLINE):
     """Sends data on a fresh connection and reads until the server closes it."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -116,7 +149,7 @@ def header_and_body_size(t):
     check(r.status != 413, "a body at the limit reaches the router: %d" % r.status)
     wait_for(lambda: len(refused(t, 413)) >= 1 and len(refused(t, head)) >= 1,
              "the refusals in the audit log")
-    time.sleep(0.3)
+    audited_so_far(t)
     eq(len(refused(t, 413)) + (len(refused(t, 400)) if head == 400 else 0), 2,
        "each refusal audited once: %r" % audit_lines(t))
 
@@ -139,7 +172,7 @@ def libevent_refusals(t):
         a = refused(t, status)[-1]
         eq(a["addr"], "127.0.0.1")
         check(a.get("reason"), a)
-    time.sleep(0.3)
+    audited_so_far(t)
     eq((len(refused(t, 400)), len(refused(t, 501))), (before[0] + 1, before[1] + 1),
        "each audited once")
     eq(t.get("/healthz").status, 200, "still serving")
@@ -205,7 +238,7 @@ def test_connections_beyond_the_cap():
                 for _ in range(3)]
         for s in busy:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        time.sleep(0.2)
+        wait_for(lambda: head_read(t.port, busy), "the three requests under way")
         s = socket.create_connection(("127.0.0.1", t.port), timeout=DEADLINE)
         got = b""
         while True:
