@@ -342,6 +342,36 @@ slice_body_free_cb(const void *data, size_t len, void *arg)
 	slice_cache_release(arg);
 }
 
+/*
+ * Sends body by reference with the slice's row count and kind; done(body, blen, arg)
+ * releases what holds the body when the last byte has left, or at once when no reply
+ * could be made of it.
+ */
+static void
+slice_send(struct evhttp_request *req, const char *body, size_t blen, uint64_t total,
+    const char *kind, evbuffer_ref_cleanup_cb done, void *arg)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *eb;
+	char tmp[32];
+
+	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)total);
+	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
+	evhttp_add_header(out, "X-Tpcd-Slice", kind);
+	if ((eb = evbuffer_new()) == NULL ||
+	    evbuffer_add_reference(eb, body, blen, done, arg) != 0) {
+		done(body, blen, arg);
+		if (eb != NULL)
+			evbuffer_free(eb);
+		http_reply_note(500, 0);
+		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
+		return;
+	}
+	http_reply_note(200, blen);
+	evhttp_send_reply(req, 200, "OK", eb);
+	evbuffer_free(eb);
+}
+
 /* Back on the serving thread: the slice's body, or a 500 when it could not be built. */
 static void
 slice_reply(struct http_req *r, void *arg)
@@ -350,11 +380,9 @@ slice_reply(struct http_req *r, void *arg)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 	struct slice_entry *e = j->built;
 	const struct buf *rec;
-	struct evbuffer *eb;
 	const char *body, *etag;
 	uint64_t total;
 	size_t blen;
-	char tmp[32];
 
 	if (e == NULL || (rec = slice_cache_record(e, &total)) == NULL ||
 	    record_body(rec->data, rec->len, j->var, &body, &blen, &etag) != 0) {
@@ -367,21 +395,7 @@ slice_reply(struct http_req *r, void *arg)
 	store_view_release(j->v);	/* the body is the slice's own from here */
 	j->built = NULL;		/* its reference goes with the body */
 	slice_job_free(j);
-	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)total);
-	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
-	evhttp_add_header(out, "X-Tpcd-Slice", "computed");
-	if ((eb = evbuffer_new()) == NULL ||
-	    evbuffer_add_reference(eb, body, blen, slice_body_free_cb, e) != 0) {
-		slice_cache_release(e);
-		if (eb != NULL)
-			evbuffer_free(eb);
-		http_reply_note(500, 0);
-		evhttp_send_reply(r->req, 500, "Internal Server Error", NULL);
-		return;
-	}
-	http_reply_note(200, blen);
-	evhttp_send_reply(r->req, 200, "OK", eb);
-	evbuffer_free(eb);
+	slice_send(r->req, body, blen, total, "computed", slice_body_free_cb, e);
 }
 
 /* The record the slice is cut from, in j->v; -1 when an error has been sent. */
@@ -426,29 +440,13 @@ slice_send_part(struct http_req *r, struct slice_job *j, const void *rec, size_t
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 	struct store_view *v = j->v;
-	struct evbuffer *eb;
 	const char *body, *etag;
 	size_t blen;
-	char tmp[32];
 
 	record_body(rec, len, j->var, &body, &blen, &etag);
 	slice_head(j, out, 0);
-	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)rows);
-	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
-	evhttp_add_header(out, "X-Tpcd-Slice", "publish");
 	slice_job_free(j);
-	if ((eb = evbuffer_new()) == NULL ||
-	    evbuffer_add_reference(eb, body, blen, slice_view_release_cb, v) != 0) {
-		store_view_release(v);
-		if (eb != NULL)
-			evbuffer_free(eb);
-		http_reply_note(500, 0);
-		evhttp_send_reply(r->req, 500, "Internal Server Error", NULL);
-		return;
-	}
-	http_reply_note(200, blen);
-	evhttp_send_reply(r->req, 200, "OK", eb);
-	evbuffer_free(eb);
+	slice_send(r->req, body, blen, rows, "publish", slice_view_release_cb, v);
 }
 
 /*

@@ -40,14 +40,12 @@ record_sha256(const void *p, size_t n, unsigned char out[32])
 		fatal("EVP_Digest failed");
 }
 
-/* ETag: the first 128 bits of the body's SHA-256, quoted; changes exactly with the bytes. */
-static void
-record_etag(const void *p, size_t n, char out[ETAG_LEN + 1])
+/* An ETag from a SHA-256 digest: its first 128 bits in hex, quoted (slices use it too). */
+void
+record_etag_hex(const unsigned char h[32], char out[ETAG_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char h[32];
 
-	record_sha256(p, n, h);
 	out[0] = '"';
 	for (int i = 0; i < 16; i++) {
 		out[1 + 2 * i] = hex[h[i] >> 4];
@@ -55,6 +53,16 @@ record_etag(const void *p, size_t n, char out[ETAG_LEN + 1])
 	}
 	out[ETAG_LEN - 1] = '"';
 	out[ETAG_LEN] = '\0';
+}
+
+/* ETag: the first 128 bits of the body's SHA-256, quoted; changes exactly with the bytes. */
+static void
+record_etag(const void *p, size_t n, char out[ETAG_LEN + 1])
+{
+	unsigned char h[32];
+
+	record_sha256(p, n, h);
+	record_etag_hex(h, out);
 }
 
 /* Empties out and leaves room for the header; the bodies are appended after it. */

@@ -568,7 +568,6 @@ slice_part_value(const struct aggregate *a, const struct slice_query *q, char nu
 void
 slice_etag(const char *whole_etag, const struct slice_query *q, char out[ETAG_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char h[EVP_MAX_MD_SIZE];
 	unsigned int hlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -590,13 +589,7 @@ slice_etag(const char *whole_etag, const struct slice_query *q, char out[ETAG_LE
 	if (!EVP_DigestFinal_ex(ctx, h, &hlen))
 		fatal("EVP_DigestFinal failed");
 	EVP_MD_CTX_free(ctx);
-	out[0] = '"';
-	for (int i = 0; i < 16; i++) {
-		out[1 + 2 * i] = hex[h[i] >> 4];
-		out[2 + 2 * i] = hex[h[i] & 15];
-	}
-	out[ETAG_LEN - 1] = '"';
-	out[ETAG_LEN] = '\0';
+	record_etag_hex(h, out);
 }
 
 /*

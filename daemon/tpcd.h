@@ -552,6 +552,7 @@ struct record_meta {
 	uint64_t	 rows;
 	unsigned char	 content_hash[32];	/* of columns + rows only */
 };
+void	record_etag_hex(const unsigned char h[32], char out[ETAG_LEN + 1]);
 void	record_begin(struct buf *);
 int	record_seal(struct buf *, uint64_t generation, int64_t refreshed_at, uint64_t rows,
 	    const size_t start[BODY_NVARIANTS], const size_t end[BODY_NVARIANTS],
