@@ -163,6 +163,8 @@ void	http_reply_json(struct evhttp_request *, int status, const char *reason, js
 void	http_reply_error(struct evhttp_request *, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	http_reply_unavailable(struct evhttp_request *);
+void	http_reply_reference(struct evhttp_request *, const void *body, size_t len,
+	    evbuffer_ref_cleanup_cb done, void *arg);
 
 /* http_audit.c: a leaf, the audit line of a routed /v1 request */
 void	http_audit_request(struct http_req *, const char *path);

@@ -263,19 +263,8 @@ http_data(struct http_req *r)
 		return;
 	}
 	http_head_data(out, &h, 0);
-	struct evbuffer *eb = evbuffer_new();
 	/* zero-copy from the map; the view lives until the body has left */
-	if (eb == NULL || evbuffer_add_reference(eb, body, blen, view_release_cb, v) != 0) {
-		store_view_release(v);	/* the cleanup callback will not run */
-		if (eb != NULL)
-			evbuffer_free(eb);
-		http_reply_note(500, 0);
-		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
-		return;
-	}
-	http_reply_note(200, blen);
-	evhttp_send_reply(req, 200, "OK", eb);
-	evbuffer_free(eb);
+	http_reply_reference(req, body, blen, view_release_cb, v);
 }
 
 /* What http_slice.c answers with as a whole aggregate does. */

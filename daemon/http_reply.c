@@ -74,6 +74,30 @@ http_reply_unavailable(struct evhttp_request *req)
 	http_reply_error(req, 503, "unavailable", "store busy; retry");
 }
 
+/*
+ * 200 with body sent by reference (zero-copy): done(body, blen, arg) releases what holds
+ * the body once libevent has written its last byte, or at once, with a 500 instead, when
+ * the reference cannot be taken (libevent then never calls it).
+ */
+void
+http_reply_reference(struct evhttp_request *req, const void *body, size_t blen,
+    evbuffer_ref_cleanup_cb done, void *arg)
+{
+	struct evbuffer *eb = evbuffer_new();
+
+	if (eb == NULL || evbuffer_add_reference(eb, body, blen, done, arg) != 0) {
+		done(body, blen, arg);
+		if (eb != NULL)
+			evbuffer_free(eb);
+		http_reply_note(500, 0);
+		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
+		return;
+	}
+	http_reply_note(200, blen);
+	evhttp_send_reply(req, 200, "OK", eb);
+	evbuffer_free(eb);
+}
+
 static const char *
 status_reason(int status)
 {

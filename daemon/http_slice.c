@@ -352,24 +352,12 @@ slice_send(struct evhttp_request *req, const char *body, size_t blen, uint64_t t
     const char *kind, evbuffer_ref_cleanup_cb done, void *arg)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	struct evbuffer *eb;
 	char tmp[32];
 
 	snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)total);
 	evhttp_add_header(out, "X-Tpcd-Total-Rows", tmp);
 	evhttp_add_header(out, "X-Tpcd-Slice", kind);
-	if ((eb = evbuffer_new()) == NULL ||
-	    evbuffer_add_reference(eb, body, blen, done, arg) != 0) {
-		done(body, blen, arg);
-		if (eb != NULL)
-			evbuffer_free(eb);
-		http_reply_note(500, 0);
-		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
-		return;
-	}
-	http_reply_note(200, blen);
-	evhttp_send_reply(req, 200, "OK", eb);
-	evbuffer_free(eb);
+	http_reply_reference(req, body, blen, done, arg);
 }
 
 /* Back on the serving thread: the slice's body, or a 500 when it could not be built. */
